@@ -1,0 +1,1 @@
+"""newswatch shared package: message schemas, topic registry, settings, metrics and Kafka helpers."""

@@ -1,0 +1,31 @@
+"""Every message that crosses a topic, as a frozen pydantic v2 model (one module per model family).
+
+Within a schema version only optional fields may be added; a breaking change gets a new model on a
+new ``.v2`` topic (STYLE.md §3).
+"""
+
+from shared.schemas.articles import (
+    Alert,
+    CleanArticle,
+    DeadLetter,
+    DuplicateNotice,
+    EnrichedArticle,
+    Entity,
+    Message,
+    RawArticle,
+    Sentence,
+    UniqueArticle,
+)
+
+__all__ = [
+    "Alert",
+    "CleanArticle",
+    "DeadLetter",
+    "DuplicateNotice",
+    "EnrichedArticle",
+    "Entity",
+    "Message",
+    "RawArticle",
+    "Sentence",
+    "UniqueArticle",
+]

@@ -1,0 +1,145 @@
+"""Message models for the newswatch topics: raw → clean → unique/duplicate → enriched → alert, plus dead letters."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Message(BaseModel):
+    """Base of every topic payload: frozen, tolerant of unknown fields, versioned."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: Literal[1] = 1
+
+    def to_bytes(self) -> bytes:
+        """Serialise as the UTF-8 JSON that goes on the wire."""
+        return self.model_dump_json().encode("utf-8")
+
+
+class RawArticle(Message):
+    """What analysts drop on the input topic: ``text`` (scraped plain text) or ``html`` is required.
+
+    Plain UTF-8 text on the input topic is read as ``RawArticle(text=...)``.
+    """
+
+    id: str | None = Field(default=None, max_length=200)
+    url: str | None = None
+    title: str | None = None
+    source: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    text: str | None = None
+    html: str | None = None
+
+    @model_validator(mode="after")
+    def _needs_a_body(self) -> RawArticle:
+        if not (self.text or self.html):
+            raise ValueError("a raw article needs 'text' or 'html'")
+        return self
+
+
+class CleanArticle(Message):
+    """One story, boilerplate stripped and normalised, with its metadata (clean stage output)."""
+
+    article_id: str
+    parent_id: str | None = None  # the submitted input's id when this story was split from a dump
+    part: int | None = None  # 1-based position inside that dump
+    url: str | None = None
+    source: str | None = None  # the site's domain, e.g. "reuters.com"
+    title: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    published_at: datetime | None = None
+    language: str | None = None  # ISO 639-1
+    text: str  # paragraphs separated by one blank line
+    word_count: int = 0
+    ingested_at: datetime
+
+
+class Sentence(Message):
+    """A sentence of the clean text, with whether any earlier article already held it."""
+
+    index: int
+    start: int  # character offsets into the article's ``text``
+    end: int
+    text: str
+    seen: bool = False  # True: an earlier article held this sentence (normalised), so it is not news
+    fingerprint: str = ""
+
+
+class UniqueArticle(CleanArticle):
+    """A clean article that dedup found to be new, split into sentences marked new or seen."""
+
+    content_hash: str = ""
+    sentences: list[Sentence] = Field(default_factory=list)
+
+
+class DuplicateNotice(Message):
+    """An article dedup dropped, and the one it repeats."""
+
+    article_id: str
+    duplicate_of: str
+    kind: Literal["exact", "near", "contained"]
+    similarity: float = Field(ge=0.0, le=1.0)
+    title: str | None = None
+    url: str | None = None
+    source: str | None = None
+    detected_at: datetime
+
+
+class Entity(Message):
+    """A named or domain entity: character offsets into the article text and its sentence index."""
+
+    text: str
+    label: str  # spaCy label (GPE, ORG, PERSON, …) or a domain label (MILITARY_UNIT, AIRCRAFT, WEAPON)
+    start: int
+    end: int
+    sentence: int
+    canonical: str | None = None  # normalised name, e.g. "Il-62" for "Ilyushin IL-62"
+
+
+class EnrichedArticle(UniqueArticle):
+    """A unique article with its entities (entities stage output)."""
+
+    entities: list[Entity] = Field(default_factory=list)
+
+
+class Alert(Message):
+    """A rule that fired on one sentence of one article, with the evidence to judge it by."""
+
+    alert_id: str  # stable: rule, article and sentence, so a replayed message repeats the same id
+    rule_id: str
+    rule_name: str = ""
+    article_id: str
+    sentence_index: int
+    evidence: str
+    entities: list[Entity] = Field(default_factory=list)
+    title: str | None = None
+    url: str | None = None
+    source: str | None = None
+    published_at: datetime | None = None
+    fired_at: datetime
+
+
+class DeadLetter(Message):
+    """Input a service could not use: why, where it came from, and the original bytes."""
+
+    service: str
+    reason: str  # snake_case, bounded: used as a metric label
+    error_type: str
+    error: str
+    source_topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    key_b64: str | None = None
+    original_b64: str  # the message value exactly as consumed
+    failed_at: datetime
+
+    @property
+    def original(self) -> bytes:
+        """The original message bytes."""
+        return base64.b64decode(self.original_b64)

@@ -1,0 +1,62 @@
+"""Every topic name, in one place: ``news.<model-in-kebab>.v<major>`` and one ``news.<svc>.dlq`` per service."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from shared.schemas import (
+    Alert,
+    CleanArticle,
+    DeadLetter,
+    DuplicateNotice,
+    EnrichedArticle,
+    Message,
+    RawArticle,
+    UniqueArticle,
+)
+
+SERVICES = ("clean", "dedup", "entities", "alerts")
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic, the model its values follow, and its partition count (None: the configured default)."""
+
+    name: str
+    model: type[Message]
+    partitions: int | None = None
+
+
+def topic_name(model: type[Message], version: int = 1) -> str:
+    """Derive a topic name from a model name: ``CleanArticle`` → ``news.clean-article.v1``."""
+    kebab = re.sub(r"(?<!^)(?=[A-Z])", "-", model.__name__).lower()
+    return f"news.{kebab}.v{version}"
+
+
+def dlq_name(service: str) -> str:
+    """The dead-letter topic of one consuming service."""
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}")
+    return f"news.{service}.dlq"
+
+
+RAW_ARTICLES = TopicSpec(topic_name(RawArticle), RawArticle)
+# dedup's index must see every article, so its input has one partition until the index is
+# repartitioned by LSH band (README, "Scaling dedup").
+CLEAN_ARTICLES = TopicSpec(topic_name(CleanArticle), CleanArticle, partitions=1)
+UNIQUE_ARTICLES = TopicSpec(topic_name(UniqueArticle), UniqueArticle)
+DUPLICATES = TopicSpec(topic_name(DuplicateNotice), DuplicateNotice)
+ENRICHED_ARTICLES = TopicSpec(topic_name(EnrichedArticle), EnrichedArticle)
+ALERTS = TopicSpec(topic_name(Alert), Alert)
+DEAD_LETTERS = {svc: TopicSpec(dlq_name(svc), DeadLetter) for svc in SERVICES}
+
+TOPICS: list[TopicSpec] = [
+    RAW_ARTICLES,
+    CLEAN_ARTICLES,
+    UNIQUE_ARTICLES,
+    DUPLICATES,
+    ENRICHED_ARTICLES,
+    ALERTS,
+    *DEAD_LETTERS.values(),
+]
