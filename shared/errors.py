@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import traceback
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from shared.schemas import DeadLetter
+
 
 class Reject(Exception):
     """Input that cannot be used; ``reason`` is a short snake_case word used as a metric label.
@@ -13,3 +21,51 @@ class Reject(Exception):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+
+
+def make_dead_letter(
+    *,
+    service: str,
+    reason: str,
+    error: BaseException,
+    value: bytes,
+    failed_at: datetime,
+    key: bytes | None = None,
+    source_topic: str | None = None,
+    partition: int | None = None,
+    offset: int | None = None,
+    with_traceback: bool = False,
+) -> DeadLetter:
+    """Wrap one unusable message, its origin and the reason into a ``DeadLetter``."""
+    text = str(error) or error.__class__.__name__
+    if with_traceback:
+        text = "".join(traceback.format_exception(error))
+    return DeadLetter(
+        service=service,
+        reason=reason,
+        error_type=error.__class__.__name__,
+        error=text[:20_000],
+        source_topic=source_topic,
+        partition=partition,
+        offset=offset,
+        key_b64=base64.b64encode(key).decode("ascii") if key is not None else None,
+        original_b64=base64.b64encode(value).decode("ascii"),
+        failed_at=failed_at,
+    )
+
+
+def classify(error: BaseException) -> tuple[str, bool]:
+    """Map an exception raised on one message to (reason, is_a_bug).
+
+    ``Reject`` carries its own reason; a pydantic ``ValidationError`` is ``invalid_schema`` (or
+    ``invalid_json`` when the bytes were not JSON); anything else is a bug: ``internal_error``.
+    """
+    if isinstance(error, Reject):
+        return error.reason, False
+    if isinstance(error, ValidationError):
+        if any(e.get("type") == "json_invalid" for e in error.errors()):
+            return "invalid_json", False
+        return "invalid_schema", False
+    if isinstance(error, UnicodeDecodeError):
+        return "not_utf8", False
+    return "internal_error", True

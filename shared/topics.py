@@ -60,3 +60,13 @@ TOPICS: list[TopicSpec] = [
     ALERTS,
     *DEAD_LETTERS.values(),
 ]
+
+_BY_MODEL: dict[type[Message], TopicSpec] = {spec.model: spec for spec in TOPICS if spec.model is not DeadLetter}
+
+
+def topic_for(message: Message) -> TopicSpec:
+    """The topic a message of this model is published to (dead letters go by service instead)."""
+    try:
+        return _BY_MODEL[type(message)]
+    except KeyError:
+        raise ValueError(f"no topic publishes {type(message).__name__}") from None

@@ -1,0 +1,77 @@
+# newswatch: `make run` runs the whole pipeline, `make test` passes the tests. Each installs what it
+# needs on a fresh machine (virtualenv, Python packages, the spaCy model package, Kafka's jars,
+# Prometheus) and does nothing more once it is installed. `make help` lists the targets.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+KAFKA_STAMP := .cache/kafka/lib/.fetched
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-unit test-integration bench process-seeds seed topics kafka \
+        up down lint fmt clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-17s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[model,dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+$(KAFKA_STAMP): deploy/kafka/pom.xml | $(STAMP)
+	$(PY) -c 'from shared.broker import fetch_jars; print("kafka jars in", fetch_jars())'
+
+prometheus-bin:
+	@command -v prometheus >/dev/null || { \
+	  echo "installing Prometheus (Debian package)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q prometheus >/dev/null; }
+	@# Debian's package starts a system Prometheus on :9090; the tests start their own.
+
+install: $(STAMP) $(KAFKA_STAMP) ## virtualenv, Python packages, spaCy model, Kafka jars
+
+run: install ## the local broker and the four services, until Ctrl-C
+	$(VENV)/bin/newswatch run
+
+test: install prometheus-bin ## every test: units, the real spaCy model, the real Kafka broker, real Prometheus
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP) ## fast tests only (no broker, no model)
+	$(PY) -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
+
+test-integration: install prometheus-bin ## the pipeline against the real local broker
+	$(PY) -m pytest -m integration $(PYTEST_ARGS)
+
+bench: install ## throughput and quality figures (extraction F1, dedup P/R/F1, articles/s)
+	$(PY) tests/bench/run_all.py
+
+process-seeds: $(STAMP) ## the seeds through the four cores, no Kafka (JSON lines)
+	$(VENV)/bin/newswatch process seeds/*.txt
+
+seed: $(STAMP) ## send the sample articles to the running pipeline
+	$(VENV)/bin/newswatch submit seeds/
+
+topics: $(STAMP) ## create the topics on $$NEWS_KAFKA_BOOTSTRAP (or the local broker)
+	$(VENV)/bin/newswatch topics
+
+kafka: install ## only the local Kafka broker, in the foreground
+	$(VENV)/bin/newswatch broker
+
+up: ## the same system under Docker Compose (Kafka, services, Prometheus, Grafana)
+	docker compose up --build -d
+
+down: ## stop the Compose system
+	docker compose down
+
+lint: $(STAMP) ## ruff
+	$(VENV)/bin/ruff check shared services tests
+
+fmt: $(STAMP) ## ruff format
+	$(VENV)/bin/ruff format shared services tests
+
+clean: ## remove caches (keeps the virtualenv and Kafka's jars)
+	rm -rf .cache/faust .cache/logs .pytest_cache

