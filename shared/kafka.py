@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -48,6 +49,7 @@ def make_app(service: str, settings: ServiceSettings, **overrides: Any) -> faust
         producer_acks=-1,
     )
     conf.update(overrides)
+    Path(conf["datadir"]).mkdir(parents=True, exist_ok=True)  # faust does not create it
     app = faust.App(f"{service}{settings.group_suffix}", **conf)
     # faust's own sensor (per-topic throughput, send latency, rebalances), into the same registry
     # that /metrics serves; "faust" prefix so every service's series share one name.
@@ -60,12 +62,11 @@ def declare(app: faust.App, spec: TopicSpec) -> faust.TopicT:
     return app.topic(spec.name, key_serializer="raw", value_serializer="raw", partitions=spec.partitions)
 
 
-def start_metrics(service: str, settings: ServiceSettings) -> tuple[ServiceMetrics, int]:
-    """Create the service's standard metrics and serve /metrics; returns them and the bound port."""
-    metrics = ServiceMetrics(service)
+def start_metrics(service: str, settings: ServiceSettings) -> int:
+    """Serve the process's /metrics (the default registry) on the service's port; returns the port."""
     port = serve_metrics(settings.metrics_host, settings.metrics_port or DEFAULT_PORTS[service])
     log.info("%s: metrics on http://%s:%d/metrics", service, settings.metrics_host, port)
-    return metrics, port
+    return port
 
 
 class Step:

@@ -1,0 +1,154 @@
+"""Integration fixtures: the project's own Kafka broker (never skipped) and `newswatch run` against it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from shared.broker import LocalKafka, free_port
+from shared.topics import SERVICES
+
+REPO = Path(__file__).resolve().parents[2]
+NEWSWATCH = [sys.executable, "-m", "shared.cli"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/integration needs the broker: mark it so `-m integration` selects it."""
+    for item in items:
+        if "tests/integration/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real single-node KRaft broker on free loopback ports with fresh storage.
+
+    If it cannot start, ``start`` raises with the broker's log tail and every test using it errors:
+    an integration run never passes without a broker.
+    """
+    broker = LocalKafka(port=free_port(), controller_port=free_port(),
+                        data_dir=tmp_path_factory.mktemp("kafka") / "data", fresh=True)
+    bootstrap = broker.start()
+    try:
+        yield bootstrap
+    finally:
+        broker.stop()
+
+
+def free_port_block(n: int) -> int:
+    """A base port with ``n`` consecutive free ports after it (for `newswatch run --metrics-base`)."""
+    import socket
+
+    for _ in range(50):
+        base = free_port()
+        try:
+            socks = []
+            for p in range(base, base + n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no block of free ports")
+
+
+@dataclass
+class RunningPipeline:
+    """A `newswatch run` process: its broker, group suffix, metrics ports, logs and worker pids."""
+
+    bootstrap: str
+    suffix: str
+    metrics_ports: dict[str, int]
+    logs: Path
+    proc: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+    def group(self, service: str) -> str:
+        return f"{service}{self.suffix}"
+
+    def worker_pids(self) -> list[int]:
+        # The workers carry the suffix in their environment, not their argv: find them in /proc.
+        pids = []
+        for proc_dir in Path("/proc").iterdir():
+            if not proc_dir.name.isdigit():
+                continue
+            try:
+                environ = (proc_dir / "environ").read_bytes()
+            except OSError:
+                continue
+            if f"NEWS_GROUP_SUFFIX={self.suffix}".encode() in environ.split(b"\0") and int(proc_dir.name) != self.proc.pid:
+                pids.append(int(proc_dir.name))
+        return pids
+
+    def logs_text(self) -> str:
+        parts = ["".join(self.output[-40:])]
+        for svc in SERVICES:
+            log = self.logs / f"{svc}.log"
+            if log.exists():
+                parts.append(f"--- {svc}.log (tail)\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:]))
+        return "\n".join(parts)
+
+
+@pytest.fixture(scope="session")
+def pipeline(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPipeline]:
+    """`newswatch run` against the session broker, as a user runs it; stopped with Ctrl-C (SIGINT)."""
+    work = tmp_path_factory.mktemp("pipeline")
+    suffix = f"-it{uuid.uuid4().hex[:6]}"
+    base = free_port_block(len(SERVICES))
+    env = {**os.environ, "NEWS_GROUP_SUFFIX": suffix, "NEWS_DATA_DIR": str(work / "faust"),
+           "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [*NEWSWATCH, "run", "--bootstrap", kafka, "--metrics-base", str(base), "--logs", str(work / "logs"),
+         "--partitions", "2", "--ready-timeout", "240"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    running = RunningPipeline(kafka, suffix, {s: base + n for n, s in enumerate(SERVICES)}, work / "logs", proc)
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            running.output.append(line)
+            if "newswatch: ready" in line:
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + 300
+    while not ready.wait(1):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"newswatch run did not become ready:\n{running.logs_text()}")
+    try:
+        yield running
+    finally:
+        pids = running.worker_pids()
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(90)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        assert proc.returncode == 0, running.logs_text()
+        left = [p for p in pids if Path(f"/proc/{p}").exists() and "zombie" not in _state(p)]
+        assert not left, f"workers left behind after Ctrl-C: {left}"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0].lower()
+    except (OSError, IndexError):
+        return "gone"

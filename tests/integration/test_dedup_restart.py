@@ -1,0 +1,93 @@
+"""dedup's index survives a worker restart: it is rebuilt from its changelog topic on the real broker.
+
+A broker of its own, so no other dedup worker can answer for the one under test.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from shared.broker import LocalKafka, ensure_topics, free_port
+from shared.cli import start_worker, stop_workers
+from shared.schemas import CleanArticle, DuplicateNotice, UniqueArticle
+from shared.topics import CLEAN_ARTICLES, DUPLICATES, TOPICS, UNIQUE_ARTICLES
+from tests.integration.kafkautil import TopicReader, produce
+
+STORY = (
+    "Two Russian air force planes landed at the main airport outside Caracas on Saturday, carrying "
+    "about 100 troops and 35 tonnes of equipment, according to local media reports.\n\n"
+    "The arrival came as Washington stepped up pressure on President Nicolas Maduro, and officials in "
+    "Moscow said the personnel were there under a long-standing military cooperation agreement.\n\n"
+    "Analysts said the deployment was a signal of support for the government in Caracas, which has "
+    "bought billions of dollars of Russian weapons over the past decade, including air defence systems."
+)
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    kafka = LocalKafka(port=free_port(), controller_port=free_port(),
+                       data_dir=tmp_path_factory.mktemp("kafka-restart") / "data", fresh=True)
+    bootstrap = kafka.start()
+    ensure_topics(bootstrap, TOPICS, 1)
+    try:
+        yield bootstrap
+    finally:
+        kafka.stop()
+
+
+def article(article_id: str, text: str) -> bytes:
+    return CleanArticle(article_id=article_id, text=text, ingested_at=datetime.now(UTC)).to_bytes()
+
+
+def start_dedup(bootstrap: str, work: Path, suffix: str) -> subprocess.Popen[bytes]:
+    return start_worker("dedup", bootstrap, work / "dedup.log", 1,
+                        env={"NEWS_GROUP_SUFFIX": suffix, "NEWS_METRICS_PORT": str(free_port()),
+                             "NEWS_DATA_DIR": str(work / "faust")})
+
+
+@pytest.mark.parametrize("stop", ["sigterm", "sigkill"])
+def test_index_survives_a_restart_and_the_copy_is_caught(broker, tmp_path, stop):
+    run = uuid.uuid4().hex[:6]
+    suffix = f"-restart-{run}"
+    first, copy = f"first-{run}", f"copy-{run}"
+    # Unique text per run, so the parametrised runs do not see each other's story.
+    text = f"[{run}] {STORY}"
+    worker = start_dedup(broker, tmp_path, suffix)
+    unique = TopicReader(broker, UNIQUE_ARTICLES.name)
+    try:
+        produce(broker, CLEAN_ARTICLES.name, [article(first, text)])
+        unique.wait_for(lambda rs: any(UniqueArticle.model_validate_json(r.value).article_id == first for r in rs),
+                        timeout=180, what="the first article as unique")
+        if stop == "sigkill":
+            os.killpg(worker.pid, signal.SIGKILL)  # no clean shutdown: recovery comes from the changelog
+            worker.wait(30)
+        else:
+            stop_workers([worker])
+            assert worker.returncode is not None
+
+        worker = start_dedup(broker, tmp_path, suffix)
+        # A re-post: new headline line and an agency footer around the same body.
+        repost = f"Russian troops land in Venezuela\n\n{text}\n\nReporting by agencies; editing by staff."
+        produce(broker, CLEAN_ARTICLES.name, [article(copy, repost)])
+        dups = TopicReader(broker, DUPLICATES.name)
+        records = dups.wait_for(
+            lambda rs: any(DuplicateNotice.model_validate_json(r.value).article_id == copy for r in rs),
+            timeout=180, what="the re-post as a duplicate after the restart")
+        notice = next(n for n in (DuplicateNotice.model_validate_json(r.value) for r in records) if n.article_id == copy)
+        assert notice.duplicate_of == first
+        unique_ids = [UniqueArticle.model_validate_json(r.value).article_id for r in unique.poll()]
+        assert copy not in unique_ids
+        if stop == "sigterm":
+            # a clean stop committed its offsets: the restarted worker does not replay the first article
+            assert unique_ids.count(first) == 1
+    finally:
+        stop_workers([worker])
+        unique.close()

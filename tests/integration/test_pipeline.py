@@ -1,0 +1,147 @@
+"""End to end on the real broker: the seeds in through `newswatch submit`, alerts, duplicates and dead letters out."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from shared.schemas import Alert, CleanArticle, DeadLetter, DuplicateNotice, EnrichedArticle
+from shared.topics import ALERTS, CLEAN_ARTICLES, DEAD_LETTERS, DUPLICATES, ENRICHED_ARTICLES, RAW_ARTICLES, SERVICES
+from tests.integration.conftest import NEWSWATCH, REPO, RunningPipeline
+from tests.integration.kafkautil import TopicReader, produce, wait_caught_up
+
+SEEDS = sorted((REPO / "seeds").glob("*.txt"))
+DUMP = "004_216fda9d4ad3e29a.txt"
+RUN = uuid.uuid4().hex[:8]
+# Invalid against the raw-article schema (text must be a string): clean must dead-letter it.
+MALFORMED = json.dumps({"id": f"malformed-{RUN}", "text": 42}).encode()
+GOOD_AFTER = json.dumps({
+    "id": f"good-{RUN}",
+    "title": "Marines arrive in Norway",
+    "text": "About 300 U.S. Marines arrived in Norway on Tuesday for a six-month deployment, the Norwegian "
+            "military said.\n\nThe troops will train in the Arctic, officials said.",
+}).encode()
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+SEED_TEXT = squash(" ".join(p.read_text(encoding="utf-8") for p in SEEDS))
+
+
+@pytest.fixture(scope="module")
+def submitted(pipeline: RunningPipeline) -> RunningPipeline:
+    """The five seeds via the CLI, then a malformed message and a good one after it."""
+    out = subprocess.run([*NEWSWATCH, "submit", "--bootstrap", pipeline.bootstrap, "seeds/"],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert f"submitted {len(SEEDS)} message(s) to {RAW_ARTICLES.name}" in out.stdout
+    produce(pipeline.bootstrap, RAW_ARTICLES.name, [MALFORMED, GOOD_AFTER])
+    return pipeline
+
+
+def read(pipeline: RunningPipeline, topic: str) -> TopicReader:
+    return TopicReader(pipeline.bootstrap, topic)
+
+
+def test_a_troop_movement_alert_cites_a_seed_sentence_about_russian_personnel(submitted):
+    reader = read(submitted, ALERTS.name)
+
+    def found(records):
+        for r in records:
+            alert = Alert.model_validate_json(r.value)
+            evidence = squash(alert.evidence)
+            if (alert.rule_id == "troop_movement" and evidence in SEED_TEXT and "Russia" in evidence
+                    and re.search(r"\b(arriv|sent|send|land|deploy|flew|disembark)", evidence)):
+                return True
+        return False
+
+    reader.wait_for(found, timeout=120, what="a troop_movement alert on a seed sentence")
+    reader.close()
+
+
+def test_second_copies_in_the_dump_are_duplicates_and_never_add_an_alert(submitted):
+    clean = read(submitted, CLEAN_ARTICLES.name)
+    parts = clean.wait_for(
+        lambda rs: sum(1 for r in rs if CleanArticle.model_validate_json(r.value).parent_id) >= 6,
+        timeout=120, what="the six stories of the dump")
+    dump_parts = [a for a in (CleanArticle.model_validate_json(r.value) for r in parts) if a.parent_id]
+    part_ids = {a.article_id for a in dump_parts}
+
+    dups = read(submitted, DUPLICATES.name)
+    records = dups.wait_for(
+        lambda rs: sum(1 for r in rs if DuplicateNotice.model_validate_json(r.value).article_id in part_ids) >= 3,
+        timeout=120, what="three duplicate notices for the dump's second copies")
+    notices = [n for n in (DuplicateNotice.model_validate_json(r.value) for r in records) if n.article_id in part_ids]
+    by_id = {a.article_id: a for a in dump_parts}
+    for notice in notices:
+        # a copy repeats a story that came earlier in the same dump
+        assert by_id[notice.duplicate_of].part < by_id[notice.article_id].part
+    copies = {n.article_id for n in notices}
+
+    # Everything submitted has gone through alerts before we judge what alerts produced.
+    wait_caught_up(submitted.bootstrap, submitted.group("alerts"), ENRICHED_ARTICLES.name, timeout=180)
+    enriched = read(submitted, ENRICHED_ARTICLES.name).poll()
+    assert not copies & {EnrichedArticle.model_validate_json(r.value).article_id for r in enriched}
+    alerts = [Alert.model_validate_json(r.value) for r in read(submitted, ALERTS.name).poll()]
+    assert alerts, "no alert at all"
+    assert not copies & {a.article_id for a in alerts}
+    distinct = {(a.alert_id) for a in alerts}
+    evidence = {squash(a.evidence).lower() for a in {a.alert_id: a for a in alerts}.values()}
+    assert len(evidence) == len(distinct), "two alerts repeat one evidence sentence"
+
+
+def test_a_malformed_message_is_dead_lettered_and_the_next_one_is_processed(submitted):
+    dlq = read(submitted, DEAD_LETTERS["clean"].name)
+    records = dlq.wait_for(lambda rs: any(DeadLetter.model_validate_json(r.value).original == MALFORMED for r in rs),
+                           timeout=120, what="the malformed message")
+    letter = next(d for d in (DeadLetter.model_validate_json(r.value) for r in records) if d.original == MALFORMED)
+    assert (letter.service, letter.reason, letter.source_topic) == ("clean", "invalid_schema", RAW_ARTICLES.name)
+    assert letter.offset is not None and letter.partition is not None and "text" in letter.error
+
+    enriched = read(submitted, ENRICHED_ARTICLES.name)
+    enriched.wait_for(lambda rs: any(EnrichedArticle.model_validate_json(r.value).article_id == f"good-{RUN}"
+                                     for r in rs), timeout=120, what="the good message after the bad one")
+
+
+def test_newswatch_alerts_prints_the_alerts_readably_and_as_json(submitted):
+    read(submitted, ALERTS.name).wait_for(lambda rs: len(rs) > 0, timeout=120, what="an alert")
+    as_json = subprocess.run([*NEWSWATCH, "alerts", "--from-beginning", "--json", "--bootstrap", submitted.bootstrap],
+                             cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert as_json.returncode == 0, as_json.stderr
+    alerts = [Alert.model_validate_json(line) for line in as_json.stdout.splitlines()]
+    assert alerts and len({a.alert_id for a in alerts}) == len(alerts)
+    readable = subprocess.run([*NEWSWATCH, "alerts", "--from-beginning", "--bootstrap", submitted.bootstrap],
+                              cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert readable.returncode == 0, readable.stderr
+    assert alerts[0].rule_id in readable.stdout and squash(alerts[0].evidence)[:60] in squash(readable.stdout)
+
+
+def test_every_service_counts_what_it_consumed_produced_and_dead_lettered(submitted):
+    wait_caught_up(submitted.bootstrap, submitted.group("alerts"), ENRICHED_ARTICLES.name, timeout=180)
+    for service in SERVICES:
+        port = submitted.metrics_ports[service]
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        consumed = re.findall(rf'news_messages_consumed_total{{service="{service}",topic="[^"]+"}} (\S+)', body)
+        assert consumed and sum(map(float, consumed)) > 0, f"{service} consumed nothing"
+        assert f'news_processing_seconds_count{{service="{service}"}}' in body
+    clean = urllib.request.urlopen(f"http://127.0.0.1:{submitted.metrics_ports['clean']}/metrics", timeout=5).read()
+    assert re.search(rb'news_dead_letters_total{reason="invalid_schema",service="clean"} [1-9]', clean)
+
+
+def test_metrics_listen_on_loopback_only(submitted):
+    # faust's web server is off; /metrics binds 127.0.0.1 unless NEWS_METRICS_HOST says otherwise.
+    listening = Path("/proc/net/tcp").read_text()
+    for service, port in submitted.metrics_ports.items():
+        hexport = f":{port:04X} "
+        lines = [ln for ln in listening.splitlines() if hexport in ln and ln.split()[3] == "0A"]
+        assert lines, f"{service} does not listen on {port}"
+        assert all(ln.split()[1].startswith("0100007F") for ln in lines), f"{service} listens beyond loopback"
+    assert ":17B2 " not in "".join(ln for ln in listening.splitlines() if ln.split()[3] == "0A")  # 6066

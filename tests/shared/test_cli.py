@@ -1,0 +1,85 @@
+"""The `newswatch` CLI without Kafka: input reading, and `process` over the seeds with the real model."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.cli import build_parser, read_inputs
+from shared.schemas import Alert, CleanArticle, DeadLetter, DuplicateNotice, EnrichedArticle, UniqueArticle
+
+REPO = Path(__file__).resolve().parents[2]
+SEEDS = sorted((REPO / "seeds").glob("*.txt"))
+MODELS = {"clean": CleanArticle, "unique": UniqueArticle, "duplicate": DuplicateNotice,
+          "enriched": EnrichedArticle, "alert": Alert, "dead_letter": DeadLetter}
+
+
+def test_read_inputs_takes_each_format_as_the_input_topic_expects(tmp_path):
+    (tmp_path / "a.txt").write_text("Plain text article.")
+    (tmp_path / "b.html").write_text("<html><body><p>Hi</p></body></html>")
+    (tmp_path / "c.json").write_text('{"text": "one object"}')
+    (tmp_path / "d.jsonl").write_text('{"text": "one"}\n\n{"text": "two"}\n')
+    (tmp_path / "ignored.png").write_bytes(b"\x89PNG")
+    got = dict(read_inputs([str(tmp_path)]))
+    assert got[str(tmp_path / "a.txt")] == b"Plain text article."
+    assert json.loads(got[str(tmp_path / "b.html")]) == {"html": "<html><body><p>Hi</p></body></html>"}
+    assert got[str(tmp_path / "c.json")] == b'{"text": "one object"}'
+    assert [got[f"{tmp_path / 'd.jsonl'}:1"], got[f"{tmp_path / 'd.jsonl'}:3"]] == [b'{"text": "one"}', b'{"text": "two"}']
+    assert len(got) == 5
+
+
+def test_stdin_of_json_lines_is_one_message_a_line_and_other_text_is_one_article(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"text": "a"}\n{"text": "b"}\n')))
+    assert [v for _, v in read_inputs(["-"])] == [b'{"text": "a"}', b'{"text": "b"}']
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Troops arrived.\nMore text.\n")))
+    assert [v for _, v in read_inputs(["-"])] == [b"Troops arrived.\nMore text.\n"]
+
+
+def test_a_missing_path_is_a_clear_error():
+    with pytest.raises(SystemExit, match="no such file or folder"):
+        list(read_inputs(["/nonexistent/article.txt"]))
+
+
+def test_alerts_options_parse():
+    args = build_parser().parse_args(["alerts", "--follow", "--from-beginning", "--json"])
+    assert (args.follow, args.from_beginning, args.json) == (True, True, True)
+
+
+@pytest.fixture(scope="module")
+def processed() -> list[dict]:
+    out = subprocess.run([sys.executable, "-m", "shared.cli", "process", *map(str, SEEDS)],
+                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+@pytest.mark.slow
+def test_process_prints_the_public_record_contract(processed):
+    assert processed
+    for record in processed:
+        assert set(record) == {"topic", "kind", "value"}
+        MODELS[record["kind"]].model_validate(record["value"])  # each value is its kind's model
+        assert record["topic"].startswith("news.")
+    kinds = {r["kind"] for r in processed}
+    assert {"clean", "unique", "duplicate", "enriched", "alert"} <= kinds
+    clean = [r["value"] for r in processed if r["kind"] == "clean"]
+    assert all(c["text"] for c in clean) and any(c["title"] for c in clean)
+    entity = next(e for r in processed if r["kind"] == "enriched" for e in r["value"]["entities"])
+    assert {"text", "label", "start", "end", "sentence"} <= set(entity)
+
+
+@pytest.mark.slow
+def test_process_on_the_seeds_prints_troop_movement_alerts_none_repeating_evidence(processed):
+    alerts = [r["value"] for r in processed if r["kind"] == "alert" and r["value"]["rule_id"] == "troop_movement"]
+    assert alerts
+    evidence = [re.sub(r"\W+", " ", a["evidence"]).strip().lower() for a in alerts]
+    assert len(evidence) == len(set(evidence))
+    duplicates = {r["value"]["article_id"] for r in processed if r["kind"] == "duplicate"}
+    assert len(duplicates) == 3  # the dump's second copies of the Reuters, Guardian and Vox stories
+    assert not duplicates & {a["article_id"] for a in alerts}
