@@ -62,10 +62,10 @@ kafka: install ## only the local Kafka broker, in the foreground
 	$(VENV)/bin/newswatch broker
 
 up: ## the same system under Docker Compose (Kafka, services, Prometheus, Grafana)
-	docker compose up --build -d
+	docker compose --env-file deploy/.env up --build -d
 
 down: ## stop the Compose system
-	docker compose down
+	docker compose --env-file deploy/.env down
 
 lint: $(STAMP) ## ruff
 	$(VENV)/bin/ruff check shared services tests

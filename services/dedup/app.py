@@ -19,8 +19,8 @@ evicted = metrics.counter("dedup_evicted", "Index entries evicted for leaving th
 
 # The index lives in a faust Table backed by the changelog topic dedup-index-changelog, so a
 # restarted or moved worker rebuilds it before consuming. One partition, like its source topic.
-index = app.Table("index", partitions=CLEAN_ARTICLES.partitions,
-                  key_serializer="json", value_serializer="json")
+# Untyped keys and values: faust serialises both as JSON.
+index = app.Table("index", partitions=CLEAN_ARTICLES.partitions)
 deduplicator = core.Deduplicator(index, window=timedelta(days=settings.dedup_window_days))
 last_eviction = time.monotonic()
 
