@@ -1,4 +1,4 @@
-"""Run the project's own single-node KRaft Kafka broker (jars from Maven Central) and create its topics.
+"""Run the project's own single-node KRaft Kafka broker (jars from Maven Central); create topics.
 
 ``make kafka`` runs ``python -m shared.broker start``; ``newswatch run`` and the integration tests
 use :class:`LocalKafka` directly. How it works, the measured timings and the pitfalls are in
@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Self
 
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -121,7 +121,7 @@ def render_server_properties(*, port: int, controller_port: int, log_dirs: Path)
 
 
 def new_cluster_id() -> str:
-    """A random cluster id as `kafka-storage random-uuid` prints it (url-safe base64, no padding).
+    """Make a random cluster id as `kafka-storage random-uuid` does (url-safe base64, no padding).
 
     Made in Python because the Java tool costs a JVM start (about 1 s) for 16 random bytes.
     """
@@ -129,7 +129,7 @@ def new_cluster_id() -> str:
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now (another process may still take it later)."""
+    """Return a TCP port on 127.0.0.1 that is free now (another process may take it later)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
@@ -147,12 +147,15 @@ def _port_is_free(port: int) -> bool:
         return True
 
 
-def _port_accepts(port: int, timeout: float) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+def _any_accepts(bootstrap: str, timeout: float) -> bool:
+    for address in bootstrap.split(","):
+        host, _, port = address.strip().rpartition(":")
+        try:
+            with socket.create_connection((host or HOST, int(port)), timeout=timeout):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
 
 
 # -- probes and topics ------------------------------------------------------------------------
@@ -174,6 +177,10 @@ def broker_reachable(bootstrap: str, timeout: float = 3.0) -> bool:
     An open port is not enough: the listener accepts before the broker has registered, and until
     then topic creation fails with "only 0 broker(s) are registered".
     """
+    # A plain connect first: it is silent and quick where kafka-python would log every refused
+    # connection and back off for the whole timeout.
+    if not _any_accepts(bootstrap, timeout):
+        return False
     try:
         admin = _admin(bootstrap, timeout)
     except (KafkaError, OSError):
@@ -221,7 +228,9 @@ def ensure_topics(
             if topic["error_code"] == TopicAlreadyExistsError.errno:
                 continue
             if topic["error_code"]:
-                failed.append(f"{topic['name']}: {topic.get('error_message') or topic['error_code']}")
+                failed.append(
+                    f"{topic['name']}: {topic.get('error_message') or topic['error_code']}"
+                )
             else:
                 created.append(topic["name"])
         if failed:
@@ -248,7 +257,7 @@ def _warn_on_partition_mismatch(admin: KafkaAdminClient, expected: dict[str, int
 
 
 def _die_with_parent() -> Callable[[], None] | None:
-    """A preexec_fn that makes the child get SIGKILL when this process dies (Linux only).
+    """Build a preexec_fn that makes the child get SIGKILL when this process dies (Linux only).
 
     SIGKILL, not SIGTERM: the parent is already gone abnormally and nobody would wait for a
     shutdown hook that hangs; Kafka loses nothing when its process dies (written data is in the
@@ -269,7 +278,9 @@ def _die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
-def _spawn(argv: Sequence[str], *, stdout: IO[bytes] | int | None = None) -> subprocess.Popen[bytes]:
+def _spawn(
+    argv: Sequence[str], *, stdout: IO[bytes] | int | None = None
+) -> subprocess.Popen[bytes]:
     """Start ``argv`` in its own session, tied to this process's life (see _die_with_parent).
 
     Own session: Ctrl-C in the terminal reaches only Python, which then stops the broker cleanly
@@ -281,7 +292,8 @@ def _spawn(argv: Sequence[str], *, stdout: IO[bytes] | int | None = None) -> sub
         stdout=stdout,
         stderr=subprocess.STDOUT if stdout is not None else None,
         start_new_session=True,
-        preexec_fn=_die_with_parent(),
+        # Only prctl and getppid run between fork and exec, with libc loaded beforehand.
+        preexec_fn=_die_with_parent(),  # noqa: PLW1509
     )
 
 
@@ -289,13 +301,15 @@ def _tail_text(text: str, lines: int = 40) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
-def _tail_file(path: Path, lines: int = 40) -> str:
+def _tail_file(path: Path, since: int = 0, lines: int = 40) -> str:
     try:
         with open(path, "rb") as f:
-            f.seek(max(f.seek(0, os.SEEK_END) - 64 * 1024, 0))
-            return _tail_text(f.read().decode(errors="replace"), lines)
+            end = f.seek(0, os.SEEK_END)
+            f.seek(max(end - 64 * 1024, since, 0))
+            text = f.read().decode(errors="replace")
     except FileNotFoundError:
         return "(missing)"
+    return _tail_text(text, lines) if text.strip() else "(nothing written by this start)"
 
 
 def _java() -> str:
@@ -341,6 +355,7 @@ class LocalKafka:
         self._wipe_pending = fresh
         self._proc: subprocess.Popen[bytes] | None = None
         self._out: IO[bytes] | None = None
+        self._log_offset = 0  # server.log is appended to; errors show only this start's part
 
     # -- read-only views
 
@@ -408,6 +423,9 @@ class LocalKafka:
             f"-Dlog4j.configuration=file:{LOG4J_PROPERTIES}",
         )
         if self._wipe_pending:
+            # A mistyped --data-dir must not wipe something that is not a Kafka data dir.
+            if any(self.data_dir.glob("*")) and not (self.data_dir / "meta.properties").is_file():
+                raise BrokerError(f"refusing to wipe {self.data_dir}: it has no meta.properties")
             shutil.rmtree(self.data_dir, ignore_errors=True)
             self._wipe_pending = False
         if not (self.data_dir / "meta.properties").is_file():
@@ -417,7 +435,9 @@ class LocalKafka:
             _java(), f"-Xmx{self.heap}", *_JVM_FLAGS, *logging_flags,
             "-cp", classpath, "kafka.Kafka", str(self.properties_path),
         ]  # fmt: skip
-        self._out = open(self.out_path, "wb")
+        # Open as long as the JVM runs; stop() closes it.
+        self._out = open(self.out_path, "wb")  # noqa: SIM115
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self._proc = _spawn(argv, stdout=self._out)
         atexit.register(self.stop)
         try:
@@ -446,12 +466,15 @@ class LocalKafka:
         while True:
             code = self._proc.poll()
             if code is not None:
-                raise BrokerError(f"the Kafka JVM exited with code {code} while starting" + self._tails())
+                raise BrokerError(
+                    f"the Kafka JVM exited with code {code} while starting" + self._tails()
+                )
             left = deadline - time.monotonic()
             if left <= 0:
-                raise BrokerError(f"Kafka was not ready at {self.bootstrap} within {timeout:g} s" + self._tails())
-            # The socket check is silent and cheap; kafka-python logs every refused connection.
-            if _port_accepts(self.port, min(left, 1.0)) and broker_reachable(self.bootstrap, min(left, 3.0)):
+                raise BrokerError(
+                    f"Kafka was not ready at {self.bootstrap} within {timeout:g} s" + self._tails()
+                )
+            if broker_reachable(self.bootstrap, min(left, 3.0)):
                 return
             time.sleep(0.2)
 
@@ -459,7 +482,7 @@ class LocalKafka:
         if self._out is not None:
             self._out.flush()
         return (
-            f"\n--- tail of {self.log_path}\n{_tail_file(self.log_path)}"
+            f"\n--- tail of {self.log_path}\n{_tail_file(self.log_path, self._log_offset)}"
             f"\n--- tail of {self.out_path}\n{_tail_file(self.out_path)}"
         )
 
@@ -470,21 +493,20 @@ class LocalKafka:
         """
         proc, self._proc = self._proc, None
         atexit.unregister(self.stop)
-        if proc is not None:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    log.warning("Kafka did not stop within %g s; killing it", timeout)
-                    # The whole session: nothing the JVM started may outlive it either.
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("Kafka did not stop within %g s; killing it", timeout)
+                # The whole session: nothing the JVM started may outlive it either.
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
         if self._out is not None:
             self._out.close()
             self._out = None
 
-    def __enter__(self) -> LocalKafka:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -497,7 +519,7 @@ class LocalKafka:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"LocalKafka(bootstrap={self.bootstrap!r}, data_dir={str(self.data_dir)!r}, pid={self.pid})"
+        return f"LocalKafka({self.bootstrap!r}, data_dir={str(self.data_dir)!r}, pid={self.pid})"
 
 
 # -- command line -----------------------------------------------------------------------------
@@ -512,13 +534,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Prints the bootstrap string alone on the first line of stdout (for scripts).
     """
-    parser = argparse.ArgumentParser(prog="python -m shared.broker", description="Run the local single-node KRaft Kafka broker.")
+    parser = argparse.ArgumentParser(
+        prog="python -m shared.broker", description="Run the local single-node KRaft Kafka broker."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start", help="run the local broker in the foreground until Ctrl-C")
     start.add_argument("--port", type=int, default=DEFAULT_PORT)
     start.add_argument("--controller-port", type=int, default=None)
     start.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    start.add_argument("--fresh", action="store_true", help="wipe the data dir first (new cluster id)")
+    start.add_argument(
+        "--fresh", action="store_true", help="wipe the data dir first (new cluster id)"
+    )
     start.add_argument("--heap", default="512m")
     start.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for readiness")
     args = parser.parse_args(argv)

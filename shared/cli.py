@@ -100,7 +100,7 @@ def cmd_broker(args: argparse.Namespace) -> int:
     """Run the local Kafka broker in the foreground."""
     from shared.broker import main as broker_main
 
-    return broker_main(["start"]) or 0
+    return broker_main(["start", *args.broker_args]) or 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -348,7 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--partitions", type=int, default=partitions)
     p.set_defaults(func=cmd_topics)
 
-    p = sub.add_parser("broker", help="run the local Kafka broker in the foreground")
+    p = sub.add_parser("broker", help="run the local Kafka broker in the foreground "
+                                      "(options: --port, --data-dir, --fresh, … as `python -m shared.broker start`)")
+    p.add_argument("broker_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_broker)
     return parser
 
