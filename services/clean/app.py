@@ -26,7 +26,7 @@ step = Step(app, SERVICE, handle, [CLEAN_ARTICLES], metrics, offload=True)
 
 
 @app.agent(declare(app, RAW_ARTICLES))
-async def clean(stream):  # noqa: ANN001 — faust passes its stream
+async def clean(stream):
     """Clean every raw article; dead-letter what cannot be read."""
     await step(stream)
 

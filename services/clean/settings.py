@@ -8,4 +8,6 @@ from shared.settings import ServiceSettings
 class CleanSettings(ServiceSettings):
     """Settings of the clean service."""
 
-    clean_max_bytes: int = Field(default=2_000_000, ge=1)  # larger inputs are dead-lettered as oversize
+    clean_max_bytes: int = Field(
+        default=2_000_000, ge=1
+    )  # larger inputs are dead-lettered as oversize

@@ -1,0 +1,153 @@
+"""Benchmark of the clean stage: extraction F1 on the article-extraction benchmark, and speed.
+
+Run: ``.venv/bin/python tests/bench/bench_clean.py [--pages N] [--bbc N]``
+
+Prints:
+- token-shingle F1 / precision / recall of ``clean_article`` on all 181 HTML pages of
+  ../shared/data/extraction-benchmark, scored by that benchmark's own ``evaluate.py``, and the
+  ratio to trafilatura's published 0.958;
+- clean articles per second on a fixed sample: BBC plain text with boilerplate added, Reuters
+  SGML records, and the HTML pages.
+
+Not collected by pytest (file name does not start with ``test_``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from services.clean.core import build_language_detector, clean_article
+from shared.schemas import RawArticle
+
+DATA = ROOT.parent / "shared" / "data"
+BENCH = DATA / "extraction-benchmark"
+PUBLISHED = {"trafilatura 2.0.0": 0.958, "newspaper4k": 0.949, "readability-lxml": 0.922}
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+
+# Furniture added around BBC stories so the plain-text path has something to remove.
+FURNITURE_TOP = "ADVERTISEMENT\n\n{title}\n\nBy Jane Example, Business reporter\n\n4 Min Read\n\n"
+FURNITURE_BOTTOM = (
+    "\n\nRelated Coverage\n\nMarkets rally as oil prices slide\n\nShare this article\n\n"
+    "© 2005 Example News Ltd. All rights reserved.\n\nLeave a Reply\n\n"
+    "Your email address will not be published. Required fields are marked *"
+)
+
+
+def load_scorer():
+    """The benchmark's own evaluate.py, imported from its folder."""
+    spec = importlib.util.spec_from_file_location("extraction_evaluate", BENCH / "evaluate.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_pages(limit: int | None = None) -> tuple[dict, dict[str, str]]:
+    """Ground truth and the pages as text (decoded the way trafilatura decodes files)."""
+    from trafilatura.utils import decode_file
+
+    truth = json.loads((BENCH / "ground-truth.json").read_text(encoding="utf-8"))
+    keys = sorted(truth)[:limit] if limit else sorted(truth)
+    pages = {}
+    for key in keys:
+        raw = gzip.decompress((BENCH / "html" / f"{key}.html.gz").read_bytes())
+        pages[key] = decode_file(raw)
+    return {k: truth[k] for k in keys}, pages
+
+
+def extract_all(truth: dict, pages: dict[str, str], detector) -> dict[str, dict]:
+    """Run the clean stage on every page; a page that yields nothing scores an empty body."""
+    from shared.errors import Reject
+
+    prediction = {}
+    for key, page in pages.items():
+        raw = RawArticle(id=key, html=page, url=truth[key].get("url"))
+        try:
+            articles = clean_article(raw, ingested_at=NOW, detector=detector)
+            body = "\n\n".join(a.text for a in articles)
+        except Reject:
+            body = ""
+        prediction[key] = {"articleBody": body}
+    return prediction
+
+
+def bench_f1(detector, limit: int | None = None) -> dict:
+    """F1, precision and recall over the benchmark pages, by the benchmark's own scorer."""
+    scorer = load_scorer()
+    truth, pages = load_pages(limit)
+    prediction = extract_all(truth, pages, detector)
+    metrics = scorer.evaluate(truth, prediction, 100)
+    return {
+        "f1": metrics["f1"],
+        "precision": metrics["precision"],
+        "recall": metrics["recall"],
+        "pages": len(pages),
+    }
+
+
+def bbc_sample(n: int) -> list[RawArticle]:
+    """The first ``n`` BBC articles (sorted paths) with page furniture added around them."""
+    paths = sorted((DATA / "bbc" / "bbc").glob("*/*.txt"))[:n]
+    sample = []
+    for path in paths:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        title, _, body = text.partition("\n")
+        page = FURNITURE_TOP.format(title=title.strip()) + body.strip() + FURNITURE_BOTTOM
+        sample.append(RawArticle(text=page))
+    return sample
+
+
+def rate(raws: list[RawArticle], detector) -> tuple[float, int]:
+    """Clean articles produced per second over ``raws``."""
+    start = time.perf_counter()
+    produced = 0
+    for raw in raws:
+        produced += len(clean_article(raw, ingested_at=NOW, detector=detector))
+    return produced / (time.perf_counter() - start), produced
+
+
+def main() -> None:
+    """Print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=int, default=None, help="only the first N HTML pages")
+    parser.add_argument("--bbc", type=int, default=500, help="BBC articles in the speed sample")
+    args = parser.parse_args()
+
+    detector = build_language_detector()
+    start = time.perf_counter()
+    result = bench_f1(detector, args.pages)
+    html_seconds = time.perf_counter() - start
+    print(f"extraction benchmark ({result['pages']} pages, scorer: evaluate.py)")
+    print(
+        f"  F1 {result['f1']:.4f}  precision {result['precision']:.4f}  "
+        f"recall {result['recall']:.4f}"
+    )
+    for name, f1 in PUBLISHED.items():
+        print(f"  ratio to {name} ({f1:.3f}): {result['f1'] / f1:.4f}")
+
+    print("throughput (one process, language detection on)")
+    print(f"  HTML pages:        {result['pages'] / html_seconds:8.1f} articles/s")
+    bbc_rate, bbc_n = rate(bbc_sample(args.bbc), detector)
+    print(f"  BBC plain text:    {bbc_rate:8.1f} articles/s ({bbc_n} articles)")
+    sgml = (DATA / "reuters21578" / "reut2-000.sgm").read_bytes().decode("latin-1")
+    start = time.perf_counter()
+    sgml_articles = clean_article(RawArticle(text=sgml), ingested_at=NOW, detector=detector)
+    sgml_rate = len(sgml_articles) / (time.perf_counter() - start)
+    print(
+        f"  Reuters SGML:      {sgml_rate:8.1f} articles/s ({len(sgml_articles)} articles "
+        "from reut2-000.sgm)"
+    )
+
+
+if __name__ == "__main__":
+    main()
