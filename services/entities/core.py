@@ -1,4 +1,7 @@
-"""Entities core: consumes UniqueArticle, produces EnrichedArticle (spaCy NER + a military gazetteer); dead-letters nothing itself.
+"""Entities core: consumes UniqueArticle, produces EnrichedArticle; dead-letters nothing itself.
+
+Named entities come from spaCy's NER, domain entities (aircraft, weapons, vessels, military
+units) from a gazetteer EntityRuler placed before it.
 
 The spaCy pipeline is passed in (``nlp``), so unit tests can use ``spacy.blank("en")`` with only
 the domain ruler (:func:`add_domain_ruler`), while the service loads the real model once with
@@ -37,7 +40,7 @@ _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
 _SKIPPED_LABELS = frozenset({"CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY", "TIME"})
 _PERSON_LOOKALIKES = frozenset({"ORG", "GPE", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT", "LAW"})
 _DESIGNATOR = re.compile(r"^([A-Za-z]+)-(\d[\w]*)$")
-_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_POSSESSIVE = re.compile("(?:'s|\u2019s|'|\u2019)$")
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 
 
@@ -88,10 +91,11 @@ class Gazetteer:
 
 
 def load_gazetteer(path: Path | None = None, *, nlp: Language | None = None) -> Gazetteer:
-    """Read the gazetteer YAML and expand each entry's aliases into EntityRuler token patterns.
+    """Read the gazetteer YAML and expand each entry's aliases into EntityRuler patterns.
 
-    Patterns are built from ``nlp``'s own tokenizer (a blank English one by default), because a
-    token pattern only matches if it splits text exactly as the pipeline does.
+    Plain aliases become phrase patterns (matched on ``LOWER``); cased aliases become ``ORTH``
+    token patterns split by ``nlp``'s own tokenizer (a blank English one by default), because a
+    token pattern only matches if the pipeline splits the text the same way.
     """
     data = yaml.safe_load((path or GAZETTEER_PATH).read_text(encoding="utf-8"))
     tokenizer_nlp = nlp if nlp is not None else _blank_english()
@@ -99,9 +103,11 @@ def load_gazetteer(path: Path | None = None, *, nlp: Language | None = None) -> 
     for entry in data.get("entries", []):
         canonical, label = str(entry["canonical"]), str(entry["label"])
         maker = entry.get("maker")
+        # Case-insensitive aliases are phrase patterns (PhraseMatcher on LOWER, a hash lookup):
+        # token patterns with IN/REGEX predicates call back into Python for every token and made
+        # the ruler slower than the statistical NER.
         for alias in _expand_aliases(entry.get("aliases", []), maker):
-            tokens = [t.text for t in tokenizer_nlp.make_doc(alias)]
-            patterns.append({"label": label, "id": canonical, "pattern": _lower_pattern(tokens)})
+            patterns.append({"label": label, "id": canonical, "pattern": alias})
         for alias in entry.get("cased_aliases", []):
             tokens = [t.text for t in tokenizer_nlp.make_doc(str(alias))]
             patterns.append(
@@ -133,7 +139,7 @@ def add_domain_ruler(nlp: Language, gazetteer: Path | None = None) -> EntityRule
     ruler = nlp.add_pipe(
         "entity_ruler",
         name=RULER_NAME,
-        config={"overwrite_ents": False, "validate": True},
+        config={"overwrite_ents": False, "validate": True, "phrase_matcher_attr": "LOWER"},
         **where,  # type: ignore[arg-type]
     )
     ruler.add_patterns(list(gaz.patterns))  # type: ignore[attr-defined]
@@ -235,7 +241,8 @@ def _tidy(text: str) -> str:
 
 def _expand_aliases(aliases: Iterable[str], maker: str | None) -> Iterator[str]:
     # Each alias as written, without its hyphen when that is still unambiguous ("IL62", "S300",
-    # but not "B2" or "E3", which are vitamins and trade fairs), and behind its maker's name.
+    # but not "B2" or "E3", which are vitamins and trade fairs), behind its maker's name, and in
+    # the plural ("S-300s", "An-124s").
     seen: set[str] = set()
     for alias in aliases:
         alias = str(alias)
@@ -246,21 +253,12 @@ def _expand_aliases(aliases: Iterable[str], maker: str | None) -> Iterator[str]:
             variants.append(alias[: -len(last)] + m.group(1) + m.group(2))
         if maker and not alias.lower().startswith(maker.lower()):
             variants += [f"{maker} {v}" for v in list(variants)]
+        if last[-1:].isalnum() and not last.lower().endswith("s"):
+            variants += [f"{v}s" for v in list(variants)]
         for variant in variants:
             if variant.lower() not in seen:
                 seen.add(variant.lower())
                 yield variant
-
-
-def _lower_pattern(tokens: list[str]) -> list[dict[str, Any]]:
-    # Case-insensitive, and the last token may take a plural "s" ("S-300s", "An-124s").
-    pattern: list[dict[str, Any]] = [{"LOWER": t.lower()} for t in tokens[:-1]]
-    last = tokens[-1].lower()
-    if last[-1:].isalnum() and not last.endswith("s"):
-        pattern.append({"LOWER": {"IN": [last, last + "s"]}})
-    else:
-        pattern.append({"LOWER": last})
-    return pattern
 
 
 @lru_cache(maxsize=1)

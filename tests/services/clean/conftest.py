@@ -22,10 +22,9 @@ SEED_INGEST = datetime(2019, 4, 4, 12, 0, tzinfo=UTC)
 
 
 def shared_data(*parts: str) -> Path:
-    """Path into ../shared/data; skips the test when the research corpora are not mounted."""
+    """Path into ../shared/data; a missing corpus fails the test (it must never pass by skipping)."""
     path = DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"research corpus not available: {path}")
+    assert path.exists(), f"research corpus not available: {path} (../shared/data must sit beside the repo)"
     return path
 
 

@@ -1,0 +1,90 @@
+"""Fixtures for the alerts core: enriched articles built from text, the rules, the real model."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from spacy.language import Language
+
+from services.alerts.core import Rule, load_rules
+from services.entities.core import load_nlp
+from shared.schemas.articles import EnrichedArticle, Entity, Sentence
+
+SEEDS = Path(__file__).resolve().parents[3] / "seeds"
+DATA = (
+    Path(__file__).resolve().parents[4] / "shared" / "data"
+)  # /work/shared/data, read-only corpora
+FIRED_AT = datetime(2019, 3, 28, 12, 0, tzinfo=UTC)
+# A stand-in for dedup's segmentation: paragraphs, then sentence ends before a capital or quote.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’]?\s+(?=[\"“‘(]?[A-Z0-9])|\n+")
+
+
+def split_sentences(text: str, seen: Iterable[int] = ()) -> list[Sentence]:
+    """Sentences of ``text`` with exact offsets; indices in ``seen`` are marked seen."""
+    seen = set(seen)
+    sentences: list[Sentence] = []
+    pos = 0
+    for m in [*_SENTENCE_END.finditer(text), None]:
+        end = m.start() if m else len(text)
+        chunk = text[pos:end]
+        if chunk.strip():
+            start = pos + len(chunk) - len(chunk.lstrip())
+            stop = pos + len(chunk.rstrip())
+            i = len(sentences)
+            sentences.append(
+                Sentence(index=i, start=start, end=stop, text=text[start:stop], seen=i in seen)
+            )
+        pos = m.end() if m else pos
+    return sentences
+
+
+@pytest.fixture
+def make_enriched() -> Callable[..., EnrichedArticle]:
+    """Build an EnrichedArticle from text (and optional entities), some sentences marked seen."""
+
+    def make(
+        text: str,
+        *,
+        article_id: str = "a1",
+        seen: Iterable[int] = (),
+        entities: list[Entity] = (),  # type: ignore[assignment]
+        **meta,
+    ) -> EnrichedArticle:
+        return EnrichedArticle(
+            article_id=article_id,
+            text=text,
+            ingested_at=FIRED_AT,
+            sentences=split_sentences(text, seen),
+            entities=list(entities),
+            **meta,
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def rules() -> list[Rule]:
+    """The shipped rules file."""
+    return load_rules()
+
+
+@pytest.fixture(scope="session")
+def troop_rule(rules) -> Rule:
+    """The flagship troop-movement rule."""
+    return next(r for r in rules if r.id == "troop_movement")
+
+
+@pytest.fixture(scope="session")
+def nlp() -> Language:
+    """The real en_core_web_sm pipeline as the entities service loads it (slow tests only)."""
+    return load_nlp()
+
+
+@pytest.fixture(scope="session")
+def seed_texts() -> dict[str, str]:
+    """The scraped seed articles, by file stem."""
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}

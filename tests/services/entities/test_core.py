@@ -1,0 +1,193 @@
+"""Tests for services/entities/core.py: the gazetteer ruler, offsets, sentence mapping, canonical names."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+
+from services.entities import core
+from services.entities.core import (
+    ModelNotFound,
+    add_domain_ruler,
+    extract_entities,
+    extract_entities_many,
+    load_gazetteer,
+    load_nlp,
+)
+from shared.schemas.articles import EnrichedArticle, Sentence
+
+
+def domain(enriched: EnrichedArticle) -> list[tuple[str, str, str | None]]:
+    return [
+        (e.text, e.label, e.canonical) for e in enriched.entities if e.label in core.DOMAIN_LABELS
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "canonical"),
+    [
+        ("Il-62", "AIRCRAFT", "Il-62"),
+        ("IL-62", "AIRCRAFT", "Il-62"),
+        ("Ilyushin IL-62", "AIRCRAFT", "Il-62"),
+        ("IL62", "AIRCRAFT", "Il-62"),
+        ("An-124", "AIRCRAFT", "An-124"),
+        ("AN-124", "AIRCRAFT", "An-124"),
+        ("Antonov AN-124", "AIRCRAFT", "An-124"),
+        ("An-124s", "AIRCRAFT", "An-124"),
+        ("TU-160", "AIRCRAFT", "Tu-160"),
+        ("Blackjack bombers", "AIRCRAFT", "Tu-160"),
+        ("S-300", "WEAPON", "S-300"),
+        ("S-300s", "WEAPON", "S-300"),
+        ("S300", "WEAPON", "S-300"),
+        ("Patriot missile", "WEAPON", "Patriot"),
+        ("82nd Airborne Division", "MILITARY_UNIT", "82nd Airborne Division"),
+        ("Wagner Group", "MILITARY_UNIT", "Wagner Group"),
+        ("HMS Ocean", "VESSEL", "HMS Ocean"),
+    ],
+)
+def test_gazetteer_variant_gets_label_and_canonical_name(
+    blank_nlp, make_article, text, label, canonical
+):
+    article = make_article(f"Officials said the {text} was seen near the base.")
+    enriched = extract_entities(article, blank_nlp)
+    assert domain(enriched) == [(text, label, canonical)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He played blackjack at the casino.",  # cased alias: the card game is not a Tu-160
+        "The New England Patriots won again.",  # "Patriot" needs its noun
+        "Take vitamin B2 and E3 tickets.",  # short designators are not joined without a hyphen
+        "The 2nd floor of the office.",  # an ordinal alone is not a unit
+    ],
+)
+def test_ordinary_words_are_not_domain_entities(blank_nlp, make_article, text):
+    assert domain(extract_entities(make_article(text), blank_nlp)) == []
+
+
+def test_offsets_and_sentence_indices_point_into_the_article(blank_nlp, make_article):
+    text = (
+        "Russia defended the deployment.\n\n"
+        "A Russian Il-62 passenger jet and an An-124 military cargo plane arrived on Saturday. "
+        "The specialists came to fix an S-300 system."
+    )
+    enriched = extract_entities(make_article(text), blank_nlp)
+    found = [(e.text, e.sentence) for e in enriched.entities]
+    assert found == [("Il-62", 1), ("An-124", 1), ("S-300", 2)]
+    for entity in enriched.entities:
+        assert text[entity.start : entity.end] == entity.text
+        sentence = enriched.sentences[entity.sentence]
+        assert sentence.start <= entity.start < sentence.end
+
+
+def test_enriched_article_keeps_every_input_field(blank_nlp, make_article):
+    article = make_article(
+        "An An-124 landed.", article_id="x9", title="T", url="https://e.x/1", seen=[0]
+    )
+    enriched = extract_entities(article, blank_nlp)
+    assert isinstance(enriched, EnrichedArticle)
+    assert enriched.model_dump(exclude={"entities"}) == article.model_dump()
+
+
+def test_entity_in_a_gap_between_sentences_takes_the_sentence_before(blank_nlp, make_article):
+    article = make_article("First sentence here. An Il-62 landed.")
+    # Upstream left the tail out of every sentence (e.g. trimmed boilerplate).
+    short = article.model_copy(
+        update={"sentences": [Sentence(index=0, start=0, end=20, text="First sentence here.")]}
+    )
+    (entity,) = extract_entities(short, blank_nlp).entities
+    assert entity.sentence == 0
+
+
+def test_article_without_sentences_gets_sentence_minus_one(blank_nlp, make_article):
+    article = make_article("An Il-62 landed.").model_copy(update={"sentences": []})
+    (entity,) = extract_entities(article, blank_nlp).entities
+    assert entity.sentence == -1
+
+
+def test_empty_text_gives_no_entities(blank_nlp, make_article):
+    assert extract_entities(make_article(""), blank_nlp).entities == []
+
+
+def test_batch_extraction_matches_one_by_one(blank_nlp, make_article):
+    articles = [
+        make_article(t, article_id=str(i)) for i, t in enumerate(["An Il-62.", "", "Two S-300s."])
+    ]
+    assert list(extract_entities_many(articles, blank_nlp, batch_size=2)) == [
+        extract_entities(a, blank_nlp) for a in articles
+    ]
+
+
+def test_domain_ruler_is_added_once_and_before_ner():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("ner")
+    first = add_domain_ruler(nlp)
+    assert add_domain_ruler(nlp) is first
+    assert nlp.pipe_names == [core.RULER_NAME, "ner"]
+
+
+def test_every_gazetteer_pattern_is_valid_for_the_entity_ruler():
+    gazetteer = load_gazetteer()
+    assert len(gazetteer.patterns) > 300
+    # validate=True in add_domain_ruler raises on a malformed pattern; this keeps the data file honest.
+    add_domain_ruler(spacy.blank("en"))
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "canonical"),
+    [
+        ("U.S.", "GPE", "United States"),
+        ("the US", "GPE", "United States"),
+        ("Britain", "GPE", "United Kingdom"),
+        ("Russia's", "GPE", "Russia"),
+        ("Caracas", "GPE", "Caracas"),
+        ("Nato", "ORG", "NATO"),
+    ],
+)
+def test_canonical_names_for_model_labels(text, label, canonical):
+    table = load_gazetteer().canonical
+    assert core.canonicalise(text, label, table) == canonical
+
+
+def test_unknown_model_name_raises_a_clear_error():
+    with pytest.raises(ModelNotFound, match="not installed"):
+        load_nlp("xx_no_such_model")
+
+
+# --- the real model (slow) -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_real_pipeline_runs_ruler_before_ner_and_skips_unused_pipes(nlp):
+    assert nlp.pipe_names == [core.RULER_NAME, "ner"]
+
+
+@pytest.mark.slow
+def test_seed_aircraft_and_weapons_get_canonical_names(nlp, make_article, seed_texts):
+    canon: dict[str, set[str]] = {}
+    for stem, text in seed_texts.items():
+        enriched = extract_entities(make_article(text, article_id=stem), nlp)
+        for e in enriched.entities:
+            assert text[e.start : e.end] == e.text
+            sentence = enriched.sentences[e.sentence]
+            assert sentence.start <= e.start < sentence.end
+            if e.label in core.DOMAIN_LABELS:
+                canon.setdefault(e.canonical or "", set()).add(e.text)
+    assert canon["Il-62"] == {"Il-62", "Ilyushin IL-62"}
+    assert canon["An-124"] == {"An-124", "Antonov AN-124"}
+    assert canon["S-300"] == {"S-300"}
+    assert canon["Tu-160"] == {"TU-160", "Blackjack bombers"}
+
+
+@pytest.mark.slow
+def test_seed_people_and_places_are_found_and_grouped(nlp, make_article, seed_texts):
+    text = seed_texts["000_98ab7105c80f8e79"]
+    enriched = extract_entities(make_article(text), nlp)
+    by_canonical = {(e.label, e.canonical) for e in enriched.entities}
+    assert ("GPE", "Venezuela") in by_canonical
+    assert ("GPE", "United States") in by_canonical  # written "U.S."
+    assert ("PERSON", "Maria Zakharova") in by_canonical
+    # "Trump" alone is grouped under the full name the article gives.
+    trump = [e for e in enriched.entities if e.text == "Trump"]
+    assert trump and all(e.canonical == "Donald Trump" and e.label == "PERSON" for e in trump)
