@@ -43,7 +43,7 @@ step = Step(app, SERVICE, handle, [UNIQUE_ARTICLES, DUPLICATES], metrics)
 
 
 @app.agent(declare(app, CLEAN_ARTICLES))
-async def dedup(stream):  # noqa: ANN001 — faust passes its stream
+async def dedup(stream):
     """Drop duplicates; mark sentences already seen."""
     await step(stream)
 

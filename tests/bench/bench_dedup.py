@@ -1,0 +1,121 @@
+"""Dedup benchmark: consumes the BBC corpus (../shared/data/bbc) plus synthetic re-posts; prints quality and cost.
+
+Run:  .venv/bin/python tests/bench/bench_dedup.py [--per-topic N] [--seed S] [--explain]
+
+Prints precision, recall and F1 of ``Deduplicator.process`` on the labelled stream built by
+``dedup_corpus.build_stream`` (see its docstring for the labels), the articles per second of
+``process`` alone, and the bytes of store per indexed article (JSON keys + values, what a faust
+changelog holds). ``--explain`` also prints, for every scored article, the best candidate scores,
+which is how the thresholds were chosen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from dedup_corpus import Item, build_stream, score
+
+from services.dedup.core import Deduplicator
+
+
+def store_bytes(store: dict) -> int:
+    """Bytes of the store as a changelog would carry it: JSON key plus JSON value per entry."""
+    return sum(
+        len(json.dumps(k)) + len(json.dumps(v, separators=(",", ":"))) for k, v in store.items()
+    )
+
+
+def run(items: list[Item], **params: object) -> tuple[list, float, dict]:
+    """Process the stream with a fresh dict store; return results, seconds in process, store."""
+    store: dict = {}
+    dedup = Deduplicator(store, **params)  # type: ignore[arg-type]
+    dedup.process(items[0].article, now=items[0].now)  # warm up spaCy outside the timing
+    store.clear()
+    dedup = Deduplicator(store, **params)  # type: ignore[arg-type]
+    results = []
+    start = time.perf_counter()
+    for item in items:
+        results.append(dedup.process(item.article, now=item.now))
+    return results, time.perf_counter() - start, store
+
+
+def explain(items: list[Item], **params: object) -> None:
+    """Print the best candidate scores of every scored item (before it is processed)."""
+    store: dict = {}
+    dedup = Deduplicator(store, **params)  # type: ignore[arg-type]
+    rows = []
+    for item in items:
+        matches = dedup.explain(item.article, now=item.now) if store else []
+        if item.scored:
+            if item.expected is None:
+                m = matches[0] if matches else None
+                label = "uniq"
+            else:
+                good = [m for m in matches if m.article_id in item.expected]
+                m = good[0] if good else None
+                label = "dup "
+            if m is not None:
+                rows.append((label, m.jaccard, m.containment, m.sentence_containment, item))
+            elif label == "dup ":
+                rows.append((label, 0.0, 0.0, 0.0, item))
+        dedup.process(item.article, now=item.now)
+    rows.sort(key=lambda r: (r[0], max(r[1], r[2], r[3])))
+    for label, j, c, sc, item in rows:
+        if (label == "uniq" and max(j, c, sc) >= 0.2) or (
+            label == "dup " and min(max(j, c, sc), j) < 0.7
+        ):
+            print(
+                f"{label} J={j:.3f} C={c:.3f} S={sc:.3f} {item.article.article_id} {item.transforms}"
+            )
+
+
+def main() -> None:
+    """Build the benchmark, run it, print the figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--per-topic", type=int, default=None, help="sample N articles per topic")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--explain", action="store_true")
+    ap.add_argument("--errors", action="store_true", help="list every error")
+    args = ap.parse_args()
+
+    t = time.perf_counter()
+    items = build_stream(seed=args.seed, per_topic=args.per_topic)
+    print(f"stream: {len(items)} articles built in {time.perf_counter() - t:.1f}s")
+    if args.explain:
+        explain(items)
+        return
+    results, seconds, store = run(items)
+    s = score(items, results)
+    indexed = sum(1 for k, v in store.items() if k.startswith("a:") and "d" not in v)
+    dups = sum(1 for i in items if i.scored and i.expected is not None)
+    print(
+        f"scored: {s.tp + s.fn} duplicates, {s.tn + s.fp} unique; {s.rewrites} corpus rewrites unscored"
+    )
+    print(
+        f"precision {s.precision:.4f}  recall {s.recall:.4f}  F1 {s.f1:.4f}  (tp {s.tp} fp {s.fp} fn {s.fn}, wrong target {s.wrong_target})"
+    )
+    print(
+        f"kinds: {dict(s.kinds)}; corpus rewrites flagged as duplicates: {s.rewrites_flagged}/{s.rewrites}"
+    )
+    print(
+        "recall by transform: "
+        + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(s.by_transform.items()))
+    )
+    print(f"throughput: {len(items) / seconds:.0f} articles/s ({seconds:.1f}s for {len(items)})")
+    print(
+        f"store: {len(store)} keys, {store_bytes(store)} bytes, {store_bytes(store) / indexed:.0f} bytes per indexed article ({indexed} indexed)"
+    )
+    assert dups == s.tp + s.fn
+    for kind, what in s.errors if args.errors else s.errors[:20]:
+        print(f"  {kind}: {what}")
+
+
+if __name__ == "__main__":
+    main()

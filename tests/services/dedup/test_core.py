@@ -1,0 +1,402 @@
+"""Dedup core: exact, near and contained duplicates, idempotence, sentence novelty, eviction, store round trip.
+
+Texts are the seeds (real news). Copies are made here from them, deterministically.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import random
+from collections.abc import Callable, Iterator, MutableMapping
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from services.dedup.core import Deduplicator, content_hash, normalise_tokens, split_sentences
+from shared.errors import Reject
+from shared.schemas import CleanArticle, DuplicateNotice, UniqueArticle
+
+from .conftest import T0, read_seed
+
+MakeArticle = Callable[..., CleanArticle]
+
+
+def unique(result: object) -> UniqueArticle:
+    assert isinstance(result, UniqueArticle), result
+    return result
+
+
+def duplicate(result: object) -> DuplicateNotice:
+    assert isinstance(result, DuplicateNotice), result
+    return result
+
+
+def edit_words(text: str, rate: float, seed: int = 1) -> str:
+    """Substitute, delete or insert about ``rate`` of the words."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    for w in text.split(" "):
+        r = rng.random()
+        if r >= rate:
+            out.append(w)
+        elif r < rate / 2:
+            out.append("zebra")
+        elif r < rate * 3 / 4:
+            continue
+        else:
+            out.extend([w, "indeed"])
+    return " ".join(out)
+
+
+def index_store_keys(store: MutableMapping[str, Any]) -> set[str]:
+    return {k for k in store if not k.startswith("m:")}
+
+
+class FaustLikeStore(MutableMapping[str, Any]):
+    """A store that, like a faust Table's changelog, only keeps what is assigned.
+
+    ``get`` hands out deep copies, so a value mutated in place is silently lost, as it would be
+    after a faust worker restart; values must also survive JSON.
+    """
+
+    def __init__(self) -> None:
+        self._data: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        return json.loads(self._data[key])
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        assert isinstance(key, str)
+        self._data[key] = json.dumps(value)
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+# ------------------------------------------------------------------------------ sentences
+
+
+def test_sentences_never_cross_paragraphs_or_lines() -> None:
+    text = "Headline without a stop\n\nFirst para ends here. Second sentence\n\nNext para."
+    spans = split_sentences(text)
+    assert [text[s:e] for s, e in spans] == [
+        "Headline without a stop",
+        "First para ends here.",
+        "Second sentence",
+        "Next para.",
+    ]
+
+
+def test_sentences_keep_abbreviations_and_hard_wrapped_lines() -> None:
+    text = "The U.S. said on Monday that the\ntroops would stay. Russia disagreed."
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "The U.S. said on Monday that the\ntroops would stay.",
+        "Russia disagreed.",
+    ]
+
+
+def test_sentence_spans_index_into_the_text() -> None:
+    text = read_seed("000")
+    spans = split_sentences(text)
+    assert len(spans) > 10
+    assert all(text[s:e].strip() == text[s:e] and text[s:e] for s, e in spans)
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+
+
+def test_normalisation_ignores_case_quotes_and_spacing() -> None:
+    assert normalise_tokens("Russia’s  “SPECIALISTS”\n") == normalise_tokens(
+        'russia\'s "specialists"'
+    )
+    assert content_hash("A  b.\n\nC") == content_hash("a b c")
+
+
+# ------------------------------------------------------------------------------ exact
+
+
+def test_same_body_under_another_id_is_an_exact_duplicate(make_article: MakeArticle) -> None:
+    dedup = Deduplicator({})
+    text = read_seed("001")
+    unique(dedup.process(make_article("a", text), now=T0))
+    notice = duplicate(dedup.process(make_article("b", "  " + text.replace("\n", "\n\n")), now=T0))
+    assert (notice.kind, notice.duplicate_of, notice.similarity) == ("exact", "a", 1.0)
+
+
+def test_empty_body_is_rejected(make_article: MakeArticle) -> None:
+    with pytest.raises(Reject) as err:
+        Deduplicator({}).process(make_article("a", " — \n\n …"), now=T0)
+    assert err.value.reason == "empty_text"
+
+
+# ------------------------------------------------------------------------------ idempotence
+
+
+def test_resubmitted_unique_article_is_an_exact_duplicate_of_itself(
+    make_article: MakeArticle,
+) -> None:
+    store: dict[str, Any] = {}
+    dedup = Deduplicator(store)
+    article = make_article("a", read_seed("001"))
+    unique(dedup.process(article, now=T0))
+    before = copy.deepcopy(store)
+    for _ in range(2):
+        notice = duplicate(dedup.process(article, now=T0 + timedelta(hours=1)))
+        assert (notice.article_id, notice.duplicate_of, notice.kind, notice.similarity) == (
+            "a",
+            "a",
+            "exact",
+            1.0,
+        )
+    assert store == before  # a replay writes nothing
+
+
+def test_resubmitted_duplicate_repeats_its_first_verdict(make_article: MakeArticle) -> None:
+    store: dict[str, Any] = {}
+    dedup = Deduplicator(store)
+    text = read_seed("003")
+    unique(dedup.process(make_article("a", text), now=T0))
+    first = duplicate(dedup.process(make_article("b", edit_words(text, 0.03)), now=T0))
+    before = copy.deepcopy(store)
+    again = duplicate(dedup.process(make_article("b", edit_words(text, 0.03)), now=T0))
+    assert (again.duplicate_of, again.kind, again.similarity) == (
+        first.duplicate_of,
+        first.kind,
+        first.similarity,
+    )
+    assert store == before
+
+
+def test_same_id_with_a_new_body_replaces_the_old_version(make_article: MakeArticle) -> None:
+    store: dict[str, Any] = {}
+    dedup = Deduplicator(store)
+    unique(dedup.process(make_article("a", read_seed("000")), now=T0))
+    unique(dedup.process(make_article("a", read_seed("001")), now=T0))
+    # The first body is no longer indexed: nothing orphaned is left behind once evicted.
+    assert unique(dedup.process(make_article("b", read_seed("000")), now=T0))
+    assert dedup.evict(T0 + timedelta(days=31)) == 2
+    assert index_store_keys(store) == set()
+
+
+# ------------------------------------------------------------------------------ near and contained
+
+
+@pytest.mark.parametrize("rate", [0.02, 0.035, 0.05])
+def test_copy_with_edited_words_is_a_near_duplicate(make_article: MakeArticle, rate: float) -> None:
+    dedup = Deduplicator({})
+    text = read_seed("003")
+    unique(dedup.process(make_article("orig", text), now=T0))
+    notice = duplicate(dedup.process(make_article("copy", edit_words(text, rate)), now=T0))
+    assert notice.duplicate_of == "orig"
+    assert notice.kind in ("near", "contained")
+
+
+@pytest.mark.parametrize(("keep", "kind"), [(0.3, "contained"), (0.5, "contained"), (0.8, "near")])
+def test_truncated_copy_is_contained(
+    seed_004: list[CleanArticle], make_article: MakeArticle, keep: float, kind: str
+) -> None:
+    # Kind "near" wins when the Jaccard similarity alone is enough (a copy missing only its end).
+    dedup = Deduplicator({})
+    guardian = seed_004[1]
+    unique(dedup.process(guardian, now=T0))
+    lines = guardian.text.split("\n")
+    truncated = "\n".join(lines[: int(len(lines) * keep)])
+    notice = duplicate(dedup.process(make_article("trunc", truncated), now=T0))
+    assert (notice.duplicate_of, notice.kind) == (guardian.article_id, kind)
+    assert notice.similarity >= (0.9 if kind == "contained" else 0.5)
+
+
+def test_copy_with_new_headline_dateline_teaser_and_footer_is_a_duplicate(
+    seed_004: list[CleanArticle], make_article: MakeArticle
+) -> None:
+    dedup = Deduplicator({})
+    vox = seed_004[2]
+    unique(dedup.process(vox, now=T0))
+    lines = vox.text.split("\n")
+    body = lines[4:]
+    body[0] = "WASHINGTON, March 27 (Newswire) - " + body[0]
+    body.insert(5, "Read more: Venezuela opposition fears crackdown after Maduro threatens arrests")
+    body.insert(9, "Advertisement")
+    repost = "\n\n".join(
+        ["Moscow's men in Caracas: what Russia wants", "By Staff Writer | 2 hours ago", *body]
+        + [
+            "Reporting by Newswire staff; Editing by Desk Editor",
+            "(c) 2019 Newswire. All rights reserved.",
+        ]
+    )
+    notice = duplicate(dedup.process(make_article("repost", repost, title="Moscow's men"), now=T0))
+    assert notice.duplicate_of == vox.article_id
+
+
+def test_copy_with_edits_and_truncation_is_still_found(
+    make_article: MakeArticle, seed_004: list[CleanArticle]
+) -> None:
+    dedup = Deduplicator({})
+    guardian = seed_004[1]
+    unique(dedup.process(guardian, now=T0))
+    lines = guardian.text.split("\n")
+    copy_ = edit_words("\n".join(lines[: len(lines) // 2]), 0.04, seed=3)
+    assert (
+        duplicate(dedup.process(make_article("c", copy_), now=T0)).duplicate_of
+        == guardian.article_id
+    )
+
+
+def test_duplicate_points_at_the_first_article_seen(make_article: MakeArticle) -> None:
+    dedup = Deduplicator({})
+    text = read_seed("003")
+    unique(dedup.process(make_article("first", text), now=T0))
+    duplicate(dedup.process(make_article("second", edit_words(text, 0.03, seed=1)), now=T0))
+    third = duplicate(dedup.process(make_article("third", edit_words(text, 0.03, seed=2)), now=T0))
+    assert third.duplicate_of == "first"
+
+
+def test_unrelated_articles_of_the_same_topic_stay_unique(
+    make_article: MakeArticle, seed_004: list[CleanArticle]
+) -> None:
+    # Eight different stories about Russian troops in Venezuela, all from the same week.
+    dedup = Deduplicator({})
+    articles = [make_article(p, read_seed(p)) for p in ("000", "001", "002", "003")] + seed_004[:3]
+    for article in articles:
+        unique(dedup.process(article, now=T0))
+
+
+def test_article_quoting_an_older_one_in_full_but_adding_more_is_unique(
+    make_article: MakeArticle, seed_004: list[CleanArticle]
+) -> None:
+    # Vox followed by the whole Reuters story: containment is measured from the new article.
+    dedup = Deduplicator({})
+    reuters, _, vox = seed_004[:3]
+    unique(dedup.process(reuters, now=T0))
+    combined = unique(
+        dedup.process(make_article("vox+reuters", vox.text + "\n" + reuters.text), now=T0)
+    )
+    assert any(s.seen for s in combined.sentences) and not all(s.seen for s in combined.sentences)
+
+
+# ------------------------------------------------------------------------------ seeds
+
+
+def test_second_copies_in_seed_004_are_duplicates_of_the_first(
+    seed_004: list[CleanArticle],
+) -> None:
+    dedup = Deduplicator({})
+    results = [dedup.process(a, now=T0 + timedelta(minutes=i)) for i, a in enumerate(seed_004)]
+    for r in results[:3]:
+        unique(r)
+    pairs = [(duplicate(r).article_id, duplicate(r).duplicate_of) for r in results[3:]]
+    assert pairs == [("004-4", "004-1"), ("004-5", "004-2"), ("004-6", "004-3")]
+
+
+@pytest.mark.parametrize("order", [("000", "002"), ("002", "000")])
+def test_bloomberg_stories_are_unique_and_share_seen_sentences(
+    bloomberg: dict[str, CleanArticle], order: tuple[str, str]
+) -> None:
+    dedup = Deduplicator({})
+    first = unique(dedup.process(bloomberg[order[0]], now=T0))
+    second = unique(dedup.process(bloomberg[order[1]], now=T0 + timedelta(minutes=1)))
+    assert not any(s.seen for s in first.sentences)
+    seen = {s.text for s in second.sentences if s.seen}
+    assert any(
+        t.startswith("A Venezuelan Information Ministry official, speaking on the condition")
+        for t in seen
+    )
+    assert "©2019 Bloomberg L.P." in seen
+    assert len(seen) < len(second.sentences) / 3
+    firsts = {s.fingerprint for s in first.sentences}
+    assert {s.fingerprint for s in second.sentences if s.seen} <= firsts
+
+
+def test_sentences_carry_offsets_and_fingerprints(bloomberg: dict[str, CleanArticle]) -> None:
+    article = unique(Deduplicator({}).process(bloomberg["000"], now=T0))
+    assert [s.index for s in article.sentences] == list(range(len(article.sentences)))
+    assert all(article.text[s.start : s.end] == s.text and s.fingerprint for s in article.sentences)
+    assert article.content_hash == content_hash(article.text)
+
+
+# ------------------------------------------------------------------------------ window and state
+
+
+def test_articles_older_than_the_window_are_forgotten(make_article: MakeArticle) -> None:
+    store: dict[str, Any] = {}
+    dedup = Deduplicator(store, window=timedelta(days=2), auto_evict=False)
+    text = read_seed("001")
+    unique(dedup.process(make_article("old", text), now=T0))
+    duplicate(dedup.process(make_article("inside", text), now=T0 + timedelta(days=1)))
+    # Outside the window the old copy is ignored even before eviction has run.
+    unique(dedup.process(make_article("outside", text), now=T0 + timedelta(days=2, hours=2)))
+
+
+def test_evict_removes_every_key_of_expired_articles(
+    make_article: MakeArticle, seed_004: list[CleanArticle]
+) -> None:
+    store: dict[str, Any] = {}
+    dedup = Deduplicator(store, window=timedelta(days=30), auto_evict=False)
+    for i, article in enumerate(seed_004):
+        dedup.process(article, now=T0 + timedelta(hours=i))
+    dedup.process(make_article("late", read_seed("000")), now=T0 + timedelta(days=10))
+    assert dedup.evict(T0 + timedelta(days=20)) == 0
+    # 3 unique articles and 3 remembered duplicate verdicts leave the window.
+    assert dedup.evict(T0 + timedelta(days=31)) == 6
+    assert {k.split(":")[0] for k in index_store_keys(store)} >= {"a", "h", "b", "s", "t"}
+    assert not any(k == "a:004-1" or k.startswith("a:004") for k in store)
+    assert dedup.evict(T0 + timedelta(days=41)) == 1
+    assert index_store_keys(store) == set()
+    assert unique(dedup.process(seed_004[0], now=T0 + timedelta(days=42)))
+
+
+def test_process_evicts_as_time_passes(make_article: MakeArticle) -> None:
+    store: dict[str, Any] = {}
+    dedup = Deduplicator(store, window=timedelta(days=1), auto_evict=True)
+    unique(dedup.process(make_article("a", read_seed("000")), now=T0))
+    unique(dedup.process(make_article("b", read_seed("001")), now=T0 + timedelta(days=3)))
+    assert not any(k.startswith("a:a") for k in store)
+
+
+def test_store_survives_a_json_round_trip(
+    seed_004: list[CleanArticle], bloomberg: dict[str, CleanArticle]
+) -> None:
+    store: dict[str, Any] = {}
+    dedup = Deduplicator(store)
+    for article in seed_004[:3]:
+        unique(dedup.process(article, now=T0))
+    unique(dedup.process(bloomberg["000"], now=T0))
+    # A changelog replay on another worker: the same keys, values rebuilt from JSON.
+    restored = json.loads(json.dumps(store))
+    again = Deduplicator(restored)
+    pairs = [(duplicate(again.process(a, now=T0)).duplicate_of) for a in seed_004[3:]]
+    assert pairs == ["004-1", "004-2", "004-3"]
+    assert any(s.seen for s in unique(again.process(bloomberg["002"], now=T0)).sentences)
+
+
+def test_store_values_are_only_ever_assigned(
+    seed_004: list[CleanArticle], bloomberg: dict[str, CleanArticle]
+) -> None:
+    # Any in-place mutation of a stored list or dict would be lost by this store.
+    store = FaustLikeStore()
+    dedup = Deduplicator(store)
+    for i, article in enumerate([*seed_004, bloomberg["000"], bloomberg["002"]]):
+        dedup.process(article, now=T0 + timedelta(minutes=i))
+    reference: dict[str, Any] = {}
+    ref = Deduplicator(reference)
+    for i, article in enumerate([*seed_004, bloomberg["000"], bloomberg["002"]]):
+        ref.process(article, now=T0 + timedelta(minutes=i))
+    assert dict(store.items()) == json.loads(json.dumps(reference))
+    assert dedup.evict(T0 + timedelta(days=31)) == 8
+    assert index_store_keys(store) == set()
+
+
+def test_store_built_with_other_parameters_is_refused(make_article: MakeArticle) -> None:
+    store: dict[str, Any] = {}
+    Deduplicator(store).process(make_article("a", read_seed("000")), now=T0)
+    with pytest.raises(ValueError, match="store was built with"):
+        Deduplicator(store, num_perm=64, bands=16).process(
+            make_article("b", read_seed("001")), now=T0
+        )
