@@ -161,6 +161,7 @@ def wait_ready(bootstrap: str, groups: list[str], workers: dict[str, subprocess.
                timeout: float = 180.0) -> None:
     """Wait until every worker's consumer group is Stable with members (partitions assigned)."""
     from kafka.admin import KafkaAdminClient
+    from kafka.errors import KafkaError
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="newswatch-run")
     deadline = time.monotonic() + timeout
@@ -170,9 +171,13 @@ def wait_ready(bootstrap: str, groups: list[str], workers: dict[str, subprocess.
             for service, proc in workers.items():
                 if proc.poll() is not None:
                     raise SystemExit(f"newswatch: worker {service} exited with {proc.returncode} while starting")
-            for info in admin.describe_consumer_groups(sorted(pending)):
-                if info.state == "Stable" and info.members:
-                    pending.discard(info.group)
+            try:
+                described = admin.describe_groups(sorted(pending))
+            except KafkaError:  # the group coordinator is not up until __consumer_offsets exists
+                described = {}
+            for group, info in described.items():
+                if info.get("group_state") == "Stable" and info.get("members"):
+                    pending.discard(group)
             if pending and time.monotonic() > deadline:
                 raise SystemExit(f"newswatch: workers not ready after {timeout:.0f} s: {sorted(pending)}")
             time.sleep(0.5)

@@ -8,6 +8,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
+from kafka.errors import KafkaError
 
 
 def produce(bootstrap: str, topic: str, values: list[bytes], key: bytes | None = None) -> None:
@@ -60,7 +61,10 @@ def wait_caught_up(bootstrap: str, group: str, topic: str, timeout: float) -> No
         deadline = time.monotonic() + timeout
         while True:
             ends = consumer.end_offsets(partitions)
-            committed = admin.list_consumer_group_offsets(group)
+            try:
+                committed = admin.list_group_offsets(group).get(group, {})
+            except KafkaError:  # coordinator not there yet
+                committed = {}
             lag = {tp: end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items()}
             if all(v <= 0 for v in lag.values()):
                 return
