@@ -21,14 +21,21 @@ from shared.schemas import CleanArticle, DuplicateNotice, UniqueArticle
 from shared.topics import CLEAN_ARTICLES, DUPLICATES, TOPICS, UNIQUE_ARTICLES
 from tests.integration.kafkautil import TopicReader, produce
 
-STORY = (
+STORIES = {"sigterm": (
     "Two Russian air force planes landed at the main airport outside Caracas on Saturday, carrying "
     "about 100 troops and 35 tonnes of equipment, according to local media reports.\n\n"
     "The arrival came as Washington stepped up pressure on President Nicolas Maduro, and officials in "
     "Moscow said the personnel were there under a long-standing military cooperation agreement.\n\n"
     "Analysts said the deployment was a signal of support for the government in Caracas, which has "
     "bought billions of dollars of Russian weapons over the past decade, including air defence systems."
-)
+), "sigkill": (
+    "A battalion of German soldiers began arriving in Lithuania on Monday to reinforce NATO's eastern "
+    "flank, the defence ministry in Berlin said, with armoured vehicles following by rail.\n\n"
+    "The deployment, planned for months, will bring the brigade to full strength by the autumn, and "
+    "the first units will take part in exercises near the border with Belarus next week.\n\n"
+    "Lithuanian officials welcomed the troops and said barracks and training ranges had been expanded "
+    "to host them, while opposition politicians asked who would pay for the new infrastructure."
+)}
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +65,9 @@ def test_index_survives_a_restart_and_the_copy_is_caught(broker, tmp_path, stop)
     run = uuid.uuid4().hex[:6]
     suffix = f"-restart-{run}"
     first, copy = f"first-{run}", f"copy-{run}"
-    # Unique text per run, so the parametrised runs do not see each other's story.
-    text = f"[{run}] {STORY}"
+    # A story of its own per variant: a new group reads the topic from the start, so it meets the
+    # other variant's articles first and would rightly call a look-alike a duplicate.
+    text = STORIES[stop]
     worker = start_dedup(broker, tmp_path, suffix)
     unique = TopicReader(broker, UNIQUE_ARTICLES.name)
     try:
@@ -75,7 +83,7 @@ def test_index_survives_a_restart_and_the_copy_is_caught(broker, tmp_path, stop)
 
         worker = start_dedup(broker, tmp_path, suffix)
         # A re-post: new headline line and an agency footer around the same body.
-        repost = f"Russian troops land in Venezuela\n\n{text}\n\nReporting by agencies; editing by staff."
+        repost = f"Troops on the move\n\n{text}\n\nReporting by agencies; editing by staff."
         produce(broker, CLEAN_ARTICLES.name, [article(copy, repost)])
         dups = TopicReader(broker, DUPLICATES.name)
         records = dups.wait_for(
