@@ -54,8 +54,11 @@ def _read_file(file: Path) -> Iterator[tuple[str, bytes]]:
     data = file.read_bytes()
     suffix = file.suffix.lower()
     if suffix in {".html", ".htm"}:
-        # The bytes may not be UTF-8 (old pages): decode leniently, the clean stage repairs mojibake.
-        yield str(file), json.dumps({"html": data.decode("utf-8", errors="replace")}).encode()
+        # Pages come in many charsets: decode as trafilatura does (meta charset, then detection),
+        # since a JSON message can only carry text.
+        from trafilatura.utils import decode_file
+
+        yield str(file), json.dumps({"html": decode_file(data)}).encode()
     elif suffix == ".jsonl":
         for n, line in enumerate(data.splitlines(), 1):
             if line.strip():
@@ -71,7 +74,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     """Run the four cores in this process and print one JSON line per record."""
     from shared.pipeline import LocalPipeline
 
-    pipeline = LocalPipeline.with_real_model(args.spacy_model)
+    pipeline = LocalPipeline.with_real_model(args.spacy_model, until=args.until)
     out = sys.stdout
     for _origin, value in read_inputs(args.paths):
         for record in pipeline.feed(value):
@@ -347,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("process", help="run the four stages in this process, no Kafka; JSON lines out")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files (.txt .html .json .jsonl), folders, or -")
     p.add_argument("--spacy-model", default=os.environ.get("NEWS_ENTITIES_SPACY_MODEL", "en_core_web_sm"))
+    p.add_argument("--until", choices=SERVICES, default="alerts",
+                   help="stop after this stage (e.g. --until dedup for a dedup backfill without spaCy)")
     p.set_defaults(func=cmd_process)
 
     p = with_bootstrap(sub.add_parser("topics", help="create the topics (idempotent)"))

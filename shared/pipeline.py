@@ -58,6 +58,7 @@ class LocalPipeline:
     store: MutableMapping[str, Any] = field(default_factory=dict)
     max_bytes: int = 2_000_000
     window: timedelta = timedelta(days=30)
+    until: str = "alerts"  # the last stage to run
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def __post_init__(self) -> None:
@@ -66,13 +67,18 @@ class LocalPipeline:
         self.deduplicator = Deduplicator(self.store, window=self.window)
 
     @classmethod
-    def with_real_model(cls, spacy_model: str = "en_core_web_sm", **kwargs: Any) -> LocalPipeline:
-        """The pipeline as the services run it: the real spaCy model, the shipped rules."""
+    def with_real_model(cls, spacy_model: str = "en_core_web_sm", until: str = "alerts",
+                        **kwargs: Any) -> LocalPipeline:
+        """The pipeline as the services run it: the real spaCy model, the shipped rules.
+
+        The model is only loaded when the run goes as far as entities.
+        """
         from services.alerts.core import load_rules
         from services.clean.core import build_language_detector
         from services.entities.core import load_nlp
 
-        return cls(nlp=load_nlp(spacy_model), rules=load_rules(), detector=build_language_detector(), **kwargs)
+        nlp = load_nlp(spacy_model) if until in ("entities", "alerts") else None
+        return cls(nlp=nlp, rules=load_rules(), detector=build_language_detector(), until=until, **kwargs)
 
     def feed(self, value: bytes) -> Iterator[Record]:
         """Run one input message (the raw-article topic's bytes) through all four stages."""
@@ -97,6 +103,7 @@ class LocalPipeline:
         stages: list[tuple[str, Callable[[bytes], list[Message]]]] = [
             ("clean", clean), ("dedup", dedup), ("entities", entities), ("alerts", alerts)
         ]
+        stages = stages[: [name for name, _ in stages].index(self.until) + 1]
         yield from self._run(stages, 0, value, RAW_ARTICLES.name)
 
     def _run(

@@ -83,3 +83,20 @@ def test_process_on_the_seeds_prints_troop_movement_alerts_none_repeating_eviden
     duplicates = {r["value"]["article_id"] for r in processed if r["kind"] == "duplicate"}
     assert len(duplicates) == 3  # the dump's second copies of the Reuters, Guardian and Vox stories
     assert not duplicates & {a["article_id"] for a in alerts}
+
+
+def test_process_until_dedup_stops_after_dedup_and_needs_no_model():
+    out = subprocess.run([sys.executable, "-m", "shared.cli", "process", "--until", "dedup", str(SEEDS[4])],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    kinds = [json.loads(line)["kind"] for line in out.stdout.splitlines()]
+    assert kinds.count("clean") == 6 and kinds.count("duplicate") == 3 and kinds.count("unique") == 3
+    assert not {"enriched", "alert"} & set(kinds)
+    assert "spacy" not in out.stderr.lower()
+
+
+def test_html_files_are_decoded_by_their_declared_charset(tmp_path):
+    page = '<html><head><meta charset="windows-1252"></head><body><p>Caf\u00e9 \u201cquotes\u201d</p></body></html>'
+    (tmp_path / "p.html").write_bytes(page.encode("cp1252"))
+    [(_, value)] = list(read_inputs([str(tmp_path / "p.html")]))
+    assert "Caf\u00e9 \u201cquotes\u201d" in json.loads(value)["html"]
