@@ -23,7 +23,10 @@ INPUT_SUFFIXES = {".txt", ".html", ".htm", ".json", ".jsonl"}
 
 
 def read_inputs(paths: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-    """Yield (origin, message bytes) for each article in files, folders (recursively) or ``-`` (stdin).
+    """Yield (origin, message bytes) for each article in files, folders or ``-`` (stdin).
+
+    A folder gives the article files directly in it, not its subfolders (``seeds/`` keeps example
+    payloads of other topics in subfolders that must not go onto the input topic).
 
     ``.txt`` is sent as it is (plain text, one article or a dump); ``.html``/``.htm`` is wrapped as
     ``{"html": ...}``; ``.json`` is one object; ``.jsonl`` is one object a line. Stdin holding JSON
@@ -41,7 +44,7 @@ def read_inputs(paths: Iterable[str]) -> Iterator[tuple[str, bytes]]:
             continue
         path = Path(arg)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
+            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
         elif path.is_file():
             files = [path]
         else:

@@ -26,6 +26,8 @@ def test_read_inputs_takes_each_format_as_the_input_topic_expects(tmp_path):
     (tmp_path / "c.json").write_text('{"text": "one object"}')
     (tmp_path / "d.jsonl").write_text('{"text": "one"}\n\n{"text": "two"}\n')
     (tmp_path / "ignored.png").write_bytes(b"\x89PNG")
+    (tmp_path / "news.clean-article.v1").mkdir()  # example payloads of other topics: not inputs
+    (tmp_path / "news.clean-article.v1" / "x.json").write_text('{"article_id": "a"}')
     got = dict(read_inputs([str(tmp_path)]))
     assert got[str(tmp_path / "a.txt")] == b"Plain text article."
     assert json.loads(got[str(tmp_path / "b.html")]) == {"html": "<html><body><p>Hi</p></body></html>"}
