@@ -256,10 +256,10 @@ def _warn_on_partition_mismatch(admin: KafkaAdminClient, expected: dict[str, int
 # -- the broker process -----------------------------------------------------------------------
 
 
-def _die_with_parent() -> Callable[[], None] | None:
-    """Build a preexec_fn that makes the child get SIGKILL when this process dies (Linux only).
+def die_with_parent(sig: int = signal.SIGKILL) -> Callable[[], None] | None:
+    """Build a preexec_fn that makes the child get ``sig`` when this process dies (Linux only).
 
-    SIGKILL, not SIGTERM: the parent is already gone abnormally and nobody would wait for a
+    SIGKILL by default, for the broker: the parent is already gone abnormally and nobody would wait for a
     shutdown hook that hangs; Kafka loses nothing when its process dies (written data is in the
     page cache) and recovers the log on the next start.
     """
@@ -270,7 +270,7 @@ def _die_with_parent() -> Callable[[], None] | None:
     parent = os.getpid()
 
     def preexec() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
         # The parent may have died between fork and prctl, which would never signal us.
         if os.getppid() != parent:
             os._exit(1)
@@ -281,7 +281,7 @@ def _die_with_parent() -> Callable[[], None] | None:
 def _spawn(
     argv: Sequence[str], *, stdout: IO[bytes] | int | None = None
 ) -> subprocess.Popen[bytes]:
-    """Start ``argv`` in its own session, tied to this process's life (see _die_with_parent).
+    """Start ``argv`` in its own session, tied to this process's life (see die_with_parent).
 
     Own session: Ctrl-C in the terminal reaches only Python, which then stops the broker cleanly
     instead of racing it.
@@ -293,7 +293,7 @@ def _spawn(
         stderr=subprocess.STDOUT if stdout is not None else None,
         start_new_session=True,
         # Only prctl and getppid run between fork and exec, with libc loaded beforehand.
-        preexec_fn=_die_with_parent(),  # noqa: PLW1509
+        preexec_fn=die_with_parent(),  # noqa: PLW1509
     )
 
 

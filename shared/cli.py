@@ -194,13 +194,16 @@ def wait_ready(bootstrap: str, groups: list[str], workers: dict[str, subprocess.
 def start_worker(service: str, bootstrap: str, log_file: Path, partitions: int,
                  env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start one faust worker process (``python -m services.<svc>.app worker``)."""
+    from shared.broker import die_with_parent
+
     environ = {**os.environ, **(env or {}), "NEWS_KAFKA_BOOTSTRAP": bootstrap,
                "NEWS_TOPIC_PARTITIONS": str(partitions)}
     with open(log_file, "ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", f"services.{service}.app", "worker", "--without-web", "-l", "info"],
             cwd=REPO, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_die_with_parent,
+            # SIGTERM when newswatch dies: faust then commits and leaves its group.
+            preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509 — started before any thread
         )
 
 
@@ -216,16 +219,6 @@ def stop_workers(procs: Iterable[subprocess.Popen[bytes]], timeout: float = 30.0
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGTERM when newswatch dies, so a crash leaves no worker behind."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass  # not Linux: `newswatch run` still stops its workers on Ctrl-C
 
 
 # ---------------------------------------------------------------- submit, alerts

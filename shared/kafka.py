@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import faust
-from prometheus_client import REGISTRY
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+from prometheus_client import REGISTRY
 
 from shared.errors import classify, make_dead_letter
 from shared.metrics import DEFAULT_PORTS, ServiceMetrics, serve_metrics
@@ -31,23 +31,23 @@ def make_app(service: str, settings: ServiceSettings, **overrides: Any) -> faust
     Raw bytes, because faust's own decode-error path logs and commits past a bad message; we
     decode in the agent so a bad message becomes a dead letter instead (STYLE.md §4).
     """
-    conf: dict[str, Any] = dict(
-        broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
-        key_serializer="raw",
-        value_serializer="raw",
+    conf: dict[str, Any] = {
+        "broker": [f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
+        "key_serializer": "raw",
+        "value_serializer": "raw",
         # /metrics is served by prometheus-client on its own port; faust's web server would
         # otherwise listen on 0.0.0.0:6066 (notes/faust-lessons.md).
-        web_enabled=False,
-        web_host="127.0.0.1",
-        store="memory://",
-        datadir=f"{settings.data_dir}/{service}{settings.group_suffix}",
-        broker_session_timeout=settings.session_timeout_s,
-        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
-        consumer_auto_offset_reset="earliest",
-        topic_partitions=settings.topic_partitions,
-        topic_replication_factor=1,
-        producer_acks=-1,
-    )
+        "web_enabled": False,
+        "web_host": "127.0.0.1",
+        "store": "memory://",
+        "datadir": f"{settings.data_dir}/{service}{settings.group_suffix}",
+        "broker_session_timeout": settings.session_timeout_s,
+        "broker_heartbeat_interval": min(3.0, settings.session_timeout_s / 3),
+        "consumer_auto_offset_reset": "earliest",
+        "topic_partitions": settings.topic_partitions,
+        "topic_replication_factor": 1,
+        "producer_acks": -1,
+    }
     conf.update(overrides)
     Path(conf["datadir"]).mkdir(parents=True, exist_ok=True)  # faust does not create it
     app = faust.App(f"{service}{settings.group_suffix}", **conf)

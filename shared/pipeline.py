@@ -91,7 +91,8 @@ class LocalPipeline:
             return list(clean_article(raw, ingested_at=self.clock(), detector=self.detector))
 
         def dedup(data: bytes) -> list[Message]:
-            return [self.deduplicator.process(CleanArticle.model_validate_json(data), now=self.clock())]
+            article = CleanArticle.model_validate_json(data)
+            return [self.deduplicator.process(article, now=article.ingested_at)]
 
         def entities(data: bytes) -> list[Message]:
             return [extract_entities(UniqueArticle.model_validate_json(data), self.nlp)]

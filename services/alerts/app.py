@@ -30,7 +30,7 @@ step = Step(app, SERVICE, handle, [ALERTS], metrics)
 
 
 @app.agent(declare(app, ENRICHED_ARTICLES))
-async def alerts(stream):  # noqa: ANN001 — faust passes its stream
+async def alerts(stream):
     """Evaluate the declarative rules on each enriched article."""
     await step(stream)
 

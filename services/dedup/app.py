@@ -28,13 +28,14 @@ last_eviction = time.monotonic()
 def handle(value: bytes) -> list[Message]:
     """A clean article → a unique article with sentence novelty, or a duplicate notice."""
     global last_eviction
-    now = datetime.now(UTC)
-    result = deduplicator.process(CleanArticle.model_validate_json(value), now=now)
+    article = CleanArticle.model_validate_json(value)
+    # The article's own ingest time, not the clock: a replayed message gets the same decision.
+    result = deduplicator.process(article, now=article.ingested_at)
     if isinstance(result, DuplicateNotice):
         duplicates.labels(SERVICE, result.kind).inc()
     # Eviction writes the table, which faust only allows inside stream iteration, hence here.
     if time.monotonic() - last_eviction > settings.dedup_evict_every_s:
-        evicted.labels(SERVICE).inc(deduplicator.evict(now))
+        evicted.labels(SERVICE).inc(deduplicator.evict(datetime.now(UTC)))
         last_eviction = time.monotonic()
     return [result]
 

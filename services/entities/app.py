@@ -27,7 +27,7 @@ step = Step(app, SERVICE, handle, [ENRICHED_ARTICLES], metrics, offload=True)
 
 
 @app.agent(declare(app, UNIQUE_ARTICLES))
-async def entities(stream):  # noqa: ANN001 — faust passes its stream
+async def entities(stream):
     """Run spaCy and the domain gazetteer over each unique article."""
     await step(stream)
 

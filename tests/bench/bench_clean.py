@@ -6,6 +6,11 @@ Prints:
 - token-shingle F1 / precision / recall of ``clean_article`` on all 181 HTML pages of
   ../shared/data/extraction-benchmark, scored by that benchmark's own ``evaluate.py``, and the
   ratio to trafilatura's published 0.958;
+- the same F1 measured through the real CLI, ``python -m shared.cli process --until clean`` as a
+  subprocess, two ways: a folder of the pages as ``.html`` files (the CLI decodes them with
+  trafilatura's ``decode_file``; no URL reaches the clean stage) and a ``.jsonl`` file of
+  ``{"id", "html", "url"}`` (exactly what the direct path feeds ``clean_article``); the ``clean``
+  records are scored by the same ``evaluate.py``;
 - clean articles per second on a fixed sample: BBC plain text with boilerplate added, Reuters
   SGML records, and the HTML pages.
 
@@ -18,7 +23,9 @@ import argparse
 import gzip
 import importlib.util
 import json
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,6 +102,98 @@ def bench_f1(detector, limit: int | None = None) -> dict:
     }
 
 
+def run_process_cli(paths: list[Path], until: str = "clean") -> list[dict]:
+    """``python -m shared.cli process --until <stage> PATH...`` as a subprocess; its JSON lines."""
+    done = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "process", "--until", until, *map(str, paths)],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode:
+        raise RuntimeError(
+            f"newswatch process exited with {done.returncode}:\n"
+            + done.stderr.decode("utf-8", "replace")[-3000:]
+        )
+    return [json.loads(line) for line in done.stdout.decode("utf-8").splitlines() if line.strip()]
+
+
+def cli_predictions_html_folder(keys: list[str], folder: Path) -> tuple[dict[str, dict], int]:
+    """The pages as ``<key>.html`` files (their original bytes) in one folder, through the CLI.
+
+    The CLI reads a folder in sorted file order, and with ``--until clean`` an HTML input yields
+    exactly one record (one ``clean`` article, or a ``dead_letter``), so the n-th record is the
+    n-th page. Records carry a content-derived ``article_id`` here (a file has no id to give).
+    Returns the predictions and the number of dead letters.
+    """
+    for key in keys:
+        raw = gzip.decompress((BENCH / "html" / f"{key}.html.gz").read_bytes())
+        (folder / f"{key}.html").write_bytes(raw)
+    records = run_process_cli([folder])
+    if len(records) != len(keys) or any(r["kind"] not in ("clean", "dead_letter") for r in records):
+        kinds = [r["kind"] for r in records]
+        raise RuntimeError(
+            f"expected one clean/dead_letter record per page, got {len(records)}: {kinds}"
+        )
+    prediction = {}
+    for key, record in zip(sorted(keys), records, strict=True):
+        body = record["value"]["text"] if record["kind"] == "clean" else ""
+        prediction[key] = {"articleBody": body}
+    return prediction, sum(r["kind"] == "dead_letter" for r in records)
+
+
+def cli_predictions_jsonl(
+    truth: dict, pages: dict[str, str], folder: Path
+) -> tuple[dict[str, dict], int]:
+    """The pages as one ``.jsonl`` of ``{"id", "html", "url"}`` through the CLI, mapped by id.
+
+    A page the clean stage dead-letters (or that yields no record) scores an empty body, as in
+    ``extract_all``. Returns the predictions and the number of dead letters.
+    """
+    path = folder / "pages.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for key, page in pages.items():
+            line = {"id": key, "html": page, "url": truth[key].get("url")}
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    records = run_process_cli([path])
+    bodies: dict[str, list[str]] = {key: [] for key in pages}
+    dead = 0
+    for record in records:
+        value = record["value"]
+        if record["kind"] == "clean":
+            key = value.get("parent_id") or value["article_id"]
+            bodies[key].append(value["text"])
+        elif record["kind"] == "dead_letter":
+            dead += 1
+    prediction = {key: {"articleBody": "\n\n".join(texts)} for key, texts in bodies.items()}
+    return prediction, dead
+
+
+def bench_f1_cli(limit: int | None = None, how: str = "html") -> dict:
+    """F1, precision and recall through ``newswatch process --until clean`` (a subprocess).
+
+    ``how`` is ``"html"`` (a folder of ``.html`` files) or ``"jsonl"`` (``{"id","html","url"}``
+    lines). Scored by the benchmark's own ``evaluate.py``, exactly as ``bench_f1``.
+    """
+    scorer = load_scorer()
+    truth, pages = load_pages(limit)
+    with tempfile.TemporaryDirectory(prefix="bench-clean-cli-") as tmp:
+        if how == "html":
+            prediction, dead = cli_predictions_html_folder(list(pages), Path(tmp))
+        elif how == "jsonl":
+            prediction, dead = cli_predictions_jsonl(truth, pages, Path(tmp))
+        else:
+            raise ValueError(f"unknown input form {how!r}")
+    metrics = scorer.evaluate(truth, prediction, 100)
+    return {
+        "f1": metrics["f1"],
+        "precision": metrics["precision"],
+        "recall": metrics["recall"],
+        "pages": len(pages),
+        "dead_letters": dead,
+    }
+
+
 def bbc_sample(n: int) -> list[RawArticle]:
     """The first ``n`` BBC articles (sorted paths) with page furniture added around them."""
     paths = sorted((DATA / "bbc" / "bbc").glob("*/*.txt"))[:n]
@@ -134,6 +233,23 @@ def main() -> None:
     )
     for name, f1 in PUBLISHED.items():
         print(f"  ratio to {name} ({f1:.3f}): {result['f1'] / f1:.4f}")
+
+    trafilatura = PUBLISHED["trafilatura 2.0.0"]
+    print("through the CLI (`python -m shared.cli process --until clean`, a subprocess)")
+    print(
+        f"  direct clean_article:     F1 {result['f1']:.4f}  ratio to trafilatura "
+        f"({trafilatura:.3f}) {result['f1'] / trafilatura:.4f}"
+    )
+    for how, label in (("html", "CLI, folder of .html:"), ("jsonl", "CLI, .jsonl id+html+url:")):
+        start = time.perf_counter()
+        cli = bench_f1_cli(args.pages, how)
+        seconds = time.perf_counter() - start
+        print(
+            f"  {label:25s} F1 {cli['f1']:.4f}  ratio to trafilatura ({trafilatura:.3f}) "
+            f"{cli['f1'] / trafilatura:.4f}  (precision {cli['precision']:.4f}, recall "
+            f"{cli['recall']:.4f}, {cli['dead_letters']} dead letters, {seconds:.1f} s "
+            "incl. start-up)"
+        )
 
     print("throughput (one process, language detection on)")
     print(f"  HTML pages:        {result['pages'] / html_seconds:8.1f} articles/s")

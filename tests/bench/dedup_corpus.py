@@ -26,7 +26,9 @@ Everything else is labelled unique: unrelated articles of the same five topics.
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 import random
 import re
 import unicodedata
@@ -108,6 +110,8 @@ class Score:
     by_transform: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     kinds: Counter[str] = field(default_factory=Counter)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    split: int = 0  # score_records: items the clean stage split into several stories
+    dead_letters: int = 0  # score_records: items dead-lettered (or lost) before a dedup verdict
 
     @property
     def precision(self) -> float:
@@ -370,8 +374,14 @@ def _repost_item(
     return build
 
 
-def score(items: Sequence[Item], results: Sequence[UniqueArticle | DuplicateNotice]) -> Score:
-    """Score the results of processing ``items`` in order (one result per item)."""
+def score(
+    items: Sequence[Item], results: Sequence[UniqueArticle | DuplicateNotice | None]
+) -> Score:
+    """Score the results of processing ``items`` in order (one result per item).
+
+    A result that is not a ``DuplicateNotice`` (a ``UniqueArticle``, or ``None`` for an item that
+    got no verdict) counts as "not flagged".
+    """
     s = Score()
     for item, result in zip(items, results, strict=True):
         is_dup = isinstance(result, DuplicateNotice)
@@ -403,4 +413,88 @@ def score(items: Sequence[Item], results: Sequence[UniqueArticle | DuplicateNoti
             s.fn += 1
             s.wrong_target += 1
             s.errors.append(("wrong_target", f"{item.article.article_id} -> {result.duplicate_of}"))
+    return s
+
+
+# ------------------------------------------------------------------------------------ pipeline runs
+
+
+def raw_record(item: Item) -> dict[str, str]:
+    """The raw-article input for one item: its id and its text (title not given, as scraped)."""
+    return {"id": item.article.article_id, "text": item.article.text}
+
+
+def write_stream_jsonl(items: Sequence[Item], path: Path) -> Path:
+    """Write the stream as ``newswatch process`` input: one ``{"id", "text"}`` line per item."""
+    with path.open("w", encoding="utf-8") as out:
+        for item in items:
+            out.write(json.dumps(raw_record(item), ensure_ascii=False) + "\n")
+    return path
+
+
+def _input_id(record_id: str, known: set[str]) -> str:
+    """The item id a record belongs to: a story split from item ``x`` is ``x-<n>``."""
+    if record_id in known:
+        return record_id
+    base, dash, part = record_id.rpartition("-")
+    return base if dash and part.isdigit() and base in known else record_id
+
+
+def _dead_letter_id(value: dict) -> str | None:
+    """The item id inside a dead letter's original bytes (raw ``id`` or clean ``article_id``)."""
+    try:
+        original = json.loads(base64.b64decode(value.get("original_b64") or ""))
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(original, dict):
+        return None
+    return original.get("id") or original.get("article_id")
+
+
+def score_records(items: Sequence[Item], records: Iterable[dict]) -> Score:
+    """Score pipeline output records (``{"kind", "value"}``, as ``newswatch process`` prints them).
+
+    Records map to items by ``article_id`` (a story the clean stage split from item ``x`` is
+    ``x-<n>``; ``duplicate_of`` is mapped the same way). An item counts as flagged when every
+    story of it got a ``duplicate`` record, with the first one's ``duplicate_of`` as its target;
+    an item with any ``unique`` story was published, so it is "not flagged". Items with no
+    verdict at all (dead-lettered or lost) count as not flagged and in ``Score.dead_letters``.
+    The first record per ``article_id`` wins (an at-least-once replay may repeat one).
+    """
+    known = {item.article.article_id for item in items}
+    verdicts: dict[str, dict[str, dict]] = defaultdict(dict)  # item id -> story id -> record
+    dead: set[str] = set()
+    for record in records:
+        value = record["value"]
+        if record["kind"] in ("unique", "duplicate"):
+            story = value["article_id"]
+            verdicts[_input_id(story, known)].setdefault(story, record)
+        elif record["kind"] == "dead_letter":
+            dead_id = _dead_letter_id(value)
+            if dead_id is not None:
+                dead.add(_input_id(dead_id, known))
+    results: list[DuplicateNotice | None] = []
+    split = lost = 0
+    for item in items:
+        stories = verdicts.get(item.article.article_id, {})
+        split += len(stories) > 1
+        if not stories:
+            lost += 1
+            results.append(None)
+            continue
+        values = [r["value"] for r in stories.values()]
+        if all(r["kind"] == "duplicate" for r in stories.values()):
+            first = values[0]
+            notice = DuplicateNotice.model_validate(
+                {**first, "duplicate_of": _input_id(first["duplicate_of"], known)}
+            )
+            results.append(notice)
+        else:
+            results.append(None)
+    s = score(items, results)
+    s.split = split
+    s.dead_letters = lost
+    unexplained = lost - len(dead & known)
+    if unexplained > 0:
+        s.errors.append(("no_record", f"{unexplained} items got no record at all"))
     return s

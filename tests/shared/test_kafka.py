@@ -99,7 +99,7 @@ def test_bad_messages_are_dead_lettered_and_the_stream_goes_on(offload):
 
 def test_a_failing_send_is_not_swallowed():
     class BrokenTopic(FakeTopic):
-        async def send(self, *, key=None, value):  # noqa: ANN001
+        async def send(self, *, key=None, value):
             raise ConnectionError("broker gone")
 
     app = FakeApp()

@@ -2,7 +2,15 @@
 
 import pytest
 
-from shared.schemas import Alert, CleanArticle, DeadLetter, DuplicateNotice, EnrichedArticle, RawArticle, UniqueArticle
+from shared.schemas import (
+    Alert,
+    CleanArticle,
+    DeadLetter,
+    DuplicateNotice,
+    EnrichedArticle,
+    RawArticle,
+    UniqueArticle,
+)
 from shared.topics import DEAD_LETTERS, SERVICES, TOPICS, dlq_name, topic_for, topic_name
 
 
