@@ -67,8 +67,9 @@ up: ## the same system under Docker Compose (Kafka, services, Prometheus, Grafan
 down: ## stop the Compose system
 	docker compose --env-file deploy/.env down
 
-lint: $(STAMP) ## ruff
+lint: $(STAMP) ## ruff over everything, mypy over shared/ and the pure cores
 	$(VENV)/bin/ruff check shared services tests
+	$(VENV)/bin/mypy shared services/*/core.py
 
 fmt: $(STAMP) ## ruff format
 	$(VENV)/bin/ruff format shared services tests
