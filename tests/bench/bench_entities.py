@@ -31,25 +31,15 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from services.entities.core import extract_entities, extract_entities_many, load_nlp
-from shared.schemas.articles import Sentence, UniqueArticle
+from shared.schemas.articles import UniqueArticle
+from tests.factories import split_sentences
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’]?\s+(?=[\"“‘(]?[A-Z0-9])|\n+")
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def make_article(article_id: str, text: str) -> UniqueArticle:
-    sentences, pos = [], 0
-    for m in [*_SENTENCE_END.finditer(text), None]:
-        end = m.start() if m else len(text)
-        chunk = text[pos:end]
-        if chunk.strip():
-            start = pos + len(chunk) - len(chunk.lstrip())
-            stop = pos + len(chunk.rstrip())
-            sentences.append(
-                Sentence(index=len(sentences), start=start, end=stop, text=text[start:stop])
-            )
-        pos = m.end() if m else pos
-    return UniqueArticle(article_id=article_id, text=text, ingested_at=NOW, sentences=sentences)
+    """A unique article segmented as dedup segments it."""
+    return UniqueArticle(article_id=article_id, text=text, ingested_at=NOW, sentences=split_sentences(text))
 
 
 def bench_throughput(nlp, data: Path, n: int) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,34 +11,14 @@ from spacy.language import Language
 
 from services.alerts.core import Rule, load_rules
 from services.entities.core import load_nlp
-from shared.schemas.articles import EnrichedArticle, Entity, Sentence
+from shared.schemas.articles import EnrichedArticle, Entity
+from tests.factories import split_sentences  # dedup's real segmentation
 
 SEEDS = Path(__file__).resolve().parents[3] / "seeds"
 DATA = (
     Path(__file__).resolve().parents[4] / "shared" / "data"
 )  # /work/shared/data, read-only corpora
 FIRED_AT = datetime(2019, 3, 28, 12, 0, tzinfo=UTC)
-# A stand-in for dedup's segmentation: paragraphs, then sentence ends before a capital or quote.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’]?\s+(?=[\"“‘(]?[A-Z0-9])|\n+")
-
-
-def split_sentences(text: str, seen: Iterable[int] = ()) -> list[Sentence]:
-    """Sentences of ``text`` with exact offsets; indices in ``seen`` are marked seen."""
-    seen = set(seen)
-    sentences: list[Sentence] = []
-    pos = 0
-    for m in [*_SENTENCE_END.finditer(text), None]:
-        end = m.start() if m else len(text)
-        chunk = text[pos:end]
-        if chunk.strip():
-            start = pos + len(chunk) - len(chunk.lstrip())
-            stop = pos + len(chunk.rstrip())
-            i = len(sentences)
-            sentences.append(
-                Sentence(index=i, start=start, end=stop, text=text[start:stop], seen=i in seen)
-            )
-        pos = m.end() if m else pos
-    return sentences
 
 
 @pytest.fixture
