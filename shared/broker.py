@@ -124,8 +124,13 @@ def new_cluster_id() -> str:
     """Make a random cluster id as `kafka-storage random-uuid` does (url-safe base64, no padding).
 
     Made in Python because the Java tool costs a JVM start (about 1 s) for 16 random bytes.
+    Like Kafka's ``Uuid.randomUuid``, it never starts with "-": the storage tool would read
+    ``-t -abc…`` as a missing value (1 id in 64 would fail to format).
     """
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def free_port() -> int:
@@ -204,6 +209,8 @@ def ensure_topics(
     """
     if default_partitions < 1:
         raise ValueError(f"default_partitions must be >= 1, not {default_partitions}")
+    specs = list(specs)
+    configs = {spec.name: dict(getattr(spec, "configs", {}) or {}) for spec in specs}
     wanted = {spec.name: spec.partitions or default_partitions for spec in specs}
     if not wanted:
         return []
@@ -218,7 +225,10 @@ def ensure_topics(
         if not missing:
             return []
         response = admin.create_topics(
-            {n: {"num_partitions": p, "replication_factor": 1} for n, p in missing.items()},
+            {
+                n: {"num_partitions": p, "replication_factor": 1, "configs": configs[n]}
+                for n, p in missing.items()
+            },
             timeout_ms=int(timeout * 1000),
             raise_errors=False,
         )

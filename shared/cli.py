@@ -227,21 +227,34 @@ def stop_workers(procs: Iterable[subprocess.Popen[bytes]], timeout: float = 30.0
 def cmd_submit(args: argparse.Namespace) -> int:
     """Send files, folders, JSON lines or stdin onto the input topic."""
     from kafka import KafkaProducer
+    from kafka.errors import KafkaError
     from tqdm import tqdm
+
+    from shared.topics import MAX_MESSAGE_BYTES
 
     items = list(read_inputs(args.paths))
     producer = KafkaProducer(bootstrap_servers=_bootstrap(args).split(","), acks="all", linger_ms=5,
-                             max_request_size=16 * 1024 * 1024)
-    sent = 0
+                             max_request_size=MAX_MESSAGE_BYTES)
+    pending = []
+    failed = 0
     try:
-        for _origin, value in tqdm(items, unit="msg", disable=len(items) < 10 or not sys.stderr.isatty()):
-            producer.send(RAW_ARTICLES.name, value=value)
-            sent += 1
-        producer.flush(timeout=60)
+        for origin, value in tqdm(items, unit="msg", disable=len(items) < 10 or not sys.stderr.isatty()):
+            try:
+                pending.append((origin, producer.send(RAW_ARTICLES.name, value=value)))
+            except KafkaError as error:  # e.g. larger than the topic takes: say which, go on
+                print(f"newswatch: {origin}: not sent: {error}", file=sys.stderr)
+                failed += 1
+        for origin, future in pending:
+            try:
+                future.get(timeout=60)
+            except KafkaError as error:
+                print(f"newswatch: {origin}: not sent: {error}", file=sys.stderr)
+                failed += 1
     finally:
         producer.close(timeout=10)
-    print(f"submitted {sent} message(s) to {RAW_ARTICLES.name}")
-    return 0
+    print(f"submitted {len(items) - failed} message(s) to {RAW_ARTICLES.name}"
+          + (f"; {failed} failed" if failed else ""))
+    return 1 if failed else 0
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:

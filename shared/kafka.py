@@ -17,7 +17,7 @@ from shared.errors import classify, make_dead_letter
 from shared.metrics import DEFAULT_PORTS, ServiceMetrics, serve_metrics
 from shared.schemas import Message
 from shared.settings import ServiceSettings
-from shared.topics import DEAD_LETTERS, TopicSpec, topic_for
+from shared.topics import DEAD_LETTERS, MAX_MESSAGE_BYTES, TopicSpec, topic_for
 
 log = logging.getLogger("newswatch")
 
@@ -47,6 +47,9 @@ def make_app(service: str, settings: ServiceSettings, **overrides: Any) -> faust
         "topic_partitions": settings.topic_partitions,
         "topic_replication_factor": 1,
         "producer_acks": -1,
+        # Dead letters carry the original bytes of inputs up to MAX_MESSAGE_BYTES (shared.topics).
+        "producer_max_request_size": 2 * MAX_MESSAGE_BYTES,
+        "consumer_max_fetch_size": 2 * MAX_MESSAGE_BYTES,
     }
     conf.update(overrides)
     Path(conf["datadir"]).mkdir(parents=True, exist_ok=True)  # faust does not create it

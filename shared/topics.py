@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from shared.schemas import (
     Alert,
@@ -19,13 +20,20 @@ from shared.schemas import (
 SERVICES = ("clean", "dedup", "entities", "alerts")
 
 
+# Kafka refuses records over 1 MB by default. The input takes articles up to the clean stage's
+# limit (2 MB by default) and beyond, so that an oversize one reaches clean and is dead-lettered
+# with its bytes (base64: a third larger) rather than refused at the door with no trace.
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class TopicSpec:
-    """A topic, the model its values follow, and its partition count (None: the configured default)."""
+    """A topic, the model its values follow, its partition count (None: the default) and its configs."""
 
     name: str
     model: type[Message]
     partitions: int | None = None
+    configs: Mapping[str, str] = field(default_factory=dict)
 
 
 def topic_name(model: type[Message], version: int = 1) -> str:
@@ -41,7 +49,8 @@ def dlq_name(service: str) -> str:
     return f"news.{service}.dlq"
 
 
-RAW_ARTICLES = TopicSpec(topic_name(RawArticle), RawArticle)
+RAW_ARTICLES = TopicSpec(topic_name(RawArticle), RawArticle,
+                         configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)})
 # dedup's index must see every article, so its input has one partition until the index is
 # repartitioned by LSH band (README, "Scaling dedup").
 CLEAN_ARTICLES = TopicSpec(topic_name(CleanArticle), CleanArticle, partitions=1)
@@ -49,7 +58,11 @@ UNIQUE_ARTICLES = TopicSpec(topic_name(UniqueArticle), UniqueArticle)
 DUPLICATES = TopicSpec(topic_name(DuplicateNotice), DuplicateNotice)
 ENRICHED_ARTICLES = TopicSpec(topic_name(EnrichedArticle), EnrichedArticle)
 ALERTS = TopicSpec(topic_name(Alert), Alert)
-DEAD_LETTERS = {svc: TopicSpec(dlq_name(svc), DeadLetter) for svc in SERVICES}
+# A dead letter holds the largest input in base64 (4/3) plus the error text: twice the input's limit.
+DEAD_LETTERS = {
+    svc: TopicSpec(dlq_name(svc), DeadLetter, configs={"max.message.bytes": str(2 * MAX_MESSAGE_BYTES)})
+    for svc in SERVICES
+}
 
 TOPICS: list[TopicSpec] = [
     RAW_ARTICLES,

@@ -180,3 +180,25 @@ def test_a_real_prometheus_scrapes_every_service_and_every_dashboard_query_runs(
         throughput = [q for q in queries if ("consumed" in q.expr or "produced" in q.expr)
                       and "dead_letters" not in q.expr]
         assert throughput and not [q for q in throughput if str(q) in empty], empty
+
+
+def test_a_5_mb_article_is_dead_lettered_as_oversize_with_its_bytes_and_the_stream_goes_on(submitted, tmp_path):
+    # Kafka's default 1 MB limit would refuse it at the door; the input topic takes 16 MiB so that
+    # the clean stage can judge it (limit 2 MB) and keep its bytes in the dead letter.
+    big = ("Troops were seen near the border on Monday. " * 120_000).encode()[: 5 * 1024 * 1024]
+    (tmp_path / "big.txt").write_bytes(big)
+    good = f"Sentinel {RUN}: a battalion of Polish troops arrived in Latvia on Friday for exercises."
+    (tmp_path / "good.txt").write_text(good)
+    out = subprocess.run([*NEWSWATCH, "submit", "--bootstrap", submitted.bootstrap, str(tmp_path)],
+                         cwd=REPO, capture_output=True, text=True, check=False, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "submitted 2 message(s)" in out.stdout
+
+    dlq = read(submitted, DEAD_LETTERS["clean"].name)
+    records = dlq.wait_for(lambda rs: any(DeadLetter.model_validate_json(r.value).reason == "oversize" for r in rs),
+                           timeout=120, what="the oversize dead letter")
+    letter = next(d for d in (DeadLetter.model_validate_json(r.value) for r in records) if d.reason == "oversize")
+    assert letter.original == big
+    clean = read(submitted, CLEAN_ARTICLES.name)
+    clean.wait_for(lambda rs: any(f"Sentinel {RUN}" in CleanArticle.model_validate_json(r.value).text for r in rs),
+                   timeout=120, what="the article submitted after the oversize one")

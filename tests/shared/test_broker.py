@@ -260,3 +260,15 @@ def test_message_survives_a_restart_and_stop_leaves_no_process(kafka: LocalKafka
 
     assert kafka.pid not in (None, pid)
     assert consume(kafka.bootstrap, topic, 1) == [b"kept"]
+
+
+def test_cluster_ids_never_start_with_a_dash(monkeypatch):
+    # 0xfb… encodes to "-" first in url-safe base64: the storage tool would misread "-t -…".
+    import uuid
+
+    from shared import broker
+
+    ids = iter([uuid.UUID(bytes=b"\xfb" + b"\x00" * 15), uuid.UUID(bytes=b"\x01" * 16)])
+    monkeypatch.setattr(broker.uuid, "uuid4", lambda: next(ids))
+    cluster_id = broker.new_cluster_id()
+    assert not cluster_id.startswith("-") and len(cluster_id) == 22
