@@ -559,7 +559,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     start.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for readiness")
     args = parser.parse_args(argv)
 
-    # `kill` and a closed terminal stop the broker as cleanly as Ctrl-C does.
+    # `kill` and a closed terminal stop the broker as cleanly as Ctrl-C does. SIGINT is set too: a
+    # process started in the background by a non-interactive shell inherits it ignored.
+    signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     signal.signal(signal.SIGHUP, _raise_keyboard_interrupt)
     kafka = LocalKafka(
