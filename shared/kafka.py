@@ -75,8 +75,8 @@ def start_metrics(service: str, settings: ServiceSettings) -> int:
 class Step:
     """One service's agent loop: decode → core → send → count, dead-lettering what it cannot use.
 
-    ``outputs`` maps each topic the handler may publish to (by name) to its faust topic. With
-    ``offload`` the CPU-bound handler runs in a worker thread so heartbeats keep flowing (spaCy on
+    ``outputs`` lists the topics the handler may publish to; each output message goes to its
+    model's topic (``shared.topics.topic_for``). With ``offload`` the CPU-bound handler runs in a worker thread so heartbeats keep flowing (spaCy on
     a long dump can take a second); stateful handlers that write faust Tables must stay inline.
     """
 
@@ -121,6 +121,7 @@ class Step:
         """Send one unusable message to the service's DLQ with the reason, and count it."""
         reason, is_bug = classify(error)
         message = event.message
+        key = event.key if isinstance(event.key, bytes) else None
         if is_bug:
             log.error("%s: internal error on %s[%d]@%d", self.service, message.topic,
                       message.partition, message.offset, exc_info=error)
@@ -132,14 +133,14 @@ class Step:
             reason=reason,
             error=error,
             value=value,
-            key=event.key if isinstance(event.key, bytes) else None,
+            key=key,
             source_topic=message.topic,
             partition=message.partition,
             offset=message.offset,
             failed_at=datetime.now(UTC),
             with_traceback=is_bug,
         )
-        await self.dlq.send(key=event.key if isinstance(event.key, bytes) else None, value=letter.to_bytes())
+        await self.dlq.send(key=key, value=letter.to_bytes())
         self.metrics.dead_letters.labels(self.service, reason).inc()
         self.metrics.produced.labels(self.service, DEAD_LETTERS[self.service].name).inc()
 
