@@ -110,30 +110,27 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Broker (unless one is reachable) plus the four workers, until Ctrl-C."""
+    """Broker (unless one is reachable) plus the four workers, until Ctrl-C; non-zero if a worker dies."""
     from shared.broker import LocalKafka, broker_reachable, ensure_topics
+
+    # Ctrl-C or SIGTERM interrupts whatever is under way (broker start, readiness wait) at once;
+    # set explicitly because a background job of a shell starts with SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     bootstrap = _bootstrap(args)
     broker = None
-    if broker_reachable(bootstrap):
-        print(f"newswatch: using the Kafka broker at {bootstrap}")
-    else:
-        if bootstrap != DEFAULT_BOOTSTRAP:
-            print(f"newswatch: {bootstrap} is not reachable; starting the local broker instead")
-        print("newswatch: starting the local Kafka broker (first run fetches its jars with Maven) …")
-        broker = LocalKafka()
-        bootstrap = broker.start()
-        print(f"newswatch: Kafka ready at {bootstrap} (log: {broker.log_path})")
-
     workers: dict[str, subprocess.Popen[bytes]] = {}
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    code = 0
     try:
+        if broker_reachable(bootstrap):
+            print(f"newswatch: using the Kafka broker at {bootstrap}")
+        else:
+            if bootstrap != DEFAULT_BOOTSTRAP:
+                print(f"newswatch: {bootstrap} is not reachable; starting the local broker instead")
+            print("newswatch: starting the local Kafka broker (first run fetches its jars with Maven) …")
+            broker = LocalKafka()
+            bootstrap = broker.start()
+            print(f"newswatch: Kafka ready at {bootstrap} (log: {broker.log_path})")
         ensure_topics(bootstrap, TOPICS, args.partitions)
         logs = Path(args.logs)
         logs.mkdir(parents=True, exist_ok=True)
@@ -148,19 +145,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         wait_ready(bootstrap, [f"{svc}{suffix}" for svc in SERVICES], workers, timeout=args.ready_timeout)
         print(f"newswatch: ready. Submit with `newswatch submit seeds/`, read alerts with `newswatch alerts --follow`."
               f" Input topic {RAW_ARTICLES.name}, alerts on {ALERTS.name}. Ctrl-C stops everything.", flush=True)
-        while not stopping:
+        while code == 0:
             for service, proc in workers.items():
                 if proc.poll() is not None:
-                    print(f"newswatch: worker {service} exited with {proc.returncode}; see {args.logs}/{service}.log")
-                    stopping = True
+                    print(f"newswatch: worker {service} exited with {proc.returncode}; see {logs}/{service}.log")
+                    code = 1
             time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
     finally:
-        print("newswatch: stopping …")
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean stop short
+        print("newswatch: stopping …", flush=True)
         stop_workers(workers.values())
         if broker is not None:
             broker.stop()
-        print("newswatch: stopped")
-    return 0
+        print("newswatch: stopped", flush=True)
+    return code
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 def wait_ready(bootstrap: str, groups: list[str], workers: dict[str, subprocess.Popen[bytes]],
