@@ -38,6 +38,8 @@ DEV_SET = Path(__file__).with_name("troop_dev.csv")
         "Nigeria announced the deployment of 230 troops, including 19 officers, to Liberia.",
         "The UN chief urged the European Union to commit more troops.",
         "Israel mobilized troops for a possible ground assault.",
+        # the Reuters lede of seed 004: a withdrawal demanded, with no direction word after the verb
+        "Russia said it had sent specialists to Venezuela, brushing aside a call from Trump to remove all military personnel from the country.",
         "Trump said all options were open to make Russia pull troops out of Venezuela.",
         "The servicemen were sent as part of Russia’s agreements to supply weapons to Venezuela.",
         "France is ready to contribute up to 4,000 troops to an international peace-keeping force.",
