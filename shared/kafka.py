@@ -39,7 +39,7 @@ def make_app(service: str, settings: ServiceSettings, **overrides: Any) -> faust
         # otherwise listen on 0.0.0.0:6066 (notes/faust-lessons.md).
         "web_enabled": False,
         "web_host": "127.0.0.1",
-        "store": "memory://",
+        "store": settings.table_store,
         "datadir": f"{settings.data_dir}/{service}{settings.group_suffix}",
         "broker_session_timeout": settings.session_timeout_s,
         "broker_heartbeat_interval": min(3.0, settings.session_timeout_s / 3),

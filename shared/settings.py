@@ -28,3 +28,6 @@ class ServiceSettings(BaseSettings):
     # Appended to each faust app id (= consumer group), so tests can run isolated pipelines.
     group_suffix: str = ""
     data_dir: str = ".cache/faust"
+    # Where faust keeps table state (dedup's index): "memory://" rebuilds it from the changelog at
+    # every start; "rocksdb://" keeps it on disk under data_dir (memory bounded, faster restarts).
+    table_store: str = "memory://"

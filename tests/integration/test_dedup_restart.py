@@ -35,6 +35,13 @@ STORIES = {"sigterm": (
     "the first units will take part in exercises near the border with Belarus next week.\n\n"
     "Lithuanian officials welcomed the troops and said barracks and training ranges had been expanded "
     "to host them, while opposition politicians asked who would pay for the new infrastructure."
+), "sigterm-rocksdb": (
+    "Several hundred French paratroopers flew into Bamako overnight and were moving north towards "
+    "Gao on Thursday, the army chief of staff told reporters in Paris.\n\n"
+    "The reinforcements join some 2,000 soldiers already deployed in the region, and officials said "
+    "helicopters and armoured vehicles would follow by the end of the month.\n\n"
+    "Mali's interim government said it had asked for the extra troops after militants attacked two "
+    "army posts near the border with Niger last week, killing at least twelve soldiers."
 )}
 
 
@@ -54,21 +61,22 @@ def article(article_id: str, text: str) -> bytes:
     return CleanArticle(article_id=article_id, text=text, ingested_at=datetime.now(UTC)).to_bytes()
 
 
-def start_dedup(bootstrap: str, work: Path, suffix: str) -> subprocess.Popen[bytes]:
+def start_dedup(bootstrap: str, work: Path, suffix: str, store: str) -> subprocess.Popen[bytes]:
     return start_worker("dedup", bootstrap, work / "dedup.log", 1,
                         env={"NEWS_GROUP_SUFFIX": suffix, "NEWS_METRICS_PORT": str(free_port()),
-                             "NEWS_DATA_DIR": str(work / "faust")})
+                             "NEWS_DATA_DIR": str(work / "faust"), "NEWS_TABLE_STORE": store})
 
 
-@pytest.mark.parametrize("stop", ["sigterm", "sigkill"])
-def test_index_survives_a_restart_and_the_copy_is_caught(broker, tmp_path, stop):
+@pytest.mark.parametrize(("stop", "store"), [("sigterm", "memory://"), ("sigkill", "memory://"),
+                                              ("sigterm", "rocksdb://")])
+def test_index_survives_a_restart_and_the_copy_is_caught(broker, tmp_path, stop, store):
     run = uuid.uuid4().hex[:6]
     suffix = f"-restart-{run}"
     first, copy = f"first-{run}", f"copy-{run}"
     # A story of its own per variant: a new group reads the topic from the start, so it meets the
     # other variant's articles first and would rightly call a look-alike a duplicate.
-    text = STORIES[stop]
-    worker = start_dedup(broker, tmp_path, suffix)
+    text = STORIES[stop if store == "memory://" else f"{stop}-rocksdb"]
+    worker = start_dedup(broker, tmp_path, suffix, store)
     unique = TopicReader(broker, UNIQUE_ARTICLES.name)
     try:
         produce(broker, CLEAN_ARTICLES.name, [article(first, text)])
@@ -81,7 +89,7 @@ def test_index_survives_a_restart_and_the_copy_is_caught(broker, tmp_path, stop)
             stop_workers([worker])
             assert worker.returncode is not None
 
-        worker = start_dedup(broker, tmp_path, suffix)
+        worker = start_dedup(broker, tmp_path, suffix, store)
         # A re-post: new headline line and an agency footer around the same body.
         repost = f"Troops on the move\n\n{text}\n\nReporting by agencies; editing by staff."
         produce(broker, CLEAN_ARTICLES.name, [article(copy, repost)])
@@ -93,6 +101,8 @@ def test_index_survives_a_restart_and_the_copy_is_caught(broker, tmp_path, stop)
         assert notice.duplicate_of == first
         unique_ids = [UniqueArticle.model_validate_json(r.value).article_id for r in unique.poll()]
         assert copy not in unique_ids
+        if store == "rocksdb://":  # the index really lives in RocksDB under the data dir
+            assert list((tmp_path / "faust").rglob("CURRENT")), "no RocksDB files written"
         if stop == "sigterm":
             # a clean stop committed its offsets: the restarted worker does not replay the first article
             assert unique_ids.count(first) == 1
