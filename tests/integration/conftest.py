@@ -103,20 +103,25 @@ class RunningPipeline:
         return "\n".join(parts)
 
 
-@pytest.fixture(scope="session")
-def pipeline(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPipeline]:
-    """`newswatch run` against the session broker, as a user runs it; stopped with Ctrl-C (SIGINT)."""
-    work = tmp_path_factory.mktemp("pipeline")
+def launch_run(bootstrap: str, work: Path, *extra: str) -> RunningPipeline:
+    """Start `newswatch run` against ``bootstrap`` with its own group suffix, ports, logs and data."""
     suffix = f"-it{uuid.uuid4().hex[:6]}"
     base = free_port_block(len(SERVICES))
     env = {**os.environ, "NEWS_GROUP_SUFFIX": suffix, "NEWS_DATA_DIR": str(work / "faust"),
            "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [*NEWSWATCH, "run", "--bootstrap", kafka, "--metrics-base", str(base), "--logs", str(work / "logs"),
-         "--partitions", "2", "--ready-timeout", "240"],
+        [*NEWSWATCH, "run", "--bootstrap", bootstrap, "--metrics-base", str(base), "--logs", str(work / "logs"),
+         "--partitions", "2", *extra],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    running = RunningPipeline(kafka, suffix, {s: base + n for n, s in enumerate(SERVICES)}, work / "logs", proc)
+    return RunningPipeline(bootstrap, suffix, {s: base + n for n, s in enumerate(SERVICES)}, work / "logs", proc)
+
+
+@pytest.fixture(scope="session")
+def pipeline(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPipeline]:
+    """`newswatch run` against the session broker, as a user runs it; stopped with Ctrl-C (SIGINT)."""
+    running = launch_run(kafka, tmp_path_factory.mktemp("pipeline"), "--ready-timeout", "240")
+    proc = running.proc
     ready = threading.Event()
 
     def pump() -> None:

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
-import uuid
 from pathlib import Path
 
 from shared.topics import SERVICES
-from tests.integration.conftest import NEWSWATCH, REPO, RunningPipeline, free_port_block
+from tests.integration.conftest import launch_run
 
 
 def test_a_dead_worker_stops_the_run_with_an_error_and_no_process_is_left(kafka, tmp_path):
-    suffix = f"-life{uuid.uuid4().hex[:6]}"
-    base = free_port_block(len(SERVICES))
-    env = {**os.environ, "NEWS_GROUP_SUFFIX": suffix, "NEWS_DATA_DIR": str(tmp_path / "faust"),
-           "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [*NEWSWATCH, "run", "--bootstrap", kafka, "--metrics-base", str(base), "--logs", str(tmp_path / "logs"),
-         "--partitions", "2"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    run = RunningPipeline(kafka, suffix, {}, tmp_path / "logs", proc)
+    run = launch_run(kafka, tmp_path)
+    proc = run.proc
     try:
         assert proc.stdout is not None
         for line in proc.stdout:

@@ -7,10 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from spacy.language import Language
 
 from services.alerts.core import Rule, load_rules
-from services.entities.core import load_nlp
 from shared.schemas.articles import EnrichedArticle, Entity
 from tests.factories import split_sentences  # dedup's real segmentation
 
@@ -57,13 +55,3 @@ def troop_rule(rules) -> Rule:
     return next(r for r in rules if r.id == "troop_movement")
 
 
-@pytest.fixture(scope="session")
-def nlp() -> Language:
-    """The real en_core_web_sm pipeline as the entities service loads it (slow tests only)."""
-    return load_nlp()
-
-
-@pytest.fixture(scope="session")
-def seed_texts() -> dict[str, str]:
-    """The scraped seed articles, by file stem."""
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}

@@ -10,7 +10,7 @@ import pytest
 import spacy
 from spacy.language import Language
 
-from services.entities.core import add_domain_ruler, load_nlp
+from services.entities.core import add_domain_ruler
 from shared.schemas.articles import UniqueArticle
 from tests.factories import split_sentences  # dedup's real segmentation
 
@@ -46,13 +46,3 @@ def blank_nlp() -> Language:
     return nlp
 
 
-@pytest.fixture(scope="session")
-def nlp() -> Language:
-    """The real en_core_web_sm pipeline as the service loads it (for tests marked slow)."""
-    return load_nlp()
-
-
-@pytest.fixture(scope="session")
-def seed_texts() -> dict[str, str]:
-    """The scraped seed articles, by file stem."""
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
