@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import bisect
 import re
+import re._constants as sre_constants
+import re._parser as sre_parser
 import uuid
 from collections import defaultdict
 from datetime import datetime
@@ -25,7 +27,15 @@ RULES_PATH = Path(__file__).with_name("rules.yaml")
 # Fixed namespace: an alert id is uuid5(rule, article, sentence), identical on every replay.
 ALERT_NAMESPACE = uuid.UUID("5d6f1c9e-3b8a-4f57-9a51-2f0e6c1d7b42")
 
+# A tokeniser: a run of one class, each character looked at once; kept in re, where a match
+# costs far less than in RE2's binding.
 _WORD = re.compile(r"\w+")
+_REPEATS = {
+    sre_constants.MAX_REPEAT,
+    sre_constants.MIN_REPEAT,
+    getattr(sre_constants, "POSSESSIVE_REPEAT", sre_constants.MAX_REPEAT),
+}
+_UNBOUNDED = sre_constants.MAXREPEAT
 # Curly quotes and odd dashes would otherwise need a variant in every pattern.
 _TRANSLATE = str.maketrans(
     {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
@@ -93,6 +103,12 @@ class Rule(BaseModel):
         for name, terms in self.vocabularies.items():
             # Terms are regular expressions matched case-insensitively as whole words.
             alternation = "|".join(f"(?:{t})" for t in terms)
+            # Vocabularies stay in re (RE2 has no lookaround, which whole words and the terms'
+            # contexts need), so each term must be one that cannot backtrack without end.
+            for term in terms:
+                risk = backtracking_risk(term)
+                if risk:
+                    raise ValueError(f"rule {self.id}: vocabulary {name}: {term!r}: {risk}")
             try:
                 self._compiled[name] = re.compile(
                     rf"(?<![\w-])(?:{alternation})(?![\w-])", re.IGNORECASE
@@ -105,6 +121,93 @@ class Rule(BaseModel):
         """Whether every condition holds on this sentence text with these entities."""
         view = _SentenceView(normalise_text(text), entities, self._compiled)
         return all(view.holds(c) for c in self.conditions)
+
+
+def backtracking_risk(term: str) -> str | None:
+    """Why a vocabulary term could make matching superlinear, or None when it cannot.
+
+    Refused: backreferences, and a repetition (``*``, ``+``, ``{m,n}``) around another unbounded
+    one or around an alternation, such as ``(?:a+)*``, ``(?:\\w+ ?){0,9}`` or ``(?:a|aa)+``,
+    whose ways of splitting a run grow without bound. The one nested shape allowed is a run of one class ended by a character outside it,
+    such as ``(?:[\\w',.-]+ ){0,4}``: each iteration can end in one place only.
+    """
+    try:
+        tree = sre_parser.parse(term, re.IGNORECASE)
+    except re.error as exc:
+        return str(exc)
+    return _risk(list(tree), inside_repeat=False)
+
+
+def _risk(items: list[Any], *, inside_repeat: bool) -> str | None:
+    for op, arg in items:
+        if op in (sre_constants.GROUPREF, sre_constants.GROUPREF_EXISTS):
+            return "a backreference"
+        if op in _REPEATS:
+            _, high, body = arg
+            if inside_repeat and high == _UNBOUNDED:
+                return "an unbounded repetition inside another repetition"
+            if high > 1 and not _delimited_run(list(body)):
+                risk = _risk(list(body), inside_repeat=True)
+                if risk:
+                    return risk
+        elif op == sre_constants.SUBPATTERN:
+            risk = _risk(list(arg[-1]), inside_repeat=inside_repeat)
+            if risk:
+                return risk
+        elif op == sre_constants.BRANCH:
+            if inside_repeat:
+                return "an alternation inside a repetition"
+            for branch in arg[1]:
+                risk = _risk(list(branch), inside_repeat=inside_repeat)
+                if risk:
+                    return risk
+        elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+            risk = _risk(list(arg[1]), inside_repeat=inside_repeat)
+            if risk:
+                return risk
+    return None
+
+
+def _delimited_run(body: list[Any]) -> bool:
+    """Whether ``body`` is ``run-of-one-class, one literal outside the class``: ``[\\w.]+ ``."""
+    if len(body) == 1 and body[0][0] == sre_constants.SUBPATTERN:
+        body = list(body[0][1][-1])
+    if len(body) != 2 or body[0][0] not in _REPEATS or body[1][0] != sre_constants.LITERAL:
+        return False
+    inner = list(body[0][1][2])
+    if len(inner) != 1 or inner[0][0] not in (sre_constants.IN, sre_constants.LITERAL):
+        return False
+    char = chr(body[1][1])
+    sample = re.compile(_class_pattern(inner[0]))
+    return sample is not None and not sample.fullmatch(char)
+
+
+def _class_pattern(item: Any) -> str:
+    # The pattern text of one parsed class or literal, rebuilt for a one-character test.
+    op, arg = item
+    if op == sre_constants.LITERAL:
+        return re.escape(chr(arg))
+    parts = []
+    for kind, value in arg:
+        if kind == sre_constants.LITERAL:
+            parts.append(re.escape(chr(value)))
+        elif kind == sre_constants.RANGE:
+            parts.append(f"{re.escape(chr(value[0]))}-{re.escape(chr(value[1]))}")
+        elif kind == sre_constants.CATEGORY:
+            parts.append(_CATEGORIES.get(str(value), "\\s\\S"))  # unknown: all characters
+        elif kind == sre_constants.NEGATE:
+            parts.insert(0, "^")
+    return "[" + "".join(parts) + "]"
+
+
+_CATEGORIES = {
+    "CATEGORY_WORD": "\\w",
+    "CATEGORY_NOT_WORD": "\\W",
+    "CATEGORY_DIGIT": "\\d",
+    "CATEGORY_NOT_DIGIT": "\\D",
+    "CATEGORY_SPACE": "\\s",
+    "CATEGORY_NOT_SPACE": "\\S",
+}
 
 
 def load_rules(path: Path | None = None) -> list[Rule]:
@@ -215,12 +318,18 @@ class _SentenceView:
         return all(self.holds(c) for c in cond.all_)
 
     def _near(self, a: str, b: str, *, within: int) -> bool:
-        # Words strictly between the two matches, whichever comes first.
+        # Words strictly between the two matches, whichever comes first. The hits of one
+        # vocabulary are in order and do not overlap, so for each hit of ``a`` only two hits of
+        # ``b`` can be nearest: the first one after it and the last one starting before its end
+        # (all pairs made "troops ... sent ..." sentences quadratic).
+        b_hits = self.hits(b)
+        b_firsts = [first for first, _ in b_hits]
         for a_first, a_last in self.hits(a):
-            for b_first, b_last in self.hits(b):
-                gap = b_first - a_last - 1 if b_first > a_last else a_first - b_last - 1
-                if gap <= within:
-                    return True
+            pos = bisect.bisect_right(b_firsts, a_last)
+            if pos < len(b_hits) and b_hits[pos][0] - a_last - 1 <= within:
+                return True
+            if pos > 0 and a_first - b_hits[pos - 1][1] - 1 <= within:
+                return True
         return False
 
 

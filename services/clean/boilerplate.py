@@ -20,17 +20,26 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from services.clean.linear import compile_linear
 from services.clean.metadata import is_date_line
 
+# Every pattern here runs on scraped text of any length, so each is compiled with RE2 (linear
+# time) except the tokenisers (_WORD, _SHARE_TOKEN, _WORD_RUN), which stay in ``re``: a run of
+# one character class (for _WORD: a letter, then a class that must end on a word character), so
+# no character is looked at more than twice; RE2's binding costs ~10 µs a match, too much for a
+# tokeniser. ``\b`` (ASCII-only in RE2) is written out as ``(?:^|\W)`` / ``(?:\W|$)``: those
+# patterns are only asked *whether* they occur, never where.
 _WORD = re.compile(r"[^\W\d_](?:[\w'’.-]*\w)?", re.UNICODE)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\[email\s*protected\]", re.IGNORECASE)
-_URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
-# Ends like a sentence: . ! ? (optionally inside closing quotes/brackets); not an ellipsis.
-_SENTENCE_END = re.compile(r"(?<!\.\.)[.!?][\"'”’»)\]]*$")
-_ELLIPSIS_END = re.compile(r"(?:…|\.\.\.)[\"'”’»)\]]*$")
-_QUOTED = re.compile(r"[“\"«„][^“”\"«»„]*[”\"»]")
+_SHARE_TOKEN = re.compile(r"[\w,.'’-]+")
+_EMAIL = compile_linear(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\[email\s*protected\]", re.IGNORECASE)
+_URL_LINE = compile_linear(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
+# A sentence ends in . ! ? (optionally inside closing quotes/brackets), an ellipsis does not:
+# plain string tests (the old pattern needed a lookbehind, which RE2 lacks).
+_CLOSERS = "\"'”’»)]"
+_FOUR_DIGITS = compile_linear(r"\d{4}")
+_QUOTED = compile_linear(r"[“\"«„][^“”\"«»„]*[”\"»]")
 
-_AD = re.compile(
+_AD = compile_linear(
     r"^\W*(?:advertisement|advertising|advert|ads?|sponsored(?: (?:content|post|links?|stories))?"
     r"|promoted(?: (?:content|stories|links))?|paid (?:content|post|partner(?: content)?)"
     r"|partner content|(?:story|article|text) continues (?:below|after)(?: (?:this|the))? (?:advertisement|ad)"
@@ -38,13 +47,15 @@ _AD = re.compile(
     r"(?:\W+(?:advertisement|scroll to continue(?: with content)?))?\W*$",
     re.IGNORECASE,
 )
-_CONTACT = re.compile(
+_CONTACT = compile_linear(
     r"^\W*(?:to contact|contact|write to|e-?mail|reach|send (?:news )?tips to)\s+(?:the\s+)?"
-    r"(?:reporters?|editors?|authors?|writers?|journalists?|newsroom|correspondents?|us)\b",
+    r"(?:reporters?|editors?|authors?|writers?|journalists?|newsroom|correspondents?|us)(?:\W|$)",
     re.IGNORECASE,
 )
-_COPYRIGHT = re.compile(r"^\W*(?:©|\(c\)\s*\d{4}|copyright\b)|all rights reserved", re.IGNORECASE)
-_RELATED_HEADING = re.compile(
+_COPYRIGHT = compile_linear(
+    r"^\W*(?:©|\(c\)\s*\d{4}|copyright(?:\W|$))|all rights reserved", re.IGNORECASE
+)
+_RELATED_HEADING = compile_linear(
     r"^\W*(?:related(?: (?:coverage|articles?|stories|news|content|links|topics|reading|posts?|videos?))?"
     r"|more (?:on|from|about|in) [\w .'’&-]{1,40}|more (?:stories|news|articles)"
     r"|see also|check also|also read|read also|also see|you (?:may|might) also (?:like|enjoy|be interested in)"
@@ -54,25 +65,25 @@ _RELATED_HEADING = re.compile(
     r"|don'?t miss|explore more|more like this|read next|up next)\W*$",
     re.IGNORECASE,
 )
-_READ_MORE = re.compile(
+_READ_MORE = compile_linear(
     r"^\W*(?:read|see|click|continue reading|learn|find out|view)(?: (?:the|this|our))?"
     r"(?: (?:more|full (?:story|article|coverage)|here|on|article|story))?\W*$",
     re.IGNORECASE,
 )
 # "Read more: <headline>", "RELATED: <headline>", "Also read - <headline>".
-_INLINE_TEASER = re.compile(
+_INLINE_TEASER = compile_linear(
     r"^\W*(?:read more|read also|also read|related|see also|more|watch|listen|recommended|"
     r"click here|read the full story)\s*[:|>»-]\s*\S",
     re.IGNORECASE,
 )
-_COMMENT_HEADING = re.compile(
+_COMMENT_HEADING = compile_linear(
     r"^\W*(?:(?:leave|post|add|write|submit)(?: a| your)? (?:reply|comment|response)"
     r"|\d+\s+(?:comments?|replies|responses)|comments?(?: \(\d+\))?|responses|reader comments"
     r"|join the (?:conversation|discussion)|(?:show|view|load|read|see) (?:all )?(?:\d+ )?comments"
     r"|(?:sign|log) ?in to (?:comment|reply)|comments are closed|discussion)\W*$",
     re.IGNORECASE,
 )
-_COMMENT_FORM = re.compile(
+_COMMENT_FORM = compile_linear(
     r"your email address will not be published|required fields are marked"
     r"|save my name,? e-?mail,? and website|notify me of (?:follow-up comments|new posts)"
     r"|you must be (?:logged|signed) in to post|this site uses akismet"
@@ -80,20 +91,21 @@ _COMMENT_FORM = re.compile(
     r"|^\W*(?:post|submit|cancel) (?:comment|reply)\W*$|^\W*cancel reply\W*$",
     re.IGNORECASE,
 )
-_READ_TIME = re.compile(
+_READ_TIME = compile_linear(
     r"^\W*(?:\d+\s*-?\s*min(?:ute)?s?(?:\s+read(?:ing)?)?(?:\s+time)?|(?:estimated\s+)?"
-    r"read(?:ing)? time\W*\d+\s*min(?:ute)?s?|\d+\s*min(?:ute)?s?\s+read)\b[\W\w]{0,40}$",
+    r"read(?:ing)? time\W*\d+\s*min(?:ute)?s?|\d+\s*min(?:ute)?s?\s+read)(?:\W[\W\w]{0,39})?$",
     re.IGNORECASE,
 )
-_CREDITS = re.compile(
+_CREDITS = compile_linear(
     r"^\W*(?:with\s+)?(?:additional\s+)?(?:reporting|writing|editing|compiled|translated|"
-    r"produced|assistance|research|graphics?|edited|written|fact-checked)\s+(?:by|from)\b"
-    r"|\bcontributed(?: reporting)? to this (?:report|story|article)\W*$"
-    r"|^\W*our standards\b|\btrust principles\W*$|^\W*(?:editorial|ethics) (?:standards|policy)\W*$",
+    r"produced|assistance|research|graphics?|edited|written|fact-checked)\s+(?:by|from)(?:\W|$)"
+    r"|(?:^|\W)contributed(?: reporting)? to this (?:report|story|article)\W*$"
+    r"|^\W*our standards(?:\W|$)|(?:^|\W)trust principles\W*$"
+    r"|^\W*(?:editorial|ethics) (?:standards|policy)\W*$",
     re.IGNORECASE,
 )
-_TAGS = re.compile(r"^\W*(?:tags|topics|filed under|categories|keywords)\s*:", re.IGNORECASE)
-_NAV = re.compile(
+_TAGS = compile_linear(r"^\W*(?:tags|topics|filed under|categories|keywords)\s*:", re.IGNORECASE)
+_NAV = compile_linear(
     r"^\W*(?:skip to (?:main )?content|skip navigation|menu|home|search|close|back to top|"
     r"print(?: this (?:article|page))?|next article|previous article|top of page)\W*$",
     re.IGNORECASE,
@@ -102,14 +114,16 @@ _NAV = re.compile(
 # "Federico Parra/AFP/Getty Images", "(AP Photo/Jane Doe)", "Photo by Jane Doe".
 _NAME_TOKEN = r"[A-Z][^\W\d_]*(?:['’.-][^\W\d_]+)*\.?"  # letters only: "Channel 4" is no credit
 _CREDIT_NAMES = rf"(?:{_NAME_TOKEN}\s){{0,3}}{_NAME_TOKEN}"
-_CREDIT_TAIL = re.compile(
-    r"(?:\b(?i:photo(?:graph)?|picture|image|illustration|video|credit|foto|footage)s?"
+_CREDIT_TAIL = compile_linear(
+    r"(?:(?:^|\W)(?i:photo(?:graph)?|picture|image|illustration|video|credit|foto|footage)s?"
     r"(?i:\s+by|\s+courtesy(?:\s+of)?)?\s*[:/]?\s+[A-Z][^.!?]{1,80}"
     rf"|(?:^|[\s(]){_CREDIT_NAMES}(?:/{_CREDIT_NAMES}){{1,3}}"
-    r"|\b(?:via|/)\s*Getty Images|\bGetty Images|\bShutterstock|\bAP Photo\b[^.]{0,40})\)?$"
+    # "\b/" is a slash right after a word character
+    r"|(?:(?:^|\W)via|\w/)\s*Getty Images|(?:^|\W)Getty Images|(?:^|\W)Shutterstock"
+    r"|(?:^|\W)AP Photo(?:[^.\w][^.]{0,39})?)\)?$"
 )
-_CAPTION_HEAD = re.compile(
-    r"^\W*(?:image|photo|picture|video)\s+(?:caption|copyright|source)\b", re.IGNORECASE
+_CAPTION_HEAD = compile_linear(
+    r"^\W*(?:image|photo|picture|video)\s+(?:caption|copyright|source)(?:\W|$)", re.IGNORECASE
 )
 
 _SHARE_WORDS = frozenset(
@@ -162,25 +176,29 @@ _SHARE_WORDS = frozenset(
         "this",
     ]
 )
-_BULLET = re.compile(r"^\s*(?:[-–—•*·▪►]|\d{1,2}[.)])\s")
-_NUMBER = re.compile(r"^[\d.,]+[kKmM]?$")
+_BULLET = compile_linear(r"^\s*(?:[-–—•*·▪►]|\d{1,2}[.)])\s")
+_NUMBER = compile_linear(r"^[\d.,]+[kKmM]?$")
 
-_APPEAL = re.compile(
-    r"\b(?:contribut(?:e|ion|ing)|donat(?:e|ion|ions|ing)|support (?:us|our|independent)|supported us"
-    r"|subscri(?:be|ption|ber)s?|become a (?:member|supporter|subscriber|patron)|chip in"
-    r"|help us|sign up|patreon|paypal|make a gift)\b",
+_APPEAL = compile_linear(
+    r"(?:^|\W)(?:contribut(?:e|ion|ing)|donat(?:e|ion|ions|ing)|support (?:us|our|independent)"
+    r"|supported us|subscri(?:be|ption|ber)s?|become a (?:member|supporter|subscriber|patron)"
+    r"|chip in|help us|sign up|patreon|paypal|make a gift)(?:\W|$)",
     re.IGNORECASE,
 )
-_MEDIA_WORDS = re.compile(
-    r"\b(?:journalism|journalists?|reporting|independent|readers?|media|newsroom|advertis\w*"
-    r"|paywall|newsletter|inbox|free to read|our (?:work|mission|site|website|platform))\b",
+_MEDIA_WORDS = compile_linear(
+    r"(?:^|\W)(?:journalism|journalists?|reporting|independent|readers?|media|newsroom|advertis\w*"
+    r"|paywall|newsletter|inbox|free to read|our (?:work|mission|site|website|platform))(?:\W|$)",
     re.IGNORECASE,
 )
-_WE = re.compile(r"\b(?:we|our|us|we're|we’re|we've|we’ve)\b", re.IGNORECASE)
-_YOU = re.compile(r"\b(?:you|your|you're|you’re)\b", re.IGNORECASE)
-_PROMO_START = re.compile(
+# The site speaking (we) and the reader addressed (you), counted as whole words. The old
+# \b(?:we|...|we're)\b patterns matched exactly these words: "we're" always stopped at "we".
+_WORD_RUN = re.compile(r"\w+")
+_WE_WORDS = frozenset({"we", "our", "us"})
+_YOU_WORDS = frozenset({"you", "your"})
+_PROMO_START = compile_linear(
     r"^\W*(?:sign up|subscribe|follow us|follow (?:\w+ )?on (?:twitter|facebook|instagram)|"
-    r"download (?:our|the) app|get (?:our|the latest)|join (?:our|us)|like us on|click here to)\b",
+    r"download (?:our|the) app|get (?:our|the latest)|join (?:our|us)|like us on|click here to)"
+    r"(?:\W|$)",
     re.IGNORECASE,
 )
 
@@ -215,9 +233,20 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def _without_closers(text: str) -> str:
+    # A final newline, then closing quotes and brackets, as ``[closers]*$`` allowed.
+    return text.removesuffix("\n").rstrip(_CLOSERS)
+
+
+def ends_with_ellipsis(text: str) -> bool:
+    """Whether ``text`` ends in an ellipsis (… or ...), optionally inside closing quotes."""
+    return _without_closers(text).endswith(("…", "..."))
+
+
 def ends_sentence(text: str) -> bool:
     """Whether ``text`` ends like a finished sentence (., !, ?; not an ellipsis)."""
-    return bool(_SENTENCE_END.search(text)) and not _ELLIPSIS_END.search(text)
+    core = _without_closers(text)
+    return core[-1:] in (".", "!", "?") and not core[:-1].endswith("..")
 
 
 def is_headline_like(text: str) -> bool:
@@ -226,7 +255,7 @@ def is_headline_like(text: str) -> bool:
     Lines that are mostly digits (tables, scores, prices) are not headlines.
     """
     words = words_of(text)
-    if not 1 <= len(words) <= 22 or ends_sentence(text) or _ELLIPSIS_END.search(text):
+    if not 1 <= len(words) <= 22 or ends_sentence(text) or ends_with_ellipsis(text):
         return False
     digits = sum(ch.isdigit() for ch in text)
     first = next((ch for ch in text if ch.isalnum()), "")
@@ -240,7 +269,7 @@ def is_prose(text: str, stopwords: frozenset[str]) -> bool:
     """
     words = words_of(text)
     n = len(words)
-    if n < 8 or _ELLIPSIS_END.search(text):
+    if n < 8 or ends_with_ellipsis(text):
         return False
     if not ends_sentence(text) and n < 20:
         return False
@@ -250,10 +279,15 @@ def is_prose(text: str, stopwords: frozenset[str]) -> bool:
     return True
 
 
+def _count_words(text: str, words: frozenset[str]) -> int:
+    """How many whole words (runs of \\w) of ``text`` are in ``words``, ignoring case."""
+    return sum(1 for w in _WORD_RUN.findall(text) if w.casefold() in words)
+
+
 def _donation_score(text: str) -> bool:
     """Reader-addressing appeal: the site speaks (we/our) to the reader (you) about its work."""
     outside = _QUOTED.sub(" ", text)
-    we, you = len(_WE.findall(outside)), len(_YOU.findall(outside))
+    we, you = _count_words(outside, _WE_WORDS), _count_words(outside, _YOU_WORDS)
     return bool(_APPEAL.search(outside)) and we + you >= 2 and bool(_MEDIA_WORDS.search(outside))
 
 
@@ -266,7 +300,7 @@ def _is_caption(text: str) -> bool:
 
 
 def _is_share_counter(text: str) -> bool:
-    tokens = re.findall(r"[\w,.'’-]+", text.lower())
+    tokens = _SHARE_TOKEN.findall(text.lower())
     if not tokens or len(tokens) > 8:
         return False
     has_share = False
@@ -309,7 +343,7 @@ def line_kind(text: str) -> str | None:
     if n <= 12 and _READ_TIME.match(text):
         return "read_time"
     if n <= 25 and is_date_line(text):
-        return "posted_ago" if not re.search(r"\d{4}", text) else "date"
+        return "posted_ago" if not _FOUR_DIGITS.search(text) else "date"
     if _CREDITS.search(text) and n <= 60:
         return "credits"
     if n <= 10 and _TAGS.match(text):
@@ -318,7 +352,7 @@ def line_kind(text: str) -> str | None:
         return "nav"
     if _is_share_counter(text):
         return "share"
-    if n <= 35 and _PROMO_START.match(text) and (_WE.search(text) or _YOU.search(text)):
+    if n <= 35 and _PROMO_START.match(text) and _count_words(text, _WE_WORDS | _YOU_WORDS):
         return "promo"
     if n <= 90 and _donation_score(text):
         return "donation"
@@ -395,7 +429,7 @@ def classify_paragraphs(paragraphs: list[str], stopwords: frozenset[str]) -> Cla
         while j < n and (
             kinds[j] is not None
             or is_headline_like(paragraphs[j])
-            or _ELLIPSIS_END.search(paragraphs[j])
+            or ends_with_ellipsis(paragraphs[j])
         ):
             if kinds[j] is None:
                 kinds[j] = "teaser"

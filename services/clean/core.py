@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -19,6 +18,7 @@ import justext  # type: ignore[import-untyped]
 from services.clean.boilerplate import words_of
 from services.clean.dumps import looks_like_sgml, parse_sgml, split_segments
 from services.clean.html import extract_html, looks_like_html
+from services.clean.linear import compile_linear
 from services.clean.metadata import (
     build_language_detector,
     detect_language,
@@ -48,7 +48,7 @@ _MAGIC = {
     b"\x7fELF": "ELF executable",
 }
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_JSON_LITERAL = re.compile(r"^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)$")
+_JSON_LITERAL = compile_linear(r"^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)$")
 
 
 def decode_raw(value: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawArticle:
@@ -62,7 +62,10 @@ def decode_raw(value: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawArticl
         Reject: ``oversize`` (more than ``max_bytes``), ``binary`` (NUL bytes, control codes or
             a known binary format), ``not_utf8``, ``empty`` (nothing but whitespace),
             ``not_an_object`` (JSON that is an array or a bare literal) or ``invalid_json``
-            (text shaped like a JSON object that does not parse).
+            (text shaped like a JSON object that does not parse, JSON nested deeper than the
+            parser's recursion limit, an integer of more than 4,300 digits, or a JSON string
+            holding a lone surrogate escape such as
+            ``"\\ud800"``, which no UTF-8 text can carry).
     """
     if len(value) > max_bytes:
         raise Reject("oversize", f"{len(value):,} bytes > limit of {max_bytes:,} bytes")
@@ -90,17 +93,41 @@ def decode_raw(value: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawArticl
     if stripped[0] in "{[" or _JSON_LITERAL.match(stripped):
         try:
             data = json.loads(stripped)
+        except RecursionError as exc:
+            # "[" * 10_000: Python's parser recurses once per level and gives up near 1,000.
+            raise Reject(
+                "invalid_json", "JSON nested too deeply (more levels than the parser's limit)"
+            ) from exc
         except json.JSONDecodeError as exc:
             if stripped[0] == "{" and stripped[-1] == "}":
                 raise Reject(
                     "invalid_json", f"{exc.msg} at line {exc.lineno} column {exc.colno}"
                 ) from exc
             data = None  # "[Photo] Troops ..." is text that merely starts with a bracket
+        except ValueError as exc:
+            # Parses, but Python will not hold it: an integer of more than 4,300 digits.
+            raise Reject("invalid_json", str(exc)) from exc
         else:
             if not isinstance(data, dict):
                 raise Reject("not_an_object", f"JSON {type(data).__name__}, expected an object")
-            return RawArticle.model_validate(data)
+            raw = RawArticle.model_validate(data)
+            _check_encodable(raw)
+            return raw
     return RawArticle(text=text)
+
+
+def _check_encodable(raw: RawArticle) -> None:
+    """Reject string fields with a lone surrogate (JSON "\\ud800"): not text, and not UTF-8."""
+    for name, value in raw.model_dump().items():
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise Reject(
+                    "invalid_json",
+                    f"field {name!r} holds a lone surrogate \\u{ord(value[exc.start]):04x} "
+                    f"at character {exc.start}",
+                ) from exc
 
 
 @lru_cache(maxsize=64)
@@ -226,7 +253,13 @@ def _drafts_from_text(text: str, raw: RawArticle, now: datetime, detector: Any) 
 
 
 def clean_article(
-    raw: RawArticle, *, ingested_at: datetime, detector: Any = None
+    raw: RawArticle,
+    *,
+    ingested_at: datetime,
+    detector: Any = None,
+    max_text_chars: int | None = None,
+    max_lines: int | None = None,
+    max_html_tags: int | None = None,
 ) -> list[CleanArticle]:
     """Clean one raw article into one ``CleanArticle`` per story it holds.
 
@@ -237,21 +270,32 @@ def clean_article(
     ``ingested_at``; ``detector`` (from ``build_language_detector``) sets ``language``.
 
     Raises:
-        Reject: ``empty_after_cleaning`` when no story text is left.
+        Reject: ``empty_after_cleaning`` when no story text is left; ``too_long`` when a story's
+            clean text has more than ``max_text_chars`` characters, plain text more than
+            ``max_lines`` non-blank lines, or a page more than ``max_html_tags`` tags. Each
+            line or element costs a fixed time (trafilatura, the line classifier), so these
+            bound clean's time on one input as ``max_text_chars`` bounds the later stages'
+            (README, "Bad input").
     """
     now = ingested_at if ingested_at.tzinfo else ingested_at.replace(tzinfo=UTC)
     parent_id = raw.id or _content_id(raw)
-    if raw.html:
-        drafts = _drafts_from_html(raw.html, raw.url, now)
-        kind = "html"
-    elif raw.text and looks_like_html(raw.text):
-        drafts = _drafts_from_html(raw.text, raw.url, now)
+    page = raw.html or (raw.text if raw.text and looks_like_html(raw.text) else None)
+    if page is not None:
+        tags = page.count("<")  # an upper bound of the elements, counted without parsing
+        if max_html_tags is not None and tags > max_html_tags:
+            raise Reject("too_long", f"the page has up to {tags:,} tags; the limit is {max_html_tags:,}")
+        drafts = _drafts_from_html(page, raw.url, now)
         kind = "html"
     elif raw.text and looks_like_sgml(raw.text):
         drafts = _drafts_from_sgml(raw.text, now)
         kind = "sgml"
     else:
-        drafts = _drafts_from_text(normalise_text(raw.text or ""), raw, now, detector)
+        text = raw.text or ""
+        if max_lines is not None:
+            lines = _count_nonblank_lines(text, stop_after=max_lines)
+            if lines > max_lines:
+                raise Reject("too_long", f"more than {max_lines:,} non-blank lines; the limit is {max_lines:,}")
+        drafts = _drafts_from_text(normalise_text(text), raw, now, detector)
         kind = "text"
 
     split = len(drafts) > 1
@@ -261,6 +305,9 @@ def clean_article(
         text = join_paragraphs(draft.paragraphs)
         if not words_of(text):
             continue
+        if max_text_chars is not None and len(text) > max_text_chars:
+            raise Reject("too_long", f"story {n} has {len(text):,} characters of clean text; "
+                         f"the limit is {max_text_chars:,}")
         # A story pasted twice without its URL line is still that page: same headline, same URL.
         url = draft.url or (urls_by_title.get(draft.title) if draft.title else None)
         if url is None and not split:
@@ -290,6 +337,17 @@ def clean_article(
     if not articles:
         raise Reject("empty_after_cleaning", f"no story text left in the {kind} input")
     return articles
+
+
+def _count_nonblank_lines(text: str, stop_after: int) -> int:
+    """Non-blank lines of ``text``, counting no further than ``stop_after + 1``."""
+    count = 0
+    for line in text.splitlines():
+        if line.strip():
+            count += 1
+            if count > stop_after:
+                break
+    return count
 
 
 def _source(value: str | None) -> str | None:

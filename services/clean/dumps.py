@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass
 
 from services.clean.boilerplate import is_headline_like, is_prose, words_of
+from services.clean.linear import compile_linear
 from services.clean.metadata import is_date_line
 
-_URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
-_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_URL_LINE = compile_linear(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
+_YEAR = compile_linear(r"(?:^|\W)(?:19|20)\d{2}(?:\W|$)")
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,16 @@ def split_segments(text: str, stopwords: frozenset[str]) -> list[Segment]:
 
 # --- Reuters-21578 SGML ----------------------------------------------------------------------
 
-_RECORD = re.compile(r"<REUTERS\b[^>]*>(.*?)</REUTERS>", re.DOTALL)
+# RE2: a record without its closing tag made the lazy (.*?) of every later opening tag scan to the
+# end of the input (quadratic in re). "<REUTERS\b" is written out: a non-word character or ">".
+_RECORD = compile_linear(r"<REUTERS(?:[^\w>][^>]*)?>(.*?)</REUTERS>", re.DOTALL)
 _FIELD = {
-    name: re.compile(rf"<{name}>(.*?)</{name}>", re.DOTALL)
+    name: compile_linear(rf"<{name}>(.*?)</{name}>", re.DOTALL)
     for name in ("DATE", "TITLE", "DATELINE", "BODY")
 }
-_TEXT = re.compile(r"<TEXT\b[^>]*>(.*?)</TEXT>", re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
-_SIGNOFF = re.compile(r"\s*\bReute?r\s*(?:&#3;|\x03)?\s*$")
+_TEXT = compile_linear(r"<TEXT(?:[^\w>][^>]*)?>(.*?)</TEXT>", re.DOTALL)
+_TAG = compile_linear(r"<[^>]+>")
+_TABLE_ROW = compile_linear(r"\S\s{3,}\S")
 
 
 def looks_like_sgml(text: str) -> bool:
@@ -111,16 +114,37 @@ class SgmlStory:
     paragraphs: list[str]
 
 
+def _strip_signoff(body: str) -> str:
+    """Remove the closing "Reuter" (and its end-of-text code &#3; or \\x03) with the space before.
+
+    Plain string code for the old ``\\s*\\bReute?r\\s*(?:&#3;|\\x03)?\\s*$``, whose leading
+    ``\\s*`` was retried from every position of a long run of spaces (quadratic).
+    """
+    rest = body.rstrip()
+    for code in ("&#3;", "\x03"):
+        if rest.endswith(code):
+            rest = rest[: -len(code)].rstrip()
+            break
+    name = next((n for n in ("Reuter", "Reutr") if rest.endswith(n)), None)
+    if name is None:
+        return body
+    start = len(rest) - len(name)
+    before = rest[start - 1 : start]
+    if before.isalnum() or before == "_":  # \b: "Reuter" must start a word
+        return body
+    return rest[:start].rstrip()
+
+
 def _sgml_paragraphs(body: str) -> list[str]:
     """Join hard-wrapped wire lines; an indented line starts a new paragraph, as on the wire."""
-    body = _SIGNOFF.sub("", body)
+    body = _strip_signoff(body)
     paragraphs: list[str] = []
     for raw in body.split("\n"):
         if not raw.strip():
             continue
         indented = raw.startswith((" ", "\t"))
         # Tables keep their rows: a line with a run of spaces inside is a row, not prose.
-        tabular = bool(re.search(r"\S\s{3,}\S", raw.strip()))
+        tabular = bool(_TABLE_ROW.search(raw.strip()))
         if not paragraphs or indented or tabular:
             paragraphs.append(raw.strip())
         else:

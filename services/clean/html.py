@@ -10,15 +10,23 @@ import trafilatura
 from trafilatura.settings import Document
 
 from services.clean.boilerplate import line_kind
+from services.clean.linear import compile_linear
 from services.clean.metadata import parse_byline
 from services.clean.normalise import normalise_text, to_paragraphs
 
-_HTML_START = re.compile(
-    r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE | re.DOTALL
+# RE2: in re, a run of comments before a non-HTML start ("<!---->" * 30 + "x") backtracked
+# exponentially, since a lazy comment body may also swallow the comments after it.
+_HTML_START = compile_linear(
+    r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)(?:\W|$)",
+    re.IGNORECASE | re.DOTALL,
 )
+# Kept in re: findall counts the tags, so the \b after a name must not consume the next "<"; no
+# repetition at all (one attempt per "<"), and it reads at most 20,000 characters.
 _TAGS = re.compile(
     r"</?(?:p|div|span|a|br|article|section|h[1-6]|ul|li|table|script)\b", re.IGNORECASE
 )
+# Kept in re (Unicode \b in split()); no repetition at all: one attempt per character.
+_AUTHOR_SPLIT = re.compile(r";|\band\b")
 
 # Post-cleaning drops only kinds that are never story text on any page. Others (captions,
 # credits, dates) are often part of the publishers' own article body, and the benchmark's gold
@@ -69,7 +77,7 @@ class HtmlArticle:
 def _authors(value: str | None) -> list[str]:
     if not value:
         return []
-    names = [a.strip() for a in re.split(r";|\band\b", value) if a.strip()]
+    names = [a.strip() for a in _AUTHOR_SPLIT.split(value) if a.strip()]
     return list(dict.fromkeys(names))
 
 

@@ -11,9 +11,16 @@ from dateutil import parser as dateparser  # type: ignore[import-untyped]
 from dateutil.tz import tzoffset  # type: ignore[import-untyped]
 from tld import get_fld
 
+from services.clean.linear import compile_linear
+
+# Patterns that can see text of any length are compiled with RE2 (linear time). The few kept in
+# ``re`` need Unicode \b or a lookaround where the match's extent matters (sub, split), and each
+# is linear by construction: see the comment above each. ``\b`` in RE2 patterns is written out
+# as ``(?:^|\W)`` / ``(?:\W|$)`` where only whether the pattern occurs matters.
+
 # --- source domain ---------------------------------------------------------------------------
 
-_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/\s]*@)?([^/:?#\s]+)", re.IGNORECASE)
+_HOST = compile_linear(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/\s]*@)?([^/:?#\s]+)", re.IGNORECASE)
 
 
 def source_domain(url_or_host: str | None) -> str | None:
@@ -44,27 +51,46 @@ _MONTH = (
 _WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?"
 _TIME = r"\d{1,2}(?:[:.]\d{2}){1,2}(?:\.\d+)?\s*(?:[ap]\.?m\.?)?|\d{1,2}\s*[ap]\.?m\.?"
 _TZ = r"(?:[A-Z]{2,5}|[+-]\d{2}:?\d{2}|UTC|GMT)"
-# One absolute date with optional weekday, time and zone, in the orders news sites print.
-_DATE = re.compile(
+# Between a date and its time: commas, spaces, slashes, dashes, bars and the word "at" (which a
+# date's last digit cannot touch, nor the time's first one: the old pattern's \bat\b).
+_DATE_TIME_SEP = r"[,/·|\s-]+(?:at[,/·|\s-]+)*"
+# One absolute date with optional weekday, time and zone, in the orders news sites print. The
+# zone must end a word; the character that shows it (``tz_end``) is not part of the date.
+_DATE = compile_linear(
     rf"(?:{_WEEKDAY}\s*)?(?:"
     rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"  # March 28, 2019
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}"  # 25 Mar 2019
     rf"|\d{{1,2}}-{_MONTH}-\d{{4}}"  # 26-FEB-1987 (Reuters-21578)
     rf"|\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]\d{{2}}:\d{{2}}(?::\d{{2}}(?:\.\d+)?)?(?:Z|[+-]\d{{2}}:?\d{{2}})?)?"
-    rf")(?:(?:,|\s|/|\bat\b|-|·|\|)+(?:{_TIME})(?:\s*{_TZ}\b)?)?",
+    rf")(?:{_DATE_TIME_SEP}(?:{_TIME})(?:\s*{_TZ}(?P<tz_end>\W|$))?)?",
     re.IGNORECASE,
 )
+_TZ_END = _DATE.groupindex["tz_end"]
+# Kept in re: Unicode \b, and sub() needs the exact extent. Linear: an attempt starts only at a
+# word start (\b), and its runs (\d+, \s+) stop at the first character outside their class.
 _RELATIVE = re.compile(
     r"\b(\d+|an?|one)\s+(second|sec|minute|min|hour|hr|day|week|month|year)s?\s+ago\b",
     re.IGNORECASE,
 )
-# Words that may sit around a date on a date line without making it a sentence.
+# Words that may sit around a date on a date line without making it a sentence. Kept in re
+# (Unicode \b, used by sub): it has no repetition, and is_date_line runs it on <= 160 characters.
 _DATE_FILLER = re.compile(
     r"\b(?:first|last|published|posted|updated|modified|on|at|the|and|by|date|time|local"
     r"|edt|est|cdt|cst|pdt|pst|gmt|bst|cet|cest|utc|am|pm|et)\b|[|/·•,:;()\-–—]",
     re.IGNORECASE,
 )
-_FIRST_PUBLISHED = re.compile(r"\b(?:first\s+)?published(?:\s+on)?\b", re.IGNORECASE)
+# Its end may take one non-word character more than \b did: no date starts on one.
+_FIRST_PUBLISHED = compile_linear(
+    r"(?:^|\W)(?:first\s+)?published(?:\s+on)?(?:\W|$)", re.IGNORECASE
+)
+# The weekday, month and time words left on a date line (is_date_line, <= 160 characters; kept
+# in re for Unicode \b and the lookahead; no nested repetition).
+_DATE_WORDS = re.compile(rf"\b{_WEEKDAY}|\b{_MONTH}(?=\s|$)|{_TIME}", re.IGNORECASE)
+_WORD_RUN = re.compile(r"\w+")  # a tokeniser: one class, each character looked at once
+# "16.55 GMT" (Guardian) is a time; kept in re for its lookarounds, which are one character
+# each, and every repetition is bounded (\d{1,2}, \d{2}): constant work per position.
+_DOT_TIME = re.compile(r"(?<![\d:.])(\d{1,2})\.(\d{2})(?![\d.:])")
+_AM_PM = compile_linear(r"(\d)([ap])\.?m\.?", re.IGNORECASE)
 
 # US zone abbreviations dateutil does not know; anything else unknown is read as UTC.
 _TZINFOS = {
@@ -96,8 +122,8 @@ def _as_utc(value: datetime) -> datetime:
 
 def _parse_absolute(span: str) -> datetime | None:
     # "16.55 GMT" (Guardian) is a time: make the dot a colon so dateutil reads it.
-    span = re.sub(r"(?<![\d:.])(\d{1,2})\.(\d{2})(?![\d.:])", r"\1:\2", span.strip(" ,/|-·"))
-    span = re.sub(r"(\d)([ap])\.?m\.?", r"\1 \2m", span, flags=re.IGNORECASE)
+    span = _DOT_TIME.sub(r"\1:\2", span.strip(" ,/|-·"))
+    span = _AM_PM.sub(r"\1 \2m", span)
     try:
         return dateparser.parse(span, tzinfos=_TZINFOS, fuzzy=True)
     except (ValueError, OverflowError, TypeError):
@@ -111,13 +137,13 @@ def find_dates(line: str, *, now: datetime) -> tuple[datetime | None, datetime |
     one wins ("Mon 25 Mar 2019 16.55 GMT First published on Mon 25 Mar 2019 04.13 GMT").
     """
     absolute = None
-    spans = list(_DATE.finditer(line))
+    spans = _date_spans(line)
     if spans:
         chosen = spans[0]
         marker = _FIRST_PUBLISHED.search(line)
         if marker and len(spans) > 1:
-            chosen = next((m for m in spans if m.start() >= marker.end()), spans[-1])
-        absolute = _parse_absolute(chosen.group(0))
+            chosen = next((s for s in spans if s[0] >= marker.end()), spans[-1])
+        absolute = _parse_absolute(line[chosen[0] : chosen[1]])
     relative = None
     match = _RELATIVE.search(line)
     if match:
@@ -139,17 +165,30 @@ def find_dates(line: str, *, now: datetime) -> tuple[datetime | None, datetime |
     return (_as_utc(absolute) if absolute else None), relative
 
 
+def _date_spans(line: str) -> list[tuple[int, int]]:
+    """(start, end) of each absolute date in ``line``, as the old ``\\b``-ended pattern found them."""
+    spans = []
+    for m in _DATE.finditer(line):
+        tz_end = m.start(_TZ_END)  # RE2's match objects take group numbers only
+        spans.append((m.start(), tz_end if tz_end >= 0 else m.end()))
+    return spans
+
+
 def is_date_line(line: str) -> bool:
     """Whether a line is only a publication date/time (with "Published", "Updated", "ago" ...)."""
     if len(line) > 160:
         return False
-    rest = _DATE.sub(" ", line)
+    pieces, pos = [], 0
+    for start, end in _date_spans(line):
+        pieces += [line[pos:start], " "]
+        pos = end
+    rest = "".join(pieces) + line[pos:]
     rest = _RELATIVE.sub(" ", rest)
     if rest == line:
         return False
     rest = _DATE_FILLER.sub(" ", rest)
-    rest = re.sub(rf"\b{_WEEKDAY}|\b{_MONTH}(?=\s|$)|{_TIME}", " ", rest, flags=re.IGNORECASE)
-    return len(re.findall(r"\w+", rest)) <= 1
+    rest = _DATE_WORDS.sub(" ", rest)
+    return len(_WORD_RUN.findall(rest)) <= 1
 
 
 def pick_published(
@@ -194,23 +233,26 @@ _NAME_PARTICLES = {
     "jr",
     "sr",
 }
-_NAME_TOKEN = re.compile(r"^(?:[A-Z][\w'’.-]*|[A-Z]\.)$")
-_HANDLE_OR_MAIL = re.compile(r"@\w+|\[email\s*protected\]|\S+@\S+\.\w+", re.IGNORECASE)
-_BY = re.compile(r"^(?:by|written by|words by|story by|von|par|por)\s*[:\s]\s*", re.IGNORECASE)
-_PLACE_SUFFIX = re.compile(
+_NAME_TOKEN = compile_linear(r"^(?:[A-Z][\w'’.-]*|[A-Z]\.)$")
+_HANDLE_OR_MAIL = compile_linear(r"@\w+|\[email\s*protected\]|\S+@\S+\.\w+", re.IGNORECASE)
+_BY = compile_linear(r"^(?:by|written by|words by|story by|von|par|por)\s*[:\s]\s*", re.IGNORECASE)
+_PLACE_SUFFIX = compile_linear(
     r"\s+(?:in|at|from|reporting from)\s+[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3}$"
 )
-_AFFILIATION = re.compile(
+# "\b.*$" written out: the name ends a word, then the rest of the line goes too.
+_AFFILIATION = compile_linear(
     r"\s*(?:[|,–—-]\s*)?(?:for\s+)?(?:the\s+)?"
-    r"(?:associated press|reuters|bloomberg|afp|ap|cnn|bbc)\b.*$",
+    r"(?:associated press|reuters|bloomberg|afp|ap|cnn|bbc)(?:[^\w\n].*)?$",
     re.IGNORECASE,
 )
-_TERMINAL_SENTENCE = re.compile(r"[a-z]{3,}[.!?]$")
-_ROLE = re.compile(
-    r"\b(?:reporter|correspondent|editor|writer|columnist|staff|contributor|analyst|producer"
-    r"|bureau|chief|news|desk|team|agencies|agency)s?\b",
+_TERMINAL_SENTENCE = compile_linear(r"[a-z]{3,}[.!?]$")
+_ROLE = compile_linear(
+    r"(?:^|\W)(?:reporter|correspondent|editor|writer|columnist|staff|contributor|analyst"
+    r"|producer|bureau|chief|news|desk|team|agencies|agency)s?(?:\W|$)",
     re.IGNORECASE,
 )
+# Kept in re (Unicode \b, and split() needs the exact extent): no nested repetition, and
+# parse_byline runs it on <= 160 characters.
 _NAME_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\+)\s*")
 
 
@@ -264,7 +306,7 @@ def parse_byline(line: str) -> tuple[list[str], bool] | None:
 
 # --- wire datelines at the start of a lede ---------------------------------------------------
 
-_LEDE_DATELINE = re.compile(
+_LEDE_DATELINE = compile_linear(
     r"^(?:"
     # MOSCOW (Reuters) - / WASHINGTON, March 5 (AP) — / (Bloomberg) --
     r"(?:[A-Z][\w.'’-]*(?:[ /][A-Z][\w.'’-]*){0,3}(?:,\s*[A-Z][\w.]*){0,2}(?:,?\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*)?"

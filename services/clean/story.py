@@ -12,15 +12,19 @@ from services.clean.boilerplate import (
     is_headline_like,
     words_of,
 )
+from services.clean.linear import compile_linear
 from services.clean.metadata import find_dates, parse_byline, strip_lede_dateline
 
-_URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
+_URL_LINE = compile_linear(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
+# Kept in re for its lookahead, which findall needs not to consume. Linear: an attempt starts
+# only at the line's start or after , ; : and its words cannot cross the next , ; or :, so the
+# attempts never scan the same characters twice.
 _CONTACT_NAMES = re.compile(
     r"(?:^|[:;,]\s*)([A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|da|van|von|der|del|bin|al|le|la))"
     r"{1,3})(?=\s+(?:in|at)\b)"
 )
-_REPORTER_CONTACT = re.compile(
-    r"^\W*to contact the (?:reporters?|authors?|writers?)\b", re.IGNORECASE
+_REPORTER_CONTACT = compile_linear(
+    r"^\W*to contact the (?:reporters?|authors?|writers?)(?:\W|$)", re.IGNORECASE
 )
 
 

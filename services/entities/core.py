@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import bisect
 import importlib
+import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import re2  # type: ignore[import-untyped]
 import spacy
 import yaml
 from spacy.language import Language
 from spacy.pipeline import EntityRuler
-from spacy.tokens import Doc, Span
 
 from shared.schemas.articles import EnrichedArticle, Entity, Sentence, UniqueArticle
 
@@ -39,9 +40,18 @@ _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
 # Labels of the model that name nothing an analyst would look up; dropped to keep messages small.
 _SKIPPED_LABELS = frozenset({"CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY", "TIME"})
 _PERSON_LOOKALIKES = frozenset({"ORG", "GPE", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT", "LAW"})
+# Patterns on entity text are RE2 (linear time). _tidy hands them single-spaced text without
+# newlines, where RE2's ASCII \s and end-of-text $ mean what re's did.
+_POSSESSIVE = re2.compile("(?:'s|\u2019s|'|\u2019)$")
+_LEADING_THE = re2.compile(r"(?i)^the\s+")
+# Kept in re: it reads the gazetteer file (aliases we wrote), never input text.
 _DESIGNATOR = re.compile(r"^([A-Za-z]+)-(\d[\w]*)$")
-_POSSESSIVE = re.compile("(?:'s|\u2019s|'|\u2019)$")
-_LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
+# Kept in re: a run of one class (each character looked at once), and thousands of matches per
+# text, which RE2's binding would make ~30x slower.
+_RUN = re.compile(r"\S+")
+# spaCy's tokenizer takes time cubic in the length of one whitespace-free run of punctuation
+# ("<" * 5,000: 6 s; "<" * 20,000: 130 s): longer runs reach it as letters of the same length.
+_MAX_RUN = 200
 
 
 class ModelNotFound(RuntimeError):
@@ -146,33 +156,124 @@ def add_domain_ruler(nlp: Language, gazetteer: Path | None = None) -> EntityRule
     return ruler  # type: ignore[return-value]
 
 
-def extract_entities(article: UniqueArticle, nlp: Language) -> EnrichedArticle:
+@dataclass(frozen=True)
+class Chunks:
+    """The pieces of an article's text that go through spaCy, and where extraction stopped.
+
+    ``spans`` are (start, end) character offsets into the text, in order and adjacent;
+    ``truncated_at`` is the offset past which no entity was looked for (the end of the last
+    span), or None when the whole text was read.
+    """
+
+    spans: tuple[tuple[int, int], ...]
+    truncated_at: int | None
+
+
+def plan_chunks(
+    text: str,
+    sentences: Sequence[Sentence],
+    *,
+    max_chunk_chars: int | None = None,
+    max_chars: int | None = None,
+    max_words: int | None = None,
+) -> Chunks:
+    """Cut ``text`` into pieces of at most ``max_chunk_chars`` characters, read up to ``max_chars``
+    characters and ``max_words`` words (spaCy's time follows its tokens, and a text of one-letter
+    words has a token every two characters).
+
+    A piece ends at the last sentence end (from ``sentences``) that fits, else at the last
+    whitespace, else at the limit itself; the cap ``max_chars`` is cut the same way. None means
+    no limit. spaCy refuses texts over ``nlp.max_length`` (1,000,000 by default) and its memory
+    grows with the text it is given, so the entities stage always passes both limits.
+    """
+    if max_chunk_chars is not None and max_chunk_chars < 1:
+        raise ValueError("max_chunk_chars must be positive")
+    stop = len(text) if max_chars is None else min(len(text), max(max_chars, 0))
+    if max_words is not None:
+        past = next(itertools.islice(_RUN.finditer(text, 0, stop), max(max_words, 0), None), None)
+        if past is not None:  # the word after the last one read
+            stop = past.start()
+    ends = sorted({s.end for s in sentences if 0 < s.end <= stop})
+    truncated = stop < len(text)
+    if truncated:
+        stop = _cut(text, 0, stop, ends)
+    size = max_chunk_chars or max(stop, 1)
+    spans: list[tuple[int, int]] = []
+    start = 0
+    while start < stop:
+        end = stop if stop - start <= size else _cut(text, start, start + size, ends)
+        spans.append((start, end))
+        start = end
+    return Chunks(tuple(spans), stop if truncated else None)
+
+
+def extract_entities(
+    article: UniqueArticle,
+    nlp: Language,
+    *,
+    max_chunk_chars: int | None = None,
+    max_chars: int | None = None,
+    max_words: int | None = None,
+) -> EnrichedArticle:
     """Run ``nlp`` over the article text and return it enriched with named and domain entities.
 
     Offsets are characters into ``article.text`` (``text[start:end] == entity.text``); each
     entity carries the index of the upstream sentence that contains its first character, or the
     nearest sentence before it when it falls in a gap, or -1 if the article has no sentences.
+
+    The text goes through ``nlp.pipe`` one piece at a time (:func:`plan_chunks`: at most
+    ``max_chunk_chars`` characters each, cut at sentence ends), so spaCy's memory follows the
+    piece, not the article; nothing past ``max_chars`` is read (see :func:`plan_chunks` for the
+    offset; ``EnrichedArticle.entities_truncated_at`` carries it once the schema has it). None
+    means no limit; the entities stage passes its settings.
     """
-    doc = nlp(article.text)
-    entities = list(_entities_from_doc(doc, article.sentences, _canonical_table(nlp)))
-    return EnrichedArticle.model_validate(
-        {**article.model_dump(), "entities": [e.model_dump() for e in entities]}
+    # One piece at a time: a batch of pieces would be in memory together.
+    return next(
+        extract_entities_many(
+            [article], nlp, batch_size=1, max_chunk_chars=max_chunk_chars, max_chars=max_chars,
+            max_words=max_words,
+        )
     )
 
 
 def extract_entities_many(
-    articles: Iterable[UniqueArticle], nlp: Language, *, batch_size: int = 16
+    articles: Iterable[UniqueArticle],
+    nlp: Language,
+    *,
+    batch_size: int = 16,
+    max_chunk_chars: int | None = None,
+    max_chars: int | None = None,
+    max_words: int | None = None,
 ) -> Iterator[EnrichedArticle]:
-    """Like :func:`extract_entities` for a stream of articles, batched through ``nlp.pipe``."""
+    """Like :func:`extract_entities` for a stream of articles, batched through ``nlp.pipe``.
+
+    ``batch_size`` counts pieces of text (see :func:`plan_chunks`), not articles; spaCy holds a
+    batch in memory at once, so pieces of ``max_chunk_chars`` want a small one.
+    """
     articles = list(articles)
     table = _canonical_table(nlp)
-    for article, doc in zip(
-        articles, nlp.pipe((a.text for a in articles), batch_size=batch_size), strict=True
-    ):
-        entities = list(_entities_from_doc(doc, article.sentences, table))
-        yield EnrichedArticle.model_validate(
-            {**article.model_dump(), "entities": [e.model_dump() for e in entities]}
-        )
+    plans = [
+        plan_chunks(a.text, a.sentences, max_chunk_chars=max_chunk_chars, max_chars=max_chars,
+                    max_words=max_words)
+        for a in articles
+    ]
+    pieces = (
+        (a.text, span) for a, plan in zip(articles, plans, strict=True) for span in plan.spans
+    )
+    docs = nlp.pipe((_mask_long_runs(text[s:e]) for text, (s, e) in pieces), batch_size=batch_size)
+    for article, plan in zip(articles, plans, strict=True):
+        found: list[_Found] = []
+        for start, _ in plan.spans:
+            # Plain values, not Spans: a Span keeps its whole Doc (and its arrays) alive.
+            found += [
+                (e.label_, e.ent_id_, start + e.start_char, start + e.end_char)
+                for e in next(docs).ents
+            ]
+        entities = list(_entities_from_found(found, article.text, article.sentences, table))
+        payload = {**article.model_dump(), "entities": [e.model_dump() for e in entities]}
+        if "entities_truncated_at" in EnrichedArticle.model_fields:
+            payload["entities_truncated_at"] = plan.truncated_at
+        yield EnrichedArticle.model_validate(payload)
 
 
 def canonicalise(text: str, label: str, table: dict[str, dict[str, str]]) -> str:
@@ -184,31 +285,74 @@ def canonicalise(text: str, label: str, table: dict[str, dict[str, str]]) -> str
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _entities_from_doc(
-    doc: Doc, sentences: list[Sentence], table: dict[str, dict[str, str]]
+# One entity as spaCy found it: label, ruler id, start and end in the article's text.
+_Found = tuple[str, str, int, int]
+
+
+def _cut(text: str, start: int, limit: int, ends: list[int]) -> int:
+    """Where a piece that starts at ``start`` ends, at most at ``limit``: see plan_chunks."""
+    pos = bisect.bisect_right(ends, limit) - 1
+    if pos >= 0 and ends[pos] > start:
+        return ends[pos]
+    space = max(text.rfind(c, start + 1, limit) for c in " \n\t")
+    return space if space > start else limit
+
+
+def _mask_long_runs(piece: str) -> str:
+    """``piece`` with each whitespace-free run over _MAX_RUN characters turned into "x"s.
+
+    Same length, so offsets still hold; entities inside such runs are dropped afterwards.
+    """
+    if len(piece) <= _MAX_RUN:
+        return piece
+    out: list[str] = []
+    pos = 0
+    for run in _RUN.finditer(piece):
+        if run.end() - run.start() > _MAX_RUN:
+            out += [piece[pos : run.start()], "x" * (run.end() - run.start())]
+            pos = run.end()
+    return "".join([*out, piece[pos:]]) if out else piece
+
+
+def _entities_from_found(
+    found: list[_Found], text: str, sentences: list[Sentence], table: dict[str, dict[str, str]]
 ) -> Iterator[Entity]:
     starts = [s.start for s in sentences]
-    ents = [e for e in doc.ents if e.label_ not in _SKIPPED_LABELS and e.text.strip()]
-    surnames = _surname_index(ents)
-    for ent in ents:
-        label = ent.label_
+    ents = [
+        (label, ent_id, start, end, text[start:end])
+        for label, ent_id, start, end in found
+        if label not in _SKIPPED_LABELS and text[start:end].strip() and not _masked(text, start)
+    ]
+    surnames = _surname_index([(label, ent_text) for label, _, _, _, ent_text in ents])
+    for label, ent_id, start, end, ent_text in ents:
         if label in DOMAIN_LABELS:
-            canonical = ent.ent_id_ or _tidy(ent.text)
-        elif label == "PERSON" or (label in _PERSON_LOOKALIKES and _tidy(ent.text) in surnames):
+            canonical = ent_id or _tidy(ent_text)
+        elif label == "PERSON" or (label in _PERSON_LOOKALIKES and _tidy(ent_text) in surnames):
             # The small model often tags a bare surname as ORG ("Trump", "Maduro", "Zakharova")
             # when the same article names the person in full: trust the full name.
             label = "PERSON"
-            canonical = surnames.get(_tidy(ent.text), _tidy(ent.text))
+            canonical = surnames.get(_tidy(ent_text), _tidy(ent_text))
         else:
-            canonical = canonicalise(ent.text, label, table)
+            canonical = canonicalise(ent_text, label, table)
         yield Entity(
-            text=ent.text,
+            text=ent_text,
             label=label,
-            start=ent.start_char,
-            end=ent.end_char,
-            sentence=_sentence_index(ent.start_char, starts, sentences),
+            start=start,
+            end=end,
+            sentence=_sentence_index(start, starts, sentences),
             canonical=canonical,
         )
+
+
+def _masked(text: str, start: int) -> bool:
+    # Whether the entity starts inside a whitespace-free run longer than _MAX_RUN.
+    left = start
+    while left > 0 and not text[left - 1].isspace() and start - left <= _MAX_RUN:
+        left -= 1
+    right = start
+    while right < len(text) and not text[right].isspace() and right - left <= _MAX_RUN:
+        right += 1
+    return right - left > _MAX_RUN
 
 
 def _sentence_index(offset: int, starts: list[int], sentences: list[Sentence]) -> int:
@@ -220,13 +364,13 @@ def _sentence_index(offset: int, starts: list[int], sentences: list[Sentence]) -
     return sentences[max(pos, 0)].index
 
 
-def _surname_index(ents: list[Span]) -> dict[str, str]:
+def _surname_index(ents: list[tuple[str, str]]) -> dict[str, str]:
     # Within one article "Maduro" is the "Nicolas Maduro" named earlier or later, when exactly one
     # longer PERSON ends with that word: cheap, and it groups most repeat mentions.
     full_names: dict[str, set[str]] = {}
-    for ent in ents:
-        if ent.label_ == "PERSON":
-            name = _tidy(ent.text)
+    for label, ent_text in ents:
+        if label == "PERSON":
+            name = _tidy(ent_text)
             parts = name.split()
             if len(parts) > 1:
                 full_names.setdefault(parts[-1], set()).add(name)

@@ -1,4 +1,6 @@
-"""entities' settings: the shared NEWS_* set plus NEWS_ENTITIES_SPACY_MODEL."""
+"""entities' settings: the shared NEWS_* set plus the spaCy model and the text limits."""
+
+from pydantic import Field
 
 from shared.settings import ServiceSettings
 
@@ -7,3 +9,15 @@ class EntitiesSettings(ServiceSettings):
     """Settings of the entities service."""
 
     entities_spacy_model: str = "en_core_web_sm"
+    # spaCy reads an article in pieces of at most this many characters (cut at sentence ends):
+    # its memory follows the piece (a 1 MB text in one piece peaked near 1 GB).
+    entities_max_chunk_chars: int = Field(default=15_000, ge=1)
+    # No entity is looked for past this many characters of one article (the article records where
+    # it stopped: entities_truncated_at). spaCy's small model reads ~35,000 characters a second on
+    # a busy 2-core machine: this keeps one article under 2 s, and covers all but the longest
+    # features (a news article has 3,000-15,000 characters; a long feature 30,000 and more).
+    entities_max_chars: int = Field(default=30_000, ge=1)
+    # Nor past this many words: spaCy's time follows tokens, and adversarial text ("a a a …") has
+    # a token every two characters. 6,000 words took up to 2.3 s with the machine busy; a news
+    # article has 500-2,500 words.
+    entities_max_words: int = Field(default=4_000, ge=1)

@@ -106,6 +106,9 @@ class EnrichedArticle(UniqueArticle):
     """A unique article with its entities (entities stage output)."""
 
     entities: list[Entity] = Field(default_factory=list)
+    # Set when the text is longer than the stage reads (NEWS_ENTITIES_MAX_CHARS): no entity was
+    # looked for from this character offset on. None: the whole text was read.
+    entities_truncated_at: int | None = None
 
 
 class Alert(Message):

@@ -485,3 +485,32 @@ def test_extraction_benchmark_f1_beats_trafilatura(detector):
     result = bench.bench_f1(detector)
     assert result["pages"] == 181
     assert result["f1"] >= 0.963
+
+
+# ---------------------------------------------------------------- size limits (README, "Bad input")
+
+STORY = "Soldiers arrived at the base on Monday, officials said, and more are expected this week."
+
+
+@pytest.mark.parametrize(
+    ("raw", "limits", "detail"),
+    [
+        (RawArticle(text="\n\n".join(f"{STORY} Report {n} of 40." for n in range(40))), {"max_text_chars": 1_000},
+         "characters of clean text"),
+        (RawArticle(text=(STORY + "\n") * 40), {"max_lines": 30}, "non-blank lines"),
+        (RawArticle(html="<html><body>" + f"<p>{STORY}</p>" * 40 + "</body></html>"), {"max_html_tags": 50}, "tags"),
+    ],
+    ids=["text_chars", "lines", "html_tags"],
+)
+def test_inputs_over_a_limit_are_too_long_and_within_it_are_cleaned(now, raw, limits, detail):
+    with pytest.raises(Reject) as rejected:
+        clean_article(raw, ingested_at=now, **limits)
+    assert rejected.value.reason == "too_long" and detail in str(rejected.value)
+    roomy = {name: limit * 100 for name, limit in limits.items()}
+    (article,) = clean_article(raw, ingested_at=now, **roomy)
+    assert STORY in article.text
+
+
+def test_blank_lines_do_not_count_towards_the_line_limit(now):
+    raw = RawArticle(text=(STORY + "\n\n\n\n") * 20)
+    assert clean_article(raw, ingested_at=now, max_lines=20)

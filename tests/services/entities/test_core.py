@@ -87,7 +87,8 @@ def test_enriched_article_keeps_every_input_field(blank_nlp, make_article):
     )
     enriched = extract_entities(article, blank_nlp)
     assert isinstance(enriched, EnrichedArticle)
-    assert enriched.model_dump(exclude={"entities"}) == article.model_dump()
+    assert enriched.model_dump(exclude={"entities", "entities_truncated_at"}) == article.model_dump()
+    assert enriched.entities_truncated_at is None  # the whole text was read
 
 
 def test_entity_in_a_gap_between_sentences_takes_the_sentence_before(blank_nlp, make_article):

@@ -1,0 +1,93 @@
+"""Nothing stalls dedup's text functions: normalise_tokens and split_sentences scale linearly on
+adversarial text, and their patterns are the linear ones named here."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Callable
+
+import pytest
+
+from services.dedup import core
+
+# Time at 4N over time at N: linear work gives ~4, quadratic 16. Generous for a shared machine.
+MAX_RATIO = 8.0
+# Patterns kept in re and why they are linear (RE2's binding would re-encode the whole text on
+# every finditer(text, start, end) that _blocks makes).
+ALLOWED_RE = {
+    "_WORD_RE": "a run of \\w",
+    "_BLANK_LINE_RE": "newline, a run of one class, newline",
+    "_LINE_RE": "a run of [^\\n]",
+    "_RUN_RE": "a run of \\S",
+}
+UNITS = ["a", "a ", "<", "(", "'", '"', ".", "-", "@", "1", "a@a.", "http://", "a\n", "A.\n", "\n "]
+
+
+def _run(unit: str, n: int) -> str:
+    return (unit * (n // len(unit) + 1))[:n]
+
+
+def _best_of_3(fn: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def assert_linear(make: Callable[[int], Callable[[], object]], n: int, label: str) -> None:
+    small = _best_of_3(make(n))
+    large = _best_of_3(make(4 * n))
+    ratio = large / max(small, 1e-3)  # under a millisecond the scheduler decides
+    assert ratio < MAX_RATIO, f"{label}: {small:.4f} s at n={n}, {large:.4f} s at 4n ({ratio:.1f}x)"
+
+
+def test_text_patterns_are_the_allowlisted_linear_ones():
+    found = {k for k, v in vars(core).items() if isinstance(v, re.Pattern)}
+    assert found == set(ALLOWED_RE)
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_split_sentences_scales_linearly(unit):
+    assert_linear(lambda n: lambda: core.split_sentences(_run(unit, n)), 20_000, repr(unit))
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_normalise_tokens_scales_linearly(unit):
+    assert_linear(lambda n: lambda: core.normalise_tokens(_run(unit, n)), 100_000, repr(unit))
+
+
+def test_a_long_run_of_punctuation_is_split_in_well_under_a_second():
+    # spaCy alone took 130 s on "<" * 20,000.
+    assert _best_of_3(lambda: core.split_sentences("<" * 20_000)) < 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "w" * 2_000_000,  # one word of 2 MB: over spaCy's max_length
+        _run("troops moved ", 1_500_000),  # one line of 1.5 MB of words
+        "Troops moved. " * 15_000 + "\n" + "(" * 200_000,  # a 200k-character line of "("
+    ],
+    ids=["one-word", "one-long-line", "bracket-line"],
+)
+def test_huge_blocks_are_split_and_spans_point_into_the_text(text):
+    spans = core.split_sentences(text)
+    assert spans
+    assert all(0 <= s < e <= len(text) for s, e in spans)
+    assert all(text[s:e] == text[s:e].strip() for s, e in spans)
+    assert spans == sorted(spans)
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+
+
+def test_ordinary_text_is_split_as_before():
+    text = "Troops arrived in Caracas. The U.S. said it was a provocation!\nmore here.\n\nNew one."
+    assert [text[s:e] for s, e in core.split_sentences(text)] == [
+        "Troops arrived in Caracas.",
+        "The U.S. said it was a provocation!",
+        "more here.",
+        "New one.",
+    ]
