@@ -8,7 +8,10 @@ Store layout (one flat namespace, short prefixes to keep the changelog small)::
 
     m:params        {"v", "k", "p", "b", "seed", "bits"}: index parameters; a mismatch is refused
     m:cursor        int: first time slot not yet evicted
-    a:<article_id>  unique:    {"t", "h", "n", "m", "f"}: time, hash, shingles, MinHash, sentences
+    a:<article_id>  unique:    {"t", "h", "n", "m", "f", "e"}: time, hash, shingles, MinHash,
+                               distinct sentence fingerprints, and which of those were seen when
+                               it was indexed (hex bit mask, bit i for the i-th of "f"; records
+                               written before "e" existed lack it)
                     duplicate: {"t", "h", "d", "k", "s"}: time, hash, duplicate_of, kind, similarity
     h:<hash>        article_id that first held this exact body
     b:<band>        [article_id, ...]                   LSH bucket: articles sharing one band
@@ -52,9 +55,18 @@ __all__ = [
 STORE_VERSION = 1
 PAGE_SIZE = 64  # ids per time-slot page: bounds the size of one changelog write
 _FP_BYTES = 6  # 48-bit sentence / band / hash keys: 8 base64 characters, no padding
+# The text patterns stay in re, and each is linear: a run of one character class (\w+, [^\n]+,
+# \S+), or a newline, a run of one class and a newline, so no character is looked at by more
+# than two attempts. RE2's binding would re-encode the whole text on every finditer(text, s, e).
 _WORD_RE = re.compile(r"\w+")
 _BLANK_LINE_RE = re.compile(r"\n[ \t\r\f\v]*\n")
 _LINE_RE = re.compile(r"[^\n]+")
+_RUN_RE = re.compile(r"\S+")
+# spaCy's tokenizer takes time cubic in the length of one whitespace-free run of punctuation
+# ("<" * 5,000: 6 s; * 20,000: 130 s) and refuses texts over nlp.max_length (1,000,000): no
+# block longer than _MAX_BLOCK reaches it, and runs longer than _MAX_RUN reach it as letters.
+_MAX_RUN = 200
+_MAX_BLOCK = 100_000
 
 Kind = Literal["exact", "near", "contained"]
 
@@ -127,6 +139,40 @@ def _split_keep_offsets(text: str, sep: re.Pattern[str]) -> Iterable[tuple[int, 
     yield pos, len(text)
 
 
+def _bounded_blocks(text: str, blocks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``blocks`` with any block over _MAX_BLOCK cut at its last whitespace before the limit."""
+    out: list[tuple[int, int]] = []
+    for start, end in blocks:
+        while end - start > _MAX_BLOCK:
+            window = text[start : start + _MAX_BLOCK]
+            cut = max(window.rfind(" "), window.rfind("\t"), window.rfind("\n"))
+            cut = start + (cut + 1 if cut > 0 else _MAX_BLOCK)
+            out.append((start, cut))
+            start = cut
+        out.append((start, end))
+    return out
+
+
+def _mask_long_runs(block: str) -> str:
+    """``block`` with every whitespace-free run over _MAX_RUN characters turned into "x"s.
+
+    Same length, so spaCy's offsets still point into the original text; such runs (rules,
+    ASCII art, junk) hold no sentence boundary anyone would want.
+    """
+    if len(block) <= _MAX_RUN:
+        return block
+    pieces: list[str] = []
+    pos = 0
+    for run in _RUN_RE.finditer(block):
+        if run.end() - run.start() > _MAX_RUN:
+            pieces += [block[pos : run.start()], "x" * (run.end() - run.start())]
+            pos = run.end()
+    if not pieces:
+        return block
+    pieces.append(block[pos:])
+    return "".join(pieces)
+
+
 def split_sentences(text: str, nlp: Any = None) -> list[tuple[int, int]]:
     """Return the character spans of the sentences of ``text``, in order.
 
@@ -134,12 +180,15 @@ def split_sentences(text: str, nlp: Any = None) -> list[tuple[int, int]]:
     ``_blocks``); inside a block, spaCy's rule-based sentencizer splits on final punctuation and
     keeps abbreviations such as "U.S." whole. Spans are stripped of surrounding whitespace and
     spans without a single word character are dropped. ``nlp`` defaults to a blank English
-    pipeline with a sentencizer.
+    pipeline with a sentencizer. Time stays linear in the text: a block of more than 100,000
+    characters is cut at whitespace, and a whitespace-free run of more than 200 characters is
+    one token to spaCy (its tokenizer is cubic in such runs).
     """
     nlp = nlp if nlp is not None else _default_nlp()
-    blocks = _blocks(text)
+    blocks = _bounded_blocks(text, _blocks(text))
     spans: list[tuple[int, int]] = []
-    for (b_start, _), doc in zip(blocks, nlp.pipe(text[s:e] for s, e in blocks), strict=True):
+    pieces = (_mask_long_runs(text[s:e]) for s, e in blocks)
+    for (b_start, _), doc in zip(blocks, nlp.pipe(pieces), strict=True):
         for sent in doc.sents:
             s = b_start + sent.start_char
             e = b_start + sent.end_char
@@ -284,14 +333,25 @@ class Deduplicator:
 
         Returns a ``DuplicateNotice`` (exact, near or contained, with the first article seen as
         ``duplicate_of``) or a ``UniqueArticle`` whose sentences carry ``seen=True`` when an
-        earlier in-window article held them. Re-submitting an article is idempotent and never
-        yields a second ``UniqueArticle``: the same id with the same body gets, if it was
-        unique, ``DuplicateNotice(duplicate_of=<its own id>, kind="exact", similarity=1.0)``,
-        and if it was a duplicate, the very notice it got the first time (same ``duplicate_of``,
-        kind and similarity). Another id with the same normalised body is an ``exact``
-        duplicate of the first id that had it. ``now`` is the time the
-        window is measured against (naive means UTC). Raises ``Reject("empty_text")`` for a body
-        without words and ``Reject("missing_id")`` for an empty id.
+        earlier in-window article held them. Another id with the same normalised body is an
+        ``exact`` duplicate of the first id that had it.
+
+        Replays are idempotent (delivery is at-least-once): the same id with the same normalised
+        body, while its record is in the store and in the window, republishes what it got the
+        first time and writes nothing. A unique article gets the same ``UniqueArticle`` again:
+        same ``content_hash``, sentences recomputed from the text, and each ``seen`` flag read
+        back from the article's record, so its own sentences, now in the index, do not count as
+        seen. A duplicate gets the very notice it got the first time (same ``duplicate_of``,
+        kind and similarity). Records written before the flags were stored lack them: there
+        ``seen`` is recomputed from the index, ignoring the article itself, which matches the
+        first answer unless an earlier holder of the sentence has since left the store. Once its
+        record has left the store, a replay is decided as a new article against what the store
+        still holds. The same id with another body is decided afresh; if unique, it replaces
+        the old version in the index.
+
+        ``now`` is the time the window is measured against (naive means UTC); pass the article's
+        ``ingested_at`` so that a replay decides identically. Raises ``Reject("empty_text")`` for
+        a body without words and ``Reject("missing_id")`` for an empty id.
         """
         if not article.article_id:
             raise Reject("missing_id")
@@ -313,7 +373,15 @@ class Deduplicator:
             # word, so an at-least-once redelivery emits the same notice.
             if "d" in own:
                 return self._notice(article, own["d"], own["k"], own["s"], now)
-            return self._notice(article, article.article_id, "exact", 1.0, now)
+            # A unique one gets its UniqueArticle again, with the seen flags of the first time:
+            # read from its record, never from the index, which now holds its own sentences.
+            spans, fingerprints, _ = self._sentence_features(article.text)
+            sentences = self._sentences(
+                article, spans, fingerprints, t, recorded=self._recorded_seen(own)
+            )
+            return UniqueArticle(
+                **article.model_dump(), content_hash=text_hash, sentences=sentences
+            )
 
         first = self.store.get("h:" + hash_key)
         if first is not None and self._live_unique(first, t) is not None:
@@ -331,8 +399,8 @@ class Deduplicator:
             # The same id came back with another body that is not a copy of anything: the new
             # version replaces the old one in the index.
             self._unindex(article.article_id, own)
-        sentences = self._sentences(article.text, features, t)
-        self._index(article.article_id, features, t)
+        sentences = self._sentences(article, features.spans, features.fingerprints, t)
+        self._index(article.article_id, features, {s.fingerprint for s in sentences if s.seen}, t)
         return UniqueArticle(**article.model_dump(), content_hash=text_hash, sentences=sentences)
 
     def explain(self, article: CleanArticle, *, now: datetime) -> list[Match]:
@@ -376,15 +444,20 @@ class Deduplicator:
         )
         mh.update_batch([s.encode("utf-8") for s in shingles])
         signature = (mh.hashvalues & 0xFFFF).astype(np.uint16)
+        spans, fingerprints, weights = self._sentence_features(text)
+        return _Features(
+            text_hash, hash_key, len(shingles), signature, spans, fingerprints, weights
+        )
+
+    def _sentence_features(self, text: str) -> tuple[list[tuple[int, int]], list[str], list[int]]:
+        # (spans, fingerprints, normalised words per sentence): all a replay needs recomputed.
         spans = split_sentences(text, self.nlp)
         fingerprints, weights = [], []
         for s, e in spans:
             words = normalise_tokens(text[s:e])
             fingerprints.append(_digest(" ".join(words).encode("utf-8")))
             weights.append(len(words))
-        return _Features(
-            text_hash, hash_key, len(shingles), signature, spans, fingerprints, weights
-        )
+        return spans, fingerprints, weights
 
     def _band_keys(self, signature: np.ndarray) -> list[str]:
         r = self.rows
@@ -459,13 +532,46 @@ class Deduplicator:
         rec = self._live(article_id, t)
         return rec if rec is not None and "d" not in rec else None
 
-    def _sentences(self, text: str, f: _Features, t: int) -> list[Sentence]:
+    def _sentences(
+        self,
+        article: CleanArticle,
+        spans: Sequence[tuple[int, int]],
+        fingerprints: Sequence[str],
+        t: int,
+        *,
+        recorded: dict[str, bool] | None = None,
+    ) -> list[Sentence]:
+        """Return the sentences with their ``seen`` flags.
+
+        A flag comes from ``recorded`` (fingerprint -> seen, read back from the article's record
+        on a replay) when it has the fingerprint, else from the index: seen when another live
+        unique article holds the sentence. The article itself never counts: on a first visit it
+        holds nothing live, and on a replay of a record without flags its own sentences are in
+        the index.
+        """
+        text = article.text
         out = []
-        for i, ((s, e), fp) in enumerate(zip(f.spans, f.fingerprints, strict=True)):
-            holder = self.store.get("s:" + fp)
-            seen = holder is not None and self._live_unique(holder, t) is not None
+        for i, ((s, e), fp) in enumerate(zip(spans, fingerprints, strict=True)):
+            if recorded is not None and fp in recorded:
+                seen = recorded[fp]
+            else:
+                holder = self.store.get("s:" + fp)
+                seen = (
+                    holder is not None
+                    and holder != article.article_id
+                    and self._live_unique(holder, t) is not None
+                )
             out.append(Sentence(index=i, start=s, end=e, text=text[s:e], seen=seen, fingerprint=fp))
         return out
+
+    @staticmethod
+    def _recorded_seen(rec: dict[str, Any]) -> dict[str, bool] | None:
+        # "e" is a hex bit mask over the distinct fingerprints of "f", in their order. None for a
+        # record written before "e" existed: the caller falls back to the index.
+        if "e" not in rec:
+            return None
+        mask = int(rec["e"], 16)
+        return {fp: bool(mask >> i & 1) for i, fp in enumerate(_split_fps(rec["f"]))}
 
     # ---------------------------------------------------------------- store: writes
 
@@ -483,7 +589,8 @@ class Deduplicator:
         existing = self.store.get("a:" + article.article_id)
         if existing is None or "d" in existing:
             # Remembered so that a replay repeats this verdict; never over a unique record, which
-            # the index still needs.
+            # the index still needs. The slot first, as in _index: a record is never left unevictable.
+            self._add_to_slot(article.article_id, t)
             self.store["a:" + article.article_id] = {
                 "t": t,
                 "h": hash_key,
@@ -491,7 +598,6 @@ class Deduplicator:
                 "k": kind,
                 "s": similarity,
             }
-            self._add_to_slot(article.article_id, t)
         return self._notice(article, duplicate_of, kind, similarity, now)
 
     def _notice(
@@ -508,15 +614,14 @@ class Deduplicator:
             detected_at=now,
         )
 
-    def _index(self, article_id: str, f: _Features, t: int) -> None:
+    def _index(self, article_id: str, f: _Features, seen: set[str], t: int) -> None:
         store = self.store
-        store["a:" + article_id] = {
-            "t": t,
-            "h": f.hash_key,
-            "n": f.shingles,
-            "m": _b64(f.signature.tobytes()),
-            "f": "".join(dict.fromkeys(f.fingerprints)),
-        }
+        distinct = list(dict.fromkeys(f.fingerprints))
+        # The seen flags of this first visit, one bit per distinct fingerprint, so that a replay
+        # can give them again: "0" when nothing was seen, a few hex digits otherwise. (One
+        # sentence repeated inside the article gets one flag: both copies were looked up in the
+        # same index, before the article was added to it.)
+        mask = sum(1 << i for i, fp in enumerate(distinct) if fp in seen)
         store["h:" + f.hash_key] = article_id
         for key in self._band_keys(f.signature):
             bucket = store.get(key, [])
@@ -530,12 +635,29 @@ class Deduplicator:
             if holder is None or self._live_unique(holder, t) is None:
                 store["s:" + fp] = article_id
         self._add_to_slot(article_id, t)
+        # The record last: it is what marks the article as indexed, so a worker that dies part-way
+        # leaves none and the replay indexes the article again, whole (every write above is
+        # idempotent), instead of republishing it over a half-built index.
+        store["a:" + article_id] = {
+            "t": t,
+            "h": f.hash_key,
+            "n": f.shingles,
+            "m": _b64(f.signature.tobytes()),
+            "f": "".join(distinct),
+            "e": format(mask, "x"),
+        }
 
     def _add_to_slot(self, article_id: str, t: int) -> None:
         store = self.store
         slot = t // self.slot
-        if "m:cursor" not in store:
+        cursor = store.get("m:cursor")
+        if cursor is None:
             store["m:cursor"] = slot
+        elif slot < cursor:
+            # An article older than what eviction has already walked (a replay of one whose record
+            # was evicted, or a late arrival): file it in the first slot still to be walked, or
+            # no eviction would ever remove it. It is expired by then, so the next pass does.
+            slot = cursor
         pages = store.get(f"t:{slot}", 0)
         page = store.get(f"t:{slot}:{pages - 1}", []) if pages else []
         if not pages or len(page) >= PAGE_SIZE:
@@ -546,8 +668,8 @@ class Deduplicator:
 
     def _unindex(self, article_id: str, rec: dict[str, Any]) -> None:
         store = self.store
-        store.pop("a:" + article_id, None)
         if "d" in rec:
+            store.pop("a:" + article_id, None)
             return
         if store.get("h:" + rec["h"]) == article_id:
             del store["h:" + rec["h"]]
@@ -564,6 +686,9 @@ class Deduplicator:
         for fp in _split_fps(rec["f"]):
             if store.get("s:" + fp) == article_id:
                 del store["s:" + fp]
+        # The record last, as in _index: a worker dying part-way leaves it, and the replay redoes
+        # the removal.
+        store.pop("a:" + article_id, None)
 
     def _evict_expired(self, t: int) -> int:
         store = self.store

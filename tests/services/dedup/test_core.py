@@ -139,23 +139,22 @@ def test_empty_body_is_rejected(make_article: MakeArticle) -> None:
 # ------------------------------------------------------------------------------ idempotence
 
 
-def test_resubmitted_unique_article_is_an_exact_duplicate_of_itself(
-    make_article: MakeArticle,
+@pytest.mark.parametrize("store_factory", [dict, FaustLikeStore], ids=["dict", "json"])
+def test_replayed_unique_article_is_published_again_unchanged(
+    make_article: MakeArticle, store_factory: Callable[[], MutableMapping[str, Any]]
 ) -> None:
-    store: dict[str, Any] = {}
+    # At-least-once delivery: the replay republishes the very same UniqueArticle (every field,
+    # ingested_at included, since it is the same message) and writes nothing.
+    store = store_factory()
     dedup = Deduplicator(store)
     article = make_article("a", read_seed("001"))
-    unique(dedup.process(article, now=T0))
-    before = copy.deepcopy(store)
-    for _ in range(2):
-        notice = duplicate(dedup.process(article, now=T0 + timedelta(hours=1)))
-        assert (notice.article_id, notice.duplicate_of, notice.kind, notice.similarity) == (
-            "a",
-            "a",
-            "exact",
-            1.0,
-        )
-    assert store == before  # a replay writes nothing
+    first = unique(dedup.process(article, now=T0))
+    before = copy.deepcopy(dict(store.items()))
+    for later in (timedelta(0), timedelta(0), timedelta(hours=1)):
+        again = unique(dedup.process(article, now=T0 + later))
+        assert again == first
+        assert again.model_dump_json() == first.model_dump_json()
+    assert dict(store.items()) == before  # a replay writes nothing
 
 
 def test_resubmitted_duplicate_repeats_its_first_verdict(make_article: MakeArticle) -> None:
@@ -183,6 +182,113 @@ def test_same_id_with_a_new_body_replaces_the_old_version(make_article: MakeArti
     assert unique(dedup.process(make_article("b", read_seed("000")), now=T0))
     assert dedup.evict(T0 + timedelta(days=31)) == 2
     assert index_store_keys(store) == set()
+
+
+def test_replay_gives_the_seen_flags_of_the_first_time(
+    bloomberg: dict[str, CleanArticle],
+) -> None:
+    # 002 repeats a few sentences of the earlier 000; after its first visit, its own new
+    # sentences are in the index too, and must still not come out seen on the replay.
+    store: dict[str, Any] = {}
+    dedup = Deduplicator(store)
+    unique(dedup.process(bloomberg["000"], now=T0))
+    later = bloomberg["002"].model_copy(update={"ingested_at": T0 + timedelta(minutes=1)})
+    first = unique(dedup.process(later, now=later.ingested_at))
+    flags = [s.seen for s in first.sentences]
+    assert any(flags) and not all(flags)
+    assert any(store.get("s:" + s.fingerprint) == "002" for s in first.sentences if not s.seen)
+    assert unique(dedup.process(later, now=later.ingested_at)) == first
+
+
+def test_replay_reads_the_seen_flags_from_its_record_not_from_the_index(
+    bloomberg: dict[str, CleanArticle], make_article: MakeArticle
+) -> None:
+    store: dict[str, Any] = {}
+    dedup = Deduplicator(store)
+    unique(dedup.process(bloomberg["000"], now=T0))
+    later = bloomberg["002"].model_copy(update={"ingested_at": T0 + timedelta(minutes=1)})
+    first = unique(dedup.process(later, now=later.ingested_at))
+    # The earlier holder of the shared sentences leaves the index (its id gets a new body):
+    # the index no longer knows those sentences were seen, the record of 002 does.
+    unique(dedup.process(make_article("000", read_seed("003")), now=T0 + timedelta(minutes=2)))
+    assert unique(dedup.process(later, now=later.ingested_at)) == first
+    without_flags = copy.deepcopy(store)
+    del without_flags["a:002"]["e"]
+    recomputed = unique(Deduplicator(without_flags).process(later, now=later.ingested_at))
+    assert [s.seen for s in recomputed.sentences] != [s.seen for s in first.sentences]
+
+
+def test_replay_of_a_record_without_stored_flags_recomputes_them_without_itself(
+    bloomberg: dict[str, CleanArticle],
+) -> None:
+    # Records indexed before the flags were stored lack "e": the flags come from the index, where
+    # the article's own sentences do not count. Same answer while the earlier holders remain.
+    store: dict[str, Any] = {}
+    dedup = Deduplicator(store)
+    unique(dedup.process(bloomberg["000"], now=T0))
+    first = unique(dedup.process(bloomberg["002"], now=T0))
+    del store["a:002"]["e"]
+    before = copy.deepcopy(store)
+    assert unique(dedup.process(bloomberg["002"], now=T0)) == first
+    assert store == before  # the old record is not rewritten either
+
+
+def test_replay_after_other_articles_were_indexed(
+    make_article: MakeArticle, seed_004: list[CleanArticle], bloomberg: dict[str, CleanArticle]
+) -> None:
+    store = FaustLikeStore()  # values rebuilt from JSON, as a faust Table's changelog would
+    dedup = Deduplicator(store)
+    reuters, guardian, vox = seed_004[:3]
+    first = unique(dedup.process(reuters, now=T0))
+    # Then: an article quoting it in full (sentences now seen twice), others, and a copy of it.
+    quoting = make_article("vox+reuters", vox.text + "\n" + reuters.text)
+    firsts = [unique(dedup.process(a, now=T0)) for a in (quoting, guardian, bloomberg["000"])]
+    notice = duplicate(dedup.process(seed_004[3], now=T0))
+    assert notice.duplicate_of == reuters.article_id
+    assert unique(dedup.process(reuters, now=T0)) == first
+    for article, result in zip((quoting, guardian, bloomberg["000"]), firsts, strict=True):
+        assert unique(dedup.process(article, now=T0)) == result
+    assert duplicate(dedup.process(seed_004[3], now=T0)) == notice
+
+
+def test_replay_after_its_record_was_evicted_is_decided_as_a_new_article(
+    bloomberg: dict[str, CleanArticle],
+) -> None:
+    # Nothing is remembered past the window: the replay (same ingested_at) is decided against
+    # what the store still holds, like any new article, and indexed again. Here the earlier
+    # article that held its seen sentences is gone too, so none comes out seen this time.
+    store: dict[str, Any] = {}
+    dedup = Deduplicator(store)
+    unique(dedup.process(bloomberg["000"], now=T0))
+    later = bloomberg["002"].model_copy(update={"ingested_at": T0 + timedelta(minutes=1)})
+    first = unique(dedup.process(later, now=later.ingested_at))
+    assert dedup.evict(T0 + timedelta(days=31)) == 2
+    assert index_store_keys(store) == set()
+    replay = unique(dedup.process(later, now=later.ingested_at))
+    assert replay == first.model_copy(
+        update={"sentences": [s.model_copy(update={"seen": False}) for s in first.sentences]}
+    )
+    assert "a:002" in store
+    # Its time slot was already walked: it is filed where the next eviction pass looks.
+    assert dedup.evict(T0 + timedelta(days=31, hours=1)) == 1
+    assert index_store_keys(store) == set()
+
+
+def test_same_id_with_another_body_is_decided_afresh(make_article: MakeArticle) -> None:
+    store: dict[str, Any] = {}
+    dedup = Deduplicator(store)
+    unique(dedup.process(make_article("c", read_seed("003")), now=T0))
+    v1 = unique(dedup.process(make_article("a", read_seed("000")), now=T0))
+    v2 = unique(dedup.process(make_article("a", read_seed("001")), now=T0))
+    record = store["a:a"]
+    assert unique(dedup.process(make_article("a", read_seed("001")), now=T0)) == v2
+    # A body that copies another article is its duplicate; the unique version stays indexed.
+    notice = duplicate(dedup.process(make_article("a", edit_words(read_seed("003"), 0.03)), now=T0))
+    assert notice.duplicate_of == "c"
+    assert store["a:a"] == record
+    assert unique(dedup.process(make_article("a", read_seed("001")), now=T0)) == v2
+    # The first body again replaces the second.
+    assert unique(dedup.process(make_article("a", read_seed("000")), now=T0)) == v1
 
 
 # ------------------------------------------------------------------------------ near and contained
