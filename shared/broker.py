@@ -2,12 +2,15 @@
 
 ``make kafka`` runs ``python -m shared.broker start``; ``newswatch run`` and the integration tests
 use :class:`LocalKafka` directly. How it works, the measured timings and the pitfalls are in
-deploy/kafka/README.md. Standard library and kafka-python only, so it imports no pydantic.
+deploy/kafka/README.md. Standard library and kafka-python only, so it imports no pydantic
+(aiokafka only to explain a refused login: :func:`explain_refusal`). The admin helpers take
+kafka-python's security arguments (``shared.security.kafka_python_kwargs``) for secured brokers.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import atexit
 import base64
 import ctypes
@@ -18,15 +21,19 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import string
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Self
+from typing import IO, TYPE_CHECKING, Any, Self
 
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -62,6 +69,10 @@ _JVM_FLAGS = (
 
 class BrokerError(RuntimeError):
     """The local broker could not be fetched, formatted, started or used."""
+
+
+class KafkaAccessError(BrokerError):
+    """A broker answered but refused this client: the SASL login or the TLS handshake failed."""
 
 
 # -- jars -------------------------------------------------------------------------------------
@@ -112,12 +123,117 @@ def fetch_jars(lib_dir: Path | None = None) -> Path:
 # -- configuration ----------------------------------------------------------------------------
 
 
-def render_server_properties(*, port: int, controller_port: int, log_dirs: Path) -> str:
-    """Fill deploy/kafka/server.properties with the ports and the (absolute) data directory."""
+# SCRAM user names and passwords go into StorageTool arguments
+# ("SCRAM-SHA-256=[name=…,password=…]"), which have their own quoting rules, so only characters
+# that need no quoting are accepted.
+_PLAIN_CHARS = frozenset(string.ascii_letters + string.digits + "-_.~")
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+@dataclass(frozen=True)
+class SaslSslListener:
+    """An extra SASL_SSL listener (SCRAM-SHA-256 and -512 over TLS), opened next to PLAINTEXT.
+
+    ``certificate_chain`` is a PEM file with the server certificate first, then its CA(s);
+    ``private_key`` the server's key as unencrypted PKCS#8 PEM (``BEGIN PRIVATE KEY``). Both go
+    inline into server.properties (``ssl.keystore.type=PEM``, ``ssl.keystore.certificate.chain``,
+    ``ssl.keystore.key``): a PEM keystore *file* would need an encrypted key, and Java 17 cannot
+    read the PBES2 encryption that Python's ``cryptography`` writes (deploy/kafka/README.md).
+    ``users`` maps SCRAM user names to passwords; each is created for both mechanisms when the
+    data dir is formatted. Passwords never appear in the repr.
+    """
+
+    port: int
+    certificate_chain: Path
+    private_key: Path
+    users: Mapping[str, str] = field(repr=False)
+
+    def __post_init__(self) -> None:
+        """Refuse users the storage tool would parse differently, and keys Kafka cannot read."""
+        if not self.users:
+            raise ValueError("a SASL_SSL listener needs at least one SCRAM user")
+        for name, password in self.users.items():
+            for what, value in ((f"user name {name!r}", name), (f"password of {name!r}", password)):
+                if not value or not set(value) <= _PLAIN_CHARS:
+                    raise ValueError(
+                        f"SASL_SSL listener: the {what} must be non-empty and use "
+                        "only letters, digits and - _ . ~"
+                    )
+
+    def server_properties(self) -> dict[str, str]:
+        """The broker settings this listener adds (the listener lists are extended separately).
+
+        Reads the PEM files. Each PEM value is one properties line with its line breaks written
+        as ``\\n`` escapes: Kafka's PEM parser needs them (with a whole chain on one line, it
+        matches from the first BEGIN to the last CERTIFICATE and keeps only the CA).
+        """
+        key = Path(self.private_key).read_text()
+        if "-----BEGIN PRIVATE KEY-----" not in key:
+            raise BrokerError(
+                f"{self.private_key}: not an unencrypted PKCS#8 PEM key "
+                "(-----BEGIN PRIVATE KEY-----)"
+            )
+        chain = Path(self.certificate_chain).read_text()
+        if "-----BEGIN CERTIFICATE-----" not in chain:
+            raise BrokerError(f"{self.certificate_chain}: no PEM certificate in it")
+        jaas = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        props = {
+            "sasl.enabled.mechanisms": ",".join(SCRAM_MECHANISMS),
+            "ssl.client.auth": "none",
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.certificate.chain": _escaped_lines(chain),
+            "ssl.keystore.key": _escaped_lines(key),
+        }
+        for mechanism in SCRAM_MECHANISMS:
+            props[f"listener.name.sasl_ssl.{mechanism.lower()}.sasl.jaas.config"] = jaas
+        return props
+
+    def scram_arguments(self) -> list[str]:
+        """``--add-scram`` arguments for ``StorageTool format``: every user, both mechanisms."""
+        return [
+            arg
+            for name, password in self.users.items()
+            for mechanism in SCRAM_MECHANISMS
+            for arg in ("--add-scram", f"{mechanism}=[name={name},password={password}]")
+        ]
+
+
+def _escaped_lines(text: str) -> str:
+    """Multi-line text as one properties value: line breaks become ``\\n`` escapes."""
+    return "\\n".join(text.strip().splitlines())
+
+
+def render_server_properties(
+    *, port: int, controller_port: int, log_dirs: Path, sasl_ssl: SaslSslListener | None = None
+) -> str:
+    """Fill deploy/kafka/server.properties with the ports and the (absolute) data directory.
+
+    With ``sasl_ssl``, a ``SASL_SSL`` listener is added to ``listeners``,
+    ``advertised.listeners`` and ``listener.security.protocol.map`` (the PLAINTEXT listener
+    stays as it is, and remains the inter-broker listener), and its settings are appended.
+    """
     template = string.Template(SERVER_PROPERTIES_TEMPLATE.read_text())
-    return template.substitute(
+    text = template.substitute(
         port=port, controller_port=controller_port, log_dirs=Path(log_dirs).resolve()
     )
+    if sasl_ssl is None:
+        return text
+    extra = {
+        "listeners": f"SASL_SSL://{HOST}:{sasl_ssl.port}",
+        "advertised.listeners": f"SASL_SSL://{HOST}:{sasl_ssl.port}",
+        "listener.security.protocol.map": "SASL_SSL:SASL_SSL",
+    }
+    lines = []
+    for line in text.splitlines():
+        key = line.split("=", 1)[0].strip()
+        if key in extra and not line.lstrip().startswith("#"):
+            line = f"{line.rstrip()},{extra.pop(key)}"
+        lines.append(line)
+    if extra:  # the template lost a line this relies on
+        raise BrokerError(f"{SERVER_PROPERTIES_TEMPLATE} has no {', '.join(extra)} line")
+    lines += ["", "# SASL_SSL listener (LocalKafka(sasl_ssl=...), deploy/kafka/README.md)"]
+    lines += [f"{k}={v}" for k, v in sasl_ssl.server_properties().items()]
+    return "\n".join(lines) + "\n"
 
 
 def new_cluster_id() -> str:
@@ -166,28 +282,114 @@ def _any_accepts(bootstrap: str, timeout: float) -> bool:
 # -- probes and topics ------------------------------------------------------------------------
 
 
-def _admin(bootstrap: str, timeout: float) -> KafkaAdminClient:
+def explain_refusal(
+    bootstrap: str, security: Mapping[str, Any] | None, timeout: float = 10.0
+) -> KafkaAccessError | None:
+    """Why the broker at ``bootstrap`` refuses a client with ``security``, if it does, else None.
+
+    Opens one connection per address with aiokafka (imported here, only on this failure path)
+    and returns a :class:`KafkaAccessError` for a refused SASL login or TLS handshake; ``None``
+    for PLAINTEXT, for a login that succeeds, and for anything else (nothing listening, a client
+    that speaks no TLS to a TLS port: those stay the caller's own error).
+
+    Why not kafka-python's own error: kafka-python 3.0.12 drops bytes that arrive in the same
+    read as the peer's close (``kafka/net/transport.py``, ``_read_from_sock``), and a broker sends
+    its SASL refusal right before closing, so a wrong password mostly shows as "socket
+    disconnected" and then ``KafkaTimeoutError("Unable to bootstrap …")``. aiokafka reads the
+    refusal before the close.
+    """
+    security = dict(security or {})
+    protocol = security.get("security_protocol", "PLAINTEXT")
+    if protocol == "PLAINTEXT" or (protocol.endswith("SSL") and not security.get("ssl_context")):
+        return None
+    keys = ("security_protocol", "ssl_context", "sasl_mechanism", "sasl_plain_username",
+            "sasl_plain_password")  # fmt: skip
+    conn_kwargs = {key: security[key] for key in keys if key in security}
+
+    async def probe(host: str, port: int) -> KafkaAccessError | None:
+        from aiokafka.conn import create_conn
+        from aiokafka.errors import KafkaError as AioKafkaError
+        from aiokafka.errors import SaslAuthenticationFailed, UnsupportedSaslMechanismError
+
+        try:
+            conn = await asyncio.wait_for(
+                create_conn(host, port, request_timeout_ms=int(timeout * 1000), **conn_kwargs),
+                timeout,
+            )
+        except SaslAuthenticationFailed as error:
+            return KafkaAccessError(f"Kafka at {bootstrap} refused the SASL login: {error}")
+        except UnsupportedSaslMechanismError:
+            offered = f"SASL mechanism {conn_kwargs.get('sasl_mechanism')}"
+            return KafkaAccessError(f"Kafka at {bootstrap} does not offer {offered}")
+        except ssl.SSLError as error:
+            return KafkaAccessError(f"TLS handshake with Kafka at {bootstrap} failed: {error}")
+        except (OSError, TimeoutError, AioKafkaError):
+            return None
+        conn.close()
+        return None
+
+    for address in bootstrap.split(","):
+        host, _, port = address.strip().rpartition(":")
+        if not port.isdigit():
+            continue
+        # A thread of its own: the caller may itself run inside an event loop.
+        with ThreadPoolExecutor(1) as pool:
+            refusal = pool.submit(asyncio.run, probe(host or HOST, int(port))).result()
+        if refusal is not None:
+            return refusal
+    return None
+
+
+@contextmanager
+def reveal_access_failures(
+    bootstrap: str, security: Mapping[str, Any] | None = None
+) -> Iterator[None]:
+    """Around a kafka-python client's construction: raise :class:`KafkaAccessError` for a refusal.
+
+    When the block fails with a ``KafkaError`` (kafka-python gives up bootstrapping) and
+    :func:`explain_refusal` finds a refused SASL login or TLS handshake, that is raised instead
+    (from the original error); otherwise the original error goes on unchanged.
+    """
+    try:
+        yield
+    except KafkaError as exc:
+        refusal = explain_refusal(bootstrap, security)
+        if refusal is None:
+            raise
+        raise refusal from exc
+
+
+def _admin(
+    bootstrap: str, timeout: float, security: Mapping[str, Any] | None = None
+) -> KafkaAdminClient:
     ms = max(int(timeout * 1000), 100)
-    return KafkaAdminClient(
-        bootstrap_servers=bootstrap,
-        client_id="newswatch-broker",
-        bootstrap_timeout_ms=ms,
-        request_timeout_ms=ms,
-    )
+    with reveal_access_failures(bootstrap, security):
+        return KafkaAdminClient(
+            bootstrap_servers=bootstrap,
+            client_id="newswatch-broker",
+            bootstrap_timeout_ms=ms,
+            request_timeout_ms=ms,
+            **(security or {}),
+        )
 
 
-def broker_reachable(bootstrap: str, timeout: float = 3.0) -> bool:
+def broker_reachable(
+    bootstrap: str, timeout: float = 3.0, *, security: Mapping[str, Any] | None = None
+) -> bool:
     """Whether a metadata request to ``bootstrap`` succeeds and lists at least one broker.
 
     An open port is not enough: the listener accepts before the broker has registered, and until
-    then topic creation fails with "only 0 broker(s) are registered".
+    then topic creation fails with "only 0 broker(s) are registered". ``security`` is
+    kafka-python's security keyword arguments (``shared.security.kafka_python_kwargs``);
+    ``None`` means PLAINTEXT. A broker that answers but refuses the SASL login or the TLS
+    handshake is not "unreachable": that raises :class:`KafkaAccessError`.
     """
     # A plain connect first: it is silent and quick where kafka-python would log every refused
     # connection and back off for the whole timeout.
     if not _any_accepts(bootstrap, timeout):
         return False
     try:
-        admin = _admin(bootstrap, timeout)
+        admin = _admin(bootstrap, timeout, security)
     except (KafkaError, OSError):
         return False
     try:
@@ -199,13 +401,22 @@ def broker_reachable(bootstrap: str, timeout: float = 3.0) -> bool:
 
 
 def ensure_topics(
-    bootstrap: str, specs: Iterable[TopicSpec], default_partitions: int, timeout: float = 30.0
+    bootstrap: str,
+    specs: Iterable[TopicSpec],
+    default_partitions: int,
+    timeout: float = 30.0,
+    *,
+    security: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Create the topics of ``specs`` that do not exist yet, and return their names.
 
     Each gets ``spec.partitions`` (or ``default_partitions``) partitions and replication 1.
-    Existing topics are left as they are (a differing partition count is logged as a warning).
+    Existing topics keep their partitions (a differing count is logged as a warning) but get the
+    spec's configs set (incrementally: other configs stay), so a topic created before its record
+    size limit was raised takes the records the stages now emit.
     Returns once every created topic has a leader for each partition in the metadata.
+    ``security`` is kafka-python's security keyword arguments
+    (``shared.security.kafka_python_kwargs``); ``None`` means PLAINTEXT.
     """
     if default_partitions < 1:
         raise ValueError(f"default_partitions must be >= 1, not {default_partitions}")
@@ -215,12 +426,13 @@ def ensure_topics(
     if not wanted:
         return []
     try:
-        admin = _admin(bootstrap, timeout)
+        admin = _admin(bootstrap, timeout, security)
     except KafkaError as exc:
         raise BrokerError(f"no Kafka broker at {bootstrap}: {exc}") from exc
     try:
         existing = set(admin.list_topics())
         _warn_on_partition_mismatch(admin, {n: p for n, p in wanted.items() if n in existing})
+        _align_configs(admin, {n: c for n, c in configs.items() if n in existing and c})
         missing = {n: p for n, p in wanted.items() if n not in existing}
         if not missing:
             return []
@@ -249,6 +461,32 @@ def ensure_topics(
         return [n for n in missing if n in created]
     finally:
         admin.close()
+
+
+def _align_configs(admin: KafkaAdminClient, configs: dict[str, dict[str, str]]) -> None:
+    """Set the spec's configs on existing topics where they differ (no-op when they match)."""
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    if not configs:
+        return
+    described = admin.describe_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, name, configs=dict.fromkeys(wanted)) for name, wanted in configs.items()],
+        config_filter="all",
+    )
+    current: dict[str, Any] = next(iter(described.values()), {}) if described else {}
+    changes = []
+    for name, wanted in configs.items():
+        have = current.get(name, {})
+        differing = {k: v for k, v in wanted.items() if str((have.get(k) or {}).get("value")) != v}
+        if differing:
+            changes.append(ConfigResource(ConfigResourceType.TOPIC, name, configs=differing))
+    if changes:
+        try:
+            admin.alter_configs(changes)
+        except KafkaError as exc:  # e.g. no AlterConfigs permission on a managed cluster: say what to set
+            log.warning("could not set %s: %s; set them on the cluster", {c.name: c.configs for c in changes}, exc)
+            return
+        log.info("topic configs set: %s", {c.name: c.configs for c in changes})
 
 
 def _warn_on_partition_mismatch(admin: KafkaAdminClient, expected: dict[str, int]) -> None:
@@ -342,6 +580,10 @@ class LocalKafka:
     ``fresh=True`` wipes ``data_dir`` (and formats it with a new cluster id) on this object's
     first start only, so ``stop()`` then ``start()`` restarts on the same data.
 
+    ``sasl_ssl`` (opt-in) also opens a SASL_SSL listener on its own port, with SCRAM users that
+    are created when the data dir is formatted (so give it with ``fresh=True`` or a new data dir;
+    a data dir formatted earlier keeps the users it was formatted with).
+
     The JVM gets SIGKILL if the thread that called ``start()`` dies (PR_SET_PDEATHSIG is tied to
     the creating thread), so call ``start()`` from the main thread or a thread that outlives the
     broker.
@@ -355,8 +597,10 @@ class LocalKafka:
         data_dir: Path | None = None,
         fresh: bool = False,
         heap: str = "512m",
+        sasl_ssl: SaslSslListener | None = None,
     ) -> None:
         self.port = port
+        self.sasl_ssl = sasl_ssl
         self._controller_port = controller_port
         self.data_dir = Path(data_dir or DEFAULT_DATA_DIR).resolve()
         self.work_dir = self.data_dir.parent
@@ -373,6 +617,11 @@ class LocalKafka:
     def bootstrap(self) -> str:
         """The bootstrap string clients use: ``127.0.0.1:PORT``."""
         return f"{HOST}:{self.port}"
+
+    @property
+    def sasl_ssl_bootstrap(self) -> str | None:
+        """The SASL_SSL listener's bootstrap string (``127.0.0.1:PORT``), if one was asked for."""
+        return f"{HOST}:{self.sasl_ssl.port}" if self.sasl_ssl is not None else None
 
     @property
     def controller_port(self) -> int | None:
@@ -399,6 +648,11 @@ class LocalKafka:
         """The JVM's process id while it runs."""
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
+    @property
+    def returncode(self) -> int | None:
+        """The JVM's exit status once it has exited by itself (-9: killed), else None."""
+        return self._proc.poll() if self._proc is not None else None
+
     # -- lifecycle
 
     def start(self, timeout: float = 90) -> str:
@@ -409,12 +663,17 @@ class LocalKafka:
         """
         if self.pid is not None:
             return self.bootstrap
+        if self._proc is not None:
+            # The JVM died by itself (a supervisor restarts it): same data dir and ports, and the
+            # previous start's output file closed first.
+            self.stop()
         lib = fetch_jars()
-        if not _port_is_free(self.port):
-            raise BrokerError(
-                f"port {self.port} on {HOST} is taken: is a broker already running "
-                "(`make kafka`)? Stop it or choose another port."
-            )
+        for port in (self.port, *([self.sasl_ssl.port] if self.sasl_ssl else [])):
+            if not _port_is_free(port):
+                raise BrokerError(
+                    f"port {port} on {HOST} is taken: is a broker already running "
+                    "(`make kafka`)? Stop it or choose another port."
+                )
         if self._controller_port is None:
             # Predictable (19093 next to 19092) unless taken; the voters are read from the
             # config at each start, so a different port on a later start is fine.
@@ -424,9 +683,14 @@ class LocalKafka:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.properties_path.write_text(
             render_server_properties(
-                port=self.port, controller_port=self._controller_port, log_dirs=self.data_dir
+                port=self.port,
+                controller_port=self._controller_port,
+                log_dirs=self.data_dir,
+                sasl_ssl=self.sasl_ssl,
             )
         )
+        if self.sasl_ssl is not None:
+            self.properties_path.chmod(0o600)  # it holds the TLS private key
         classpath = f"{lib}/*"  # java expands the *, not the shell
         logging_flags = (
             f"-Dkafka.logs.dir={self.log_path.parent}",
@@ -463,11 +727,17 @@ class LocalKafka:
             "kafka.tools.StorageTool", "format",
             "-t", new_cluster_id(), "-c", str(self.properties_path),
         ]  # fmt: skip
+        if self.sasl_ssl is not None:
+            argv += self.sasl_ssl.scram_arguments()
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
         if done.returncode != 0:
+            output = done.stdout + done.stderr
+            # The tool may echo a malformed --add-scram argument, password included.
+            for password in self.sasl_ssl.users.values() if self.sasl_ssl else ():
+                output = output.replace(password, "***")
             raise BrokerError(
                 f"formatting {self.data_dir} failed (exit {done.returncode}):\n"
-                + _tail_text(done.stdout + done.stderr)
+                + _tail_text(output)
             )
 
     def _wait_until_ready(self, timeout: float) -> None:

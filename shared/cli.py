@@ -10,10 +10,21 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from shared.settings import DEFAULT_BOOTSTRAP
-from shared.topics import ALERTS, RAW_ARTICLES, SERVICES, TOPICS
+from shared.supervise import KILL_GRACE_S, Interrupts
+from shared.topics import (
+    ALERTS,
+    CLEAN_ARTICLES,
+    ENRICHED_ARTICLES,
+    RAW_ARTICLES,
+    SERVICES,
+    TOPICS,
+    UNIQUE_ARTICLES,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 INPUT_SUFFIXES = {".txt", ".html", ".htm", ".json", ".jsonl"}
@@ -75,9 +86,14 @@ def _read_file(file: Path) -> Iterator[tuple[str, bytes]]:
 
 def cmd_process(args: argparse.Namespace) -> int:
     """Run the four cores in this process and print one JSON line per record."""
+    from services.entities.settings import EntitiesSettings
+    from services.stages import STAGES
     from shared.pipeline import LocalPipeline
 
-    pipeline = LocalPipeline.with_real_model(args.spacy_model, until=args.until)
+    overrides = {}
+    if args.spacy_model:
+        overrides["entities"] = EntitiesSettings().model_copy(update={"entities_spacy_model": args.spacy_model})
+    pipeline = LocalPipeline(STAGES, overrides, until=args.until)
     out = sys.stdout
     for _origin, value in read_inputs(args.paths):
         for record in pipeline.feed(value):
@@ -93,11 +109,47 @@ def _bootstrap(args: argparse.Namespace) -> str:
     return getattr(args, "bootstrap", None) or os.environ.get("NEWS_KAFKA_BOOTSTRAP") or DEFAULT_BOOTSTRAP
 
 
+def kafka_security() -> dict[str, Any]:
+    """kafka-python's security keyword arguments from the NEWS_KAFKA_* settings (shared.security).
+
+    For every kafka-python client the CLI makes: ``KafkaProducer(..., **kafka_security())``.
+    Inconsistent settings stop the command with the settings' own message.
+    """
+    from pydantic import ValidationError
+
+    from shared.security import kafka_python_kwargs
+    from shared.settings import ServiceSettings
+
+    try:
+        return kafka_python_kwargs(ServiceSettings())
+    except ValidationError as error:
+        raise SystemExit(f"newswatch: invalid NEWS_* settings: {error}") from None
+
+
+@contextmanager
+def _connecting(bootstrap: str, security: dict[str, Any]) -> Iterator[None]:
+    """Around a kafka-python client's construction: a refused login or no broker ends the command with one line."""
+    from kafka.errors import KafkaError
+
+    from shared.broker import KafkaAccessError, reveal_access_failures
+
+    try:
+        with reveal_access_failures(bootstrap, security):
+            yield
+    except KafkaAccessError as error:
+        raise SystemExit(f"newswatch: {error}") from None
+    except KafkaError as error:
+        raise SystemExit(f"newswatch: cannot connect to Kafka at {bootstrap}: {error}") from None
+
+
 def cmd_topics(args: argparse.Namespace) -> int:
     """Create every topic in shared.topics that does not exist yet."""
-    from shared.broker import ensure_topics
+    from shared.broker import BrokerError, ensure_topics
 
-    created = ensure_topics(_bootstrap(args), TOPICS, args.partitions)
+    try:
+        created = ensure_topics(_bootstrap(args), TOPICS, args.partitions, security=kafka_security())
+    except BrokerError as error:  # KafkaAccessError included: a refused login says so
+        raise SystemExit(f"newswatch: {error}") from None
     print(f"topics: {len(created)} created, {len(TOPICS) - len(created)} already there")
     return 0
 
@@ -110,70 +162,120 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Broker (unless one is reachable) plus the four workers, until Ctrl-C; non-zero if a worker dies."""
-    from shared.broker import LocalKafka, broker_reachable, ensure_topics
+    """Broker (unless one is reachable) plus the four workers, supervised until Ctrl-C (shared.supervise).
 
-    # Ctrl-C or SIGTERM interrupts whatever is under way (broker start, readiness wait) at once;
-    # set explicitly because a background job of a shell starts with SIGINT ignored.
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    A dead or stalled worker, or the dead local broker, is restarted within the policy's tries;
+    past them everything stops and the exit status is 1. Ctrl-C, SIGTERM or SIGHUP stop the workers
+    (bounded), then the broker; a closed stdout never cuts that short.
+    """
+    import logging
+
+    from shared.broker import LocalKafka, broker_reachable, ensure_topics
+    from shared.security import kafka_python_kwargs
+    from shared.settings import RunSettings
+    from shared.supervise import GiveUp, GroupProgress, RestartPolicy, Supervisor, say, stop_workers
+
+    _INTERRUPTS.install()
+    settings = RunSettings()
+    security: dict[str, Any] = kafka_python_kwargs(settings)
+    # kafka-python's own warnings (a refused connection while the broker restarts) would flood
+    # this output; the supervisor says what happened instead.
+    logging.getLogger("kafka").addHandler(logging.NullHandler())
+    logging.getLogger("kafka").propagate = False
     bootstrap = _bootstrap(args)
-    broker = None
-    workers: dict[str, subprocess.Popen[bytes]] = {}
+    broker: LocalKafka | None = None
+    policy = RestartPolicy.from_settings(settings)
+    spawned: dict[str, subprocess.Popen[bytes]] = {}  # every worker process ever started
+    probe = None
     code = 0
     try:
-        if broker_reachable(bootstrap):
-            print(f"newswatch: using the Kafka broker at {bootstrap}")
+        if broker_reachable(bootstrap, security=security):
+            say(f"newswatch: using the Kafka broker at {bootstrap}")
         else:
-            if bootstrap != DEFAULT_BOOTSTRAP:
-                print(f"newswatch: {bootstrap} is not reachable; starting the local broker instead")
-            print("newswatch: starting the local Kafka broker (first run fetches its jars with Maven) …")
-            broker = LocalKafka()
+            local = f"127.0.0.1:{args.broker_port}"
+            if bootstrap not in (DEFAULT_BOOTSTRAP, local):
+                say(f"newswatch: {bootstrap} is not reachable; starting the local broker instead")
+            say("newswatch: starting the local Kafka broker (first run fetches its jars with Maven) …")
+            broker = LocalKafka(port=args.broker_port,
+                                data_dir=Path(args.broker_data_dir) if args.broker_data_dir else None)
             bootstrap = broker.start()
-            print(f"newswatch: Kafka ready at {bootstrap} (log: {broker.log_path})")
-        ensure_topics(bootstrap, TOPICS, args.partitions)
+            security = {}  # the local broker listens in PLAINTEXT
+            say(f"newswatch: Kafka ready at {bootstrap} (pid {broker.pid}, controller port "
+                f"{broker.controller_port}; log: {broker.log_path})")
+        ensure_topics(bootstrap, TOPICS, args.partitions, security=security)
         logs = Path(args.logs)
         logs.mkdir(parents=True, exist_ok=True)
-        suffix = os.environ.get("NEWS_GROUP_SUFFIX", "")
         ports = {svc: args.metrics_base + n for n, svc in enumerate(SERVICES)}
+        groups = {svc: f"{svc}{settings.group_suffix}" for svc in SERVICES}
+
+        def spawn(service: str) -> subprocess.Popen[bytes]:
+            with _INTERRUPTS.deferred():  # recorded before a Ctrl-C can interrupt
+                proc = start_worker(service, bootstrap, logs / f"{service}.log", args.partitions,
+                                    env={"NEWS_METRICS_PORT": str(ports[service])})
+                spawned[f"{service} (pid {proc.pid})"] = proc
+            return proc
+
+        probe = GroupProgress(bootstrap, groups, {svc: t.name for svc, t in SOURCES.items()}, security)
+        supervisor = Supervisor(
+            SERVICES, spawn, policy, say=lambda line: say(f"newswatch: {line}"), broker=broker,
+            reachable=None if broker is not None else lambda: broker_reachable(bootstrap, 2.0, security=security),
+            probe=probe, stall_after_s=settings.run_stall_after_s,
+            stop_timeout_s=settings.run_stop_timeout_s)
+        supervisor.start_workers()
+        say(f"newswatch: workers starting; logs in {logs}/<service>.log")
         for service in SERVICES:
-            workers[service] = start_worker(service, bootstrap, logs / f"{service}.log", args.partitions,
-                                            env={"NEWS_METRICS_PORT": str(ports[service])})
-        print(f"newswatch: workers starting; logs in {logs}/<service>.log")
-        for service in SERVICES:
-            print(f"  {service:9s} metrics http://127.0.0.1:{ports[service]}/metrics")
-        wait_ready(bootstrap, [f"{svc}{suffix}" for svc in SERVICES], workers, timeout=args.ready_timeout)
-        print(f"newswatch: ready. Submit with `newswatch submit seeds/`, read alerts with `newswatch alerts --follow`."
-              f" Input topic {RAW_ARTICLES.name}, alerts on {ALERTS.name}. Ctrl-C stops everything.", flush=True)
-        while code == 0:
-            for service, proc in workers.items():
-                if proc.poll() is not None:
-                    print(f"newswatch: worker {service} exited with {proc.returncode}; see {logs}/{service}.log")
-                    code = 1
+            proc = supervisor.workers[service].proc
+            say(f"  {service:9s} metrics http://127.0.0.1:{ports[service]}/metrics"
+                f" (pid {proc.pid if proc else '?'})")
+        wait_ready(bootstrap, list(groups.values()),
+                   {s: proc for s, proc in spawned.items() if proc.poll() is None},
+                   timeout=args.ready_timeout, security=security)
+        say(f"newswatch: ready. Submit with `newswatch submit seeds/`, read alerts with `newswatch alerts --follow`."
+            f" Input topic {RAW_ARTICLES.name}, alerts on {ALERTS.name}. Ctrl-C stops everything.")
+        while True:
+            supervisor.tick()
             time.sleep(0.5)
+    except GiveUp as error:
+        say(f"newswatch: {error}; stopping everything")
+        code = 1
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean stop short
-        print("newswatch: stopping …", flush=True)
-        stop_workers(workers.values())
+        _INTERRUPTS.ignore()  # a second Ctrl-C must not cut the bounded stop short
+        say("newswatch: stopping …")
+        if probe is not None:
+            probe.close()
+        # Workers first (they commit and leave their groups while the broker is still there).
+        stop_workers(spawned, settings.run_stop_timeout_s + KILL_GRACE_S,
+                     say=lambda line: say(f"newswatch: {line}"))
         if broker is not None:
-            broker.stop()
-        print("newswatch: stopped", flush=True)
+            broker.stop(settings.run_stop_timeout_s)
+        say(f"newswatch: stopped; {policy.summary()}")
     return code
 
 
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
+# The topic each service consumes, as its stage declares it (services/<svc>/stage.py; a unit test
+# checks they agree): the supervisor's lag. Spelled here so `newswatch run` need not import spaCy.
+SOURCES = {"clean": RAW_ARTICLES, "dedup": CLEAN_ARTICLES, "entities": UNIQUE_ARTICLES,
+           "alerts": ENRICHED_ARTICLES}
+
+
+# SIGINT/SIGTERM/SIGHUP → KeyboardInterrupt in `newswatch run`, held while a worker is being started.
+_INTERRUPTS = Interrupts()
+
+
+def _interrupt(signum: int, frame: object = None) -> None:
+    _INTERRUPTS.handle(signum, frame)
 
 
 def wait_ready(bootstrap: str, groups: list[str], workers: dict[str, subprocess.Popen[bytes]],
-               timeout: float = 180.0) -> None:
+               timeout: float = 180.0, security: dict[str, Any] | None = None) -> None:
     """Wait until every worker's consumer group is Stable with members (partitions assigned)."""
     from kafka.admin import KafkaAdminClient
     from kafka.errors import KafkaError
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="newswatch-run")
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="newswatch-run",
+                             **(security or {}))
     deadline = time.monotonic() + timeout
     try:
         pending = set(groups)
@@ -197,7 +299,7 @@ def wait_ready(bootstrap: str, groups: list[str], workers: dict[str, subprocess.
 
 def start_worker(service: str, bootstrap: str, log_file: Path, partitions: int,
                  env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """Start one faust worker process (``python -m services.<svc>.app worker``)."""
+    """Start one faust worker process (``python -m services.<svc>.app worker``), in its own process group."""
     from shared.broker import die_with_parent
 
     environ = {**os.environ, **(env or {}), "NEWS_KAFKA_BOOTSTRAP": bootstrap,
@@ -205,24 +307,21 @@ def start_worker(service: str, bootstrap: str, log_file: Path, partitions: int,
     with open(log_file, "ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", f"services.{service}.app", "worker", "--without-web", "-l", "info"],
-            cwd=REPO, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            # SIGTERM when newswatch dies: faust then commits and leaves its group.
+            cwd=REPO, env=environ, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            # Its own session: Ctrl-C reaches only newswatch, which stops the workers in order; and
+            # a SIGKILL of the group takes the worker's isolated stage child too.
+            start_new_session=True,
+            # SIGTERM when newswatch dies: faust then commits and leaves its group, or its stop
+            # watchdog (shared.kafka.run_worker) ends it within the stop timeout.
             preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509 — started before any thread
         )
 
 
 def stop_workers(procs: Iterable[subprocess.Popen[bytes]], timeout: float = 30.0) -> None:
-    """SIGTERM (faust commits and leaves the group), then SIGKILL what is left after ``timeout``."""
-    procs = [p for p in procs if p.poll() is None]
-    for proc in procs:
-        proc.terminate()
-    deadline = time.monotonic() + timeout
-    for proc in procs:
-        try:
-            proc.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """SIGTERM (faust commits and leaves the group), then SIGKILL the process groups left after ``timeout``."""
+    from shared.supervise import stop_workers as stop
+
+    stop({f"pid {p.pid}": p for p in procs}, timeout)
 
 
 # ---------------------------------------------------------------- submit, alerts
@@ -237,8 +336,10 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from shared.topics import MAX_MESSAGE_BYTES
 
     items = list(read_inputs(args.paths))
-    producer = KafkaProducer(bootstrap_servers=_bootstrap(args).split(","), acks="all", linger_ms=5,
-                             max_request_size=MAX_MESSAGE_BYTES)
+    bootstrap, security = _bootstrap(args), kafka_security()
+    with _connecting(bootstrap, security):
+        producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all", linger_ms=5,
+                                 max_request_size=MAX_MESSAGE_BYTES, **security)
     pending = []
     failed = 0
     try:
@@ -267,10 +368,12 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
     from shared.schemas import Alert
 
-    bootstrap = _bootstrap(args).split(",")
+    bootstrap, security = _bootstrap(args), kafka_security()
     group = None if args.from_beginning else args.group
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
-                             enable_auto_commit=group is not None, consumer_timeout_ms=1000)
+    with _connecting(bootstrap, security):
+        consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=group,
+                                 auto_offset_reset="earliest", enable_auto_commit=group is not None,
+                                 consumer_timeout_ms=1000, **security)
     partitions = [TopicPartition(ALERTS.name, p) for p in (consumer.partitions_for_topic(ALERTS.name) or [])]
     if not partitions:
         print(f"newswatch: topic {ALERTS.name} does not exist yet (is `newswatch run` up?)", file=sys.stderr)
@@ -347,6 +450,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="first /metrics port: clean, dedup, entities, alerts take it and the next three")
     p.add_argument("--logs", default=str(REPO / ".cache" / "logs"), help="folder for the workers' logs")
     p.add_argument("--ready-timeout", type=float, default=180.0)
+    p.add_argument("--broker-port", type=int, default=int(DEFAULT_BOOTSTRAP.rpartition(":")[2]),
+                   help="port of the local broker, when one is started (default %(default)s)")
+    p.add_argument("--broker-data-dir", help="data dir of the local broker (default .cache/kafka/data);"
+                                             " kept across runs and restarts")
     p.set_defaults(func=cmd_run)
 
     p = with_bootstrap(sub.add_parser("submit", help="send articles onto the input topic"))
@@ -362,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("process", help="run the four stages in this process, no Kafka; JSON lines out")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files (.txt .html .json .jsonl), folders, or -")
-    p.add_argument("--spacy-model", default=os.environ.get("NEWS_ENTITIES_SPACY_MODEL", "en_core_web_sm"))
+    p.add_argument("--spacy-model", help="the spaCy model (default $NEWS_ENTITIES_SPACY_MODEL or en_core_web_sm)")
     p.add_argument("--until", choices=SERVICES, default="alerts",
                    help="stop after this stage (e.g. --until dedup for a dedup backfill without spaCy)")
     p.set_defaults(func=cmd_process)
@@ -371,16 +478,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--partitions", type=int, default=partitions)
     p.set_defaults(func=cmd_topics)
 
+    # Its options are `python -m shared.broker start`'s, passed on as they are by parse_args (a
+    # REMAINDER positional here took nothing when the first option started with "--").
     p = sub.add_parser("broker", help="run the local Kafka broker in the foreground "
                                       "(options: --port, --data-dir, --fresh, … as `python -m shared.broker start`)")
-    p.add_argument("broker_args", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_broker)
+    p.set_defaults(func=cmd_broker, broker_args=[])
     return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse a ``newswatch`` command line; ``broker`` keeps the options it does not know for the broker."""
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "broker":
+        args.broker_args = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``newswatch`` console script."""
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # `newswatch process … | head`

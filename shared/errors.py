@@ -23,6 +23,30 @@ class Reject(Exception):
         self.detail = detail
 
 
+class StageError(Exception):
+    """A failure on one message that another process (an isolated stage's child) already classified.
+
+    It carries the child's reason, whether it is a bug, the original exception's type and its text
+    (with the traceback for a bug), so the dead letter reads as if the error had happened here.
+    """
+
+    def __init__(self, reason: str, is_bug: bool, error_type: str, text: str) -> None:
+        super().__init__(text)
+        self.reason = reason
+        self.is_bug = is_bug
+        self.error_type = error_type
+        self.text = text
+
+
+def describe(error: BaseException) -> tuple[str, bool, str, str]:
+    """(reason, is_bug, error type, text) of an error on one message: what a ``StageError`` carries."""
+    reason, is_bug = classify(error)
+    if isinstance(error, StageError):
+        return error.reason, error.is_bug, error.error_type, error.text
+    text = "".join(traceback.format_exception(error)) if is_bug else (str(error) or error.__class__.__name__)
+    return reason, is_bug, error.__class__.__name__, text
+
+
 def make_dead_letter(
     *,
     service: str,
@@ -37,13 +61,17 @@ def make_dead_letter(
     with_traceback: bool = False,
 ) -> DeadLetter:
     """Wrap one unusable message, its origin and the reason into a ``DeadLetter``."""
-    text = str(error) or error.__class__.__name__
-    if with_traceback:
+    error_type = error.error_type if isinstance(error, StageError) else error.__class__.__name__
+    if isinstance(error, StageError):
+        text = error.text  # already with the child's traceback when it was a bug
+    elif with_traceback:
         text = "".join(traceback.format_exception(error))
+    else:
+        text = str(error) or error_type
     return DeadLetter(
         service=service,
         reason=reason,
-        error_type=error.__class__.__name__,
+        error_type=error_type,
         error=text[:20_000],
         source_topic=source_topic,
         partition=partition,
@@ -62,6 +90,8 @@ def classify(error: BaseException) -> tuple[str, bool]:
     """
     if isinstance(error, Reject):
         return error.reason, False
+    if isinstance(error, StageError):
+        return error.reason, error.is_bug
     if isinstance(error, ValidationError):
         if any(e.get("type") == "json_invalid" for e in error.errors()):
             return "invalid_json", False

@@ -2,22 +2,116 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
 
 
+def _secret_text(value: str | SecretStr) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def _listed(names: list[str]) -> str:
+    return f"{names[0]} is" if len(names) == 1 else f"{', '.join(names)} are"
+
+
 class ServiceSettings(BaseSettings):
     """Base settings; each service subclasses it in ``services/<svc>/settings.py``."""
 
-    model_config = SettingsConfigDict(env_prefix="NEWS_", frozen=True, extra="ignore")
+    # hide_input_in_errors: a validation error would otherwise print every NEWS_* value it was
+    # given, NEWS_KAFKA_SASL_PASSWORD included.
+    model_config = SettingsConfigDict(
+        env_prefix="NEWS_", frozen=True, extra="ignore", hide_input_in_errors=True,
+        # Compose passes an unset variable as empty (`${VAR:-}`): empty means "not set".
+        env_ignore_empty=True,
+    )
 
     # NEWS_KAFKA_BOOTSTRAP is the documented name; NEWS_KAFKA_BROKER (STYLE.md) is accepted too.
     kafka_bootstrap: str = Field(
         default=DEFAULT_BOOTSTRAP,
         validation_alias=AliasChoices("NEWS_KAFKA_BOOTSTRAP", "NEWS_KAFKA_BROKER"),
     )
+    # How every Kafka client (faust workers, CLI, admin) joins the cluster; shared.security maps
+    # these to each client library, and check_kafka_security rejects inconsistent combinations.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None  # PEM CA bundle; None: the system's trusted CAs
+    kafka_ssl_certfile: Path | None = None  # PEM client certificate (mutual TLS), optional
+    kafka_ssl_keyfile: Path | None = None  # its private key, if not inside the certfile
+    kafka_ssl_key_password: SecretStr | None = None
+    kafka_ssl_check_hostname: bool = True
+
+    @field_validator(
+        "kafka_sasl_mechanism", "kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_cafile",
+        "kafka_ssl_certfile", "kafka_ssl_keyfile", "kafka_ssl_key_password", mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # Compose passes `NEWS_KAFKA_SASL_USERNAME=${NEWS_KAFKA_SASL_USERNAME:-}` as "".
+        return None if value == "" else value
+
+    @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def check_kafka_security(self) -> Self:
+        """Reject security settings that contradict each other or name missing files.
+
+        Each message names the environment variables to set or unset; never a secret's value.
+        """
+        env = {name: f"{self.model_config.get('env_prefix', '')}{name}".upper()
+               for name in type(self).model_fields}  # fmt: skip
+        protocol = self.kafka_security_protocol
+        where = f"{env['kafka_security_protocol']}={protocol}"
+        problems = []
+        sasl = {"kafka_sasl_mechanism": self.kafka_sasl_mechanism,
+                "kafka_sasl_username": self.kafka_sasl_username,
+                "kafka_sasl_password": self.kafka_sasl_password}  # fmt: skip
+        tls = {"kafka_ssl_cafile": self.kafka_ssl_cafile,
+               "kafka_ssl_certfile": self.kafka_ssl_certfile,
+               "kafka_ssl_keyfile": self.kafka_ssl_keyfile,
+               "kafka_ssl_key_password": self.kafka_ssl_key_password}  # fmt: skip
+        if protocol.startswith("SASL_"):
+            missing = [env[n] for n, v in sasl.items() if v is None or not _secret_text(v)]
+            if missing:
+                problems.append(f"{where} needs {', '.join(missing)}")
+        elif set_anyway := [env[n] for n, v in sasl.items() if v is not None]:
+            problems.append(
+                f"{_listed(set_anyway)} only used with SASL_SSL or SASL_PLAINTEXT, "
+                f"not {where}: set the protocol or unset them"
+            )
+        if protocol in ("SSL", "SASL_SSL"):
+            if self.kafka_ssl_keyfile is not None and self.kafka_ssl_certfile is None:
+                problems.append(f"{env['kafka_ssl_keyfile']} needs {env['kafka_ssl_certfile']}")
+            if self.kafka_ssl_key_password is not None and self.kafka_ssl_certfile is None:
+                problems.append(
+                    f"{env['kafka_ssl_key_password']} needs {env['kafka_ssl_certfile']}"
+                )
+            for name in ("kafka_ssl_cafile", "kafka_ssl_certfile", "kafka_ssl_keyfile"):
+                path = getattr(self, name)
+                if path is not None and not Path(path).is_file():
+                    problems.append(f"{env[name]}={path}: no such file")
+        else:
+            set_anyway = [env[n] for n, v in tls.items() if v is not None]
+            if not self.kafka_ssl_check_hostname:
+                set_anyway.append(env["kafka_ssl_check_hostname"])
+            if set_anyway:
+                problems.append(
+                    f"{_listed(set_anyway)} only used with SSL or SASL_SSL, not "
+                    f"{where}: set the protocol or unset them"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0  # 0: the service's own default port (shared.metrics.DEFAULT_PORTS)
     log_level: str = "info"
@@ -31,3 +125,31 @@ class ServiceSettings(BaseSettings):
     # Where faust keeps table state (dedup's index): "memory://" rebuilds it from the changelog at
     # every start; "rocksdb://" keeps it on disk under data_dir (memory bounded, faster restarts).
     table_store: str = "memory://"
+    # Per-message time budget of an isolated stage (clean, entities, alerts run in a child
+    # process): a message that takes longer is dead-lettered as "timeout" and the child replaced.
+    # Far above what any accepted input takes (README, "Bad input"); a backstop, not a target.
+    stage_budget_s: float = Field(default=30.0, gt=0)
+    # How long an isolated stage's child may take to build its resources (spaCy, lingua) at start.
+    stage_start_timeout_s: float = Field(default=300.0, gt=0)
+
+
+class RunSettings(ServiceSettings):
+    """Supervision by ``newswatch run`` (shared.supervise); the workers read the stop bound too."""
+
+    # A dead worker or broker is restarted at most this many times within the window; one more
+    # failure stops everything with exit 1.
+    run_max_restarts: int = Field(default=5, ge=0)
+    run_restart_window_s: float = Field(default=600.0, gt=0)
+    # The wait before a restart: the group session timeout, doubling with each try up to this cap
+    # (never below the session timeout, so the dead member has left the group first).
+    run_backoff_max_s: float = Field(default=60.0, gt=0)
+    # Tests only: a fixed wait instead of the backoff, even below the session timeout (it
+    # reproduces faust's rebalance-during-recovery race).
+    run_restart_delay_s: float | None = Field(default=None, ge=0)
+    # A worker whose group has lag and has committed nothing new for this long is restarted.
+    run_stall_after_s: float = Field(default=60.0, gt=0)
+    # A worker must stop within this after SIGTERM: it then exits hard by itself (a watchdog in
+    # shared.kafka.run_worker) and `newswatch run` SIGKILLs what is left 5 s later.
+    run_stop_timeout_s: float = Field(default=20.0, gt=0)
+    # Workers log the first connection error of a kind, then at most one a period with a count.
+    run_log_repeat_s: float = Field(default=30.0, gt=0)

@@ -22,8 +22,16 @@ SERVICES = ("clean", "dedup", "entities", "alerts")
 
 # Kafka refuses records over 1 MB by default. The input takes articles up to the clean stage's
 # limit (2 MB by default) and beyond, so that an oversize one reaches clean and is dead-lettered
-# with its bytes (base64: a third larger) rather than refused at the door with no trace.
+# with its bytes (base64: a third larger) rather than refused at the door with no trace. Every
+# internal topic takes the same: from an accepted input (≤ NEWS_CLEAN_MAX_BYTES) a unique article
+# is about twice its text (the sentences repeat it) and an enriched one adds its entities, well
+# under this; a larger output is dead-lettered as output_too_large before anything is sent
+# (shared.kafka.Step), never refused silently by the broker.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# Kafka's own default for a topic without max.message.bytes.
+KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
+# Room for the record batch's own header, the key and the headers within max.message.bytes.
+RECORD_OVERHEAD_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,12 @@ class TopicSpec:
     model: type[Message]
     partitions: int | None = None
     configs: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def max_record_bytes(self) -> int:
+        """The largest value this topic takes (its max.message.bytes less the batch overhead)."""
+        limit = int(self.configs.get("max.message.bytes", KAFKA_DEFAULT_MAX_MESSAGE_BYTES))
+        return limit - RECORD_OVERHEAD_BYTES
 
 
 def topic_name(model: type[Message], version: int = 1) -> str:
@@ -49,15 +63,15 @@ def dlq_name(service: str) -> str:
     return f"news.{service}.dlq"
 
 
-RAW_ARTICLES = TopicSpec(topic_name(RawArticle), RawArticle,
-                         configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)})
+_SIZED = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
+RAW_ARTICLES = TopicSpec(topic_name(RawArticle), RawArticle, configs=_SIZED)
 # dedup's index must see every article, so its input has one partition until the index is
 # repartitioned by LSH band (README, "Scaling dedup").
-CLEAN_ARTICLES = TopicSpec(topic_name(CleanArticle), CleanArticle, partitions=1)
-UNIQUE_ARTICLES = TopicSpec(topic_name(UniqueArticle), UniqueArticle)
-DUPLICATES = TopicSpec(topic_name(DuplicateNotice), DuplicateNotice)
-ENRICHED_ARTICLES = TopicSpec(topic_name(EnrichedArticle), EnrichedArticle)
-ALERTS = TopicSpec(topic_name(Alert), Alert)
+CLEAN_ARTICLES = TopicSpec(topic_name(CleanArticle), CleanArticle, partitions=1, configs=_SIZED)
+UNIQUE_ARTICLES = TopicSpec(topic_name(UniqueArticle), UniqueArticle, configs=_SIZED)
+DUPLICATES = TopicSpec(topic_name(DuplicateNotice), DuplicateNotice, configs=_SIZED)
+ENRICHED_ARTICLES = TopicSpec(topic_name(EnrichedArticle), EnrichedArticle, configs=_SIZED)
+ALERTS = TopicSpec(topic_name(Alert), Alert, configs=_SIZED)
 # A dead letter holds the largest input in base64 (4/3) plus the error text: twice the input's limit.
 DEAD_LETTERS = {
     svc: TopicSpec(dlq_name(svc), DeadLetter, configs={"max.message.bytes": str(2 * MAX_MESSAGE_BYTES)})

@@ -103,12 +103,15 @@ class RunningPipeline:
         return "\n".join(parts)
 
 
-def launch_run(bootstrap: str, work: Path, *extra: str) -> RunningPipeline:
-    """Start `newswatch run` against ``bootstrap`` with its own group suffix, ports, logs and data."""
+def launch_run(bootstrap: str, work: Path, *extra: str, env: dict[str, str] | None = None) -> RunningPipeline:
+    """Start `newswatch run` against ``bootstrap`` with its own group suffix, ports, logs and data.
+
+    ``env`` adds variables (e.g. the NEWS_RUN_* supervision settings).
+    """
     suffix = f"-it{uuid.uuid4().hex[:6]}"
     base = free_port_block(len(SERVICES))
     env = {**os.environ, "NEWS_GROUP_SUFFIX": suffix, "NEWS_DATA_DIR": str(work / "faust"),
-           "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1", **(env or {})}
     proc = subprocess.Popen(
         [*NEWSWATCH, "run", "--bootstrap", bootstrap, "--metrics-base", str(base), "--logs", str(work / "logs"),
          "--partitions", "2", *extra],

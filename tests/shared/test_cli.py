@@ -55,6 +55,18 @@ def test_a_missing_path_is_a_clear_error():
         list(read_inputs(["/nonexistent/article.txt"]))
 
 
+def test_broker_options_are_passed_on_to_the_broker():
+    from shared.cli import cmd_broker, parse_args
+
+    args = parse_args(["broker", "--port", "29092"])  # exited 2 (unrecognized arguments) before
+    assert (args.func, args.broker_args) == (cmd_broker, ["--port", "29092"])
+    assert parse_args(["broker", "--data-dir", "/tmp/k", "--fresh"]).broker_args == ["--data-dir", "/tmp/k", "--fresh"]
+    assert parse_args(["broker"]).broker_args == []
+    with pytest.raises(SystemExit) as exit_info:  # other commands still refuse what they do not know
+        parse_args(["alerts", "--port", "29092"])
+    assert exit_info.value.code == 2
+
+
 def test_alerts_options_parse():
     args = build_parser().parse_args(["alerts", "--follow", "--from-beginning", "--json"])
     assert (args.follow, args.from_beginning, args.json) == (True, True, True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
+from aiokafka.errors import KafkaConnectionError, RecordTooLargeError
 from prometheus_client import CollectorRegistry
 
 from shared.errors import Reject
@@ -21,8 +22,12 @@ class FakeTopic:
     name: str
     sent: list[tuple[bytes | None, bytes]] = field(default_factory=list)
 
-    async def send(self, *, key: bytes | None = None, value: bytes) -> None:
+    async def send(self, *, key: bytes | None = None, value: bytes) -> asyncio.Future:
+        """Like faust's: returns the future of the broker's acknowledgement (here at once)."""
         self.sent.append((key, value))
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
 
 
 @dataclass
@@ -65,11 +70,17 @@ def handler(value: bytes) -> list[CleanArticle]:
     return [CleanArticle(article_id=raw.id or "x", text=raw.text or "", ingested_at=datetime.now(UTC))]
 
 
-def run(values: list[bytes], offload: bool = False):
-    app = FakeApp()
+async def async_handler(value: bytes) -> list[CleanArticle]:
+    """How an isolated stage's handler looks to the loop: a coroutine function."""
+    return handler(value)
+
+
+def run(values: list[bytes], asynchronous: bool = False, app: FakeApp | None = None, **kwargs):
+    app = app or FakeApp()
     registry = CollectorRegistry()
     metrics = ServiceMetrics("clean", registry)
-    step = Step(app, "clean", handler, [CLEAN_ARTICLES], metrics, offload=offload)  # type: ignore[arg-type]
+    step = Step(app, "clean", async_handler if asynchronous else handler, [CLEAN_ARTICLES], metrics,  # type: ignore[arg-type]
+                **kwargs)
     asyncio.run(step(FakeStream(values)))  # type: ignore[arg-type]
     return app.topics, registry
 
@@ -78,11 +89,11 @@ def sample(registry: CollectorRegistry, name: str, **labels: str) -> float:
     return registry.get_sample_value(name, labels) or 0.0
 
 
-@pytest.mark.parametrize("offload", [False, True])
-def test_bad_messages_are_dead_lettered_and_the_stream_goes_on(offload):
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_bad_messages_are_dead_lettered_and_the_stream_goes_on(asynchronous):
     values = [b"{not json", b'{"id": "a", "text": "boom"}', b'{"id": "b", "text": "reject"}',
               b'{"id": "c", "text": "Troops arrived."}']
-    topics, registry = run(values, offload)
+    topics, registry = run(values, asynchronous)
     out = topics[CLEAN_ARTICLES.name].sent
     assert [CleanArticle.model_validate_json(v).article_id for _, v in out] == ["c"]
     assert out[0][0] == b"c"  # keyed by article id
@@ -97,13 +108,50 @@ def test_bad_messages_are_dead_lettered_and_the_stream_goes_on(offload):
     assert sample(registry, "news_processing_seconds_count", service="clean") == 4
 
 
-def test_a_failing_send_is_not_swallowed():
-    class BrokenTopic(FakeTopic):
-        async def send(self, *, key=None, value):
-            raise ConnectionError("broker gone")
+class RefusingTopic(FakeTopic):
+    """A topic whose broker acknowledges nothing: every send's future fails with ``error``."""
 
+    def __init__(self, name: str, error: BaseException) -> None:
+        super().__init__(name)
+        self.error = error
+
+    async def send(self, *, key=None, value):
+        failed = asyncio.get_running_loop().create_future()
+        failed.set_exception(self.error)
+        return failed
+
+
+def test_a_failing_send_is_not_swallowed():
     app = FakeApp()
-    app.topics[CLEAN_ARTICLES.name] = BrokenTopic(CLEAN_ARTICLES.name)
-    step = Step(app, "clean", handler, [CLEAN_ARTICLES], ServiceMetrics("clean", CollectorRegistry()))  # type: ignore[arg-type]
-    with pytest.raises(ConnectionError):  # not about one message: the worker must stop loudly
-        asyncio.run(step(FakeStream([b'{"text": "Troops arrived."}'])))  # type: ignore[arg-type]
+    app.topics[CLEAN_ARTICLES.name] = RefusingTopic(CLEAN_ARTICLES.name, KafkaConnectionError("broker gone"))
+    with pytest.raises(KafkaConnectionError):  # not about one message: the worker must stop loudly
+        run([b'{"text": "Troops arrived."}'], app=app)
+
+
+def test_a_failing_send_calls_fatal_and_dead_letters_nothing():
+    app = FakeApp()
+    app.topics[CLEAN_ARTICLES.name] = RefusingTopic(CLEAN_ARTICLES.name, KafkaConnectionError("broker gone"))
+    stopped: list[BaseException] = []
+    run([b'{"text": "Troops arrived."}'], app=app, fatal=stopped.append)
+    assert [type(e) for e in stopped] == [KafkaConnectionError]
+    assert "news.clean.dlq" not in app.topics or not app.topics["news.clean.dlq"].sent
+
+
+def test_a_record_the_broker_refuses_is_dead_lettered_with_its_input_and_the_stream_goes_on():
+    app = FakeApp()
+    app.topics[CLEAN_ARTICLES.name] = RefusingTopic(CLEAN_ARTICLES.name, RecordTooLargeError("too large"))
+    values = [b'{"id": "a", "text": "Troops arrived."}', b'{"id": "b", "text": "Ships left."}']
+    topics, registry = run(values, app=app)
+    letters = [DeadLetter.model_validate_json(v) for _, v in topics["news.clean.dlq"].sent]
+    assert [(d.reason, d.original) for d in letters] == [("output_too_large", v) for v in values]
+    assert sample(registry, "news_messages_produced_total", service="clean", topic=CLEAN_ARTICLES.name) == 0
+
+
+def test_an_output_larger_than_its_topic_takes_is_dead_lettered_before_anything_is_sent():
+    text = "word " * (CLEAN_ARTICLES.max_record_bytes // 5 + 1)
+    values = [RawArticle(id="big", text=text).model_dump_json().encode(), b'{"id": "c", "text": "Troops arrived."}']
+    topics, _ = run(values)
+    assert [CleanArticle.model_validate_json(v).article_id for _, v in topics[CLEAN_ARTICLES.name].sent] == ["c"]
+    (letter,) = [DeadLetter.model_validate_json(v) for _, v in topics["news.clean.dlq"].sent]
+    assert letter.reason == "output_too_large" and letter.original == values[0]
+    assert f"takes {CLEAN_ARTICLES.max_record_bytes:,}" in letter.error

@@ -1,0 +1,58 @@
+"""A stage, declared once by each service: the topic it consumes, the topics it produces, how it builds its handler, and how its outputs are counted.
+
+The faust worker (``shared.kafka.build_worker``) runs it; so does ``newswatch process``. No Kafka here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shared.metrics import ServiceMetrics
+from shared.schemas import Message
+from shared.settings import ServiceSettings
+from shared.topics import TopicSpec
+
+# One consumed message's value in, the messages to publish out (routed by their model's topic).
+Handler = Callable[[bytes], Sequence[Message]]
+# build(settings, store, metrics) -> handler. ``store`` is the stage's state (a changelogged faust
+# Table in the worker, a dict elsewhere) when the stage declares a ``table``, else None.
+Builder = Callable[[Any, "MutableMapping[str, Any] | None", ServiceMetrics], Handler]
+# observe(metrics, outputs): domain counters, always in the runner's own process.
+Observer = Callable[[ServiceMetrics, Sequence[Message]], None]
+
+
+def observe_nothing(metrics: ServiceMetrics, outputs: Sequence[Message]) -> None:
+    """The default observer: the standard metrics are counted by the runner already."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One service's stage.
+
+    ``isolated``: the handler is pure (no state between messages), so the worker runs it in a
+    child process under a per-message time budget (``shared.isolate``): CPU-bound work never holds
+    the worker's event loop, and a message that exceeds the budget is dead-lettered as ``timeout``
+    with the child replaced, so no work is left running behind. A stage with a ``table`` writes
+    faust Table state, which only the consuming task may do, so it runs inline; its work must be
+    bounded by its input's size (dedup's is linear in the text).
+    """
+
+    service: str
+    consumes: TopicSpec
+    produces: tuple[TopicSpec, ...]
+    settings: type[ServiceSettings]
+    build: Builder
+    observe: Observer = observe_nothing
+    table: str | None = None
+    isolated: bool = True
+
+    @property
+    def topics(self) -> list[TopicSpec]:
+        """Every topic the stage touches except its dead-letter topic."""
+        return [self.consumes, *self.produces]
+
+    def __post_init__(self) -> None:
+        if self.table is not None and self.isolated:
+            raise ValueError(f"{self.service}: a stage with a table cannot run isolated")
