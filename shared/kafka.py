@@ -21,7 +21,7 @@ from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from prometheus_client import REGISTRY
 
 from shared.errors import Reject, classify, make_dead_letter
-from shared.isolate import LARGE_MESSAGE_BYTES, IsolatedHandler, release_memory
+from shared.isolate import LARGE_MESSAGE_BYTES, IsolatedHandler, StageUnavailable, release_memory
 from shared.metrics import DEFAULT_PORTS, ServiceMetrics, serve_metrics
 from shared.schemas import Message
 from shared.security import faust_credentials, kafka_python_kwargs
@@ -149,6 +149,8 @@ class Step:
                 if inspect.isawaitable(outputs):
                     outputs = await outputs
                 records = [self._record(out) for out in outputs]
+            except StageUnavailable:
+                raise  # the stage cannot run at all (model missing): not about this message
             except Exception as error:  # noqa: BLE001 — every per-message failure is dead-lettered
                 self._handled(started, message)
                 await self.dead_letter(error, value, event)

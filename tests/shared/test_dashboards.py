@@ -55,6 +55,7 @@ def exposed_metrics() -> dict[str, set[str]]:
             collectors.append(metrics.counter(name, name, domain_labels))
     label_names = {c._name: set(c._labelnames) for c in collectors}
     label_names["news_processing_seconds"] = {"service"}
+    label_names["news_handler_seconds"] = {"service"}
     exposed: dict[str, set[str]] = {}
     for family in registry.collect():
         labels = label_names[family.name] | TARGET_LABELS

@@ -11,6 +11,7 @@ from aiokafka.errors import KafkaConnectionError, RecordTooLargeError
 from prometheus_client import CollectorRegistry
 
 from shared.errors import Reject
+from shared.isolate import StageUnavailable
 from shared.kafka import Step
 from shared.metrics import ServiceMetrics
 from shared.schemas import CleanArticle, DeadLetter, RawArticle
@@ -155,3 +156,16 @@ def test_an_output_larger_than_its_topic_takes_is_dead_lettered_before_anything_
     (letter,) = [DeadLetter.model_validate_json(v) for _, v in topics["news.clean.dlq"].sent]
     assert letter.reason == "output_too_large" and letter.original == values[0]
     assert f"takes {CLEAN_ARTICLES.max_record_bytes:,}" in letter.error
+
+
+def test_a_stage_that_cannot_run_stops_the_worker_instead_of_dead_lettering_every_message():
+    def unavailable(value: bytes) -> list[CleanArticle]:
+        raise StageUnavailable("services.entities.stage:STAGE: could not build its handler: no model")
+
+    app = FakeApp()
+    stopped: list[BaseException] = []
+    step = Step(app, "clean", unavailable, [CLEAN_ARTICLES], ServiceMetrics("clean", CollectorRegistry()),  # type: ignore[arg-type]
+                fatal=stopped.append)
+    asyncio.run(step(FakeStream([b'{"text": "Troops arrived."}'])))  # type: ignore[arg-type]
+    assert [type(e) for e in stopped] == [StageUnavailable]
+    assert not app.topics["news.clean.dlq"].sent
