@@ -98,3 +98,51 @@ def bad_inputs(count: int, seed: int = 7, oversize_bytes: int = 2_100_000) -> li
     mixed = drawn + crafted
     rng.shuffle(mixed)
     return mixed[:count]
+
+
+# ---------------------------------------------------------------- linear time, as a ratio
+
+# Time at 4n over time at n: linear work gives ~4, quadratic 16. A ratio, not a time: the machines
+# are shared and noisy.
+LINEAR_RATIO = 8.0
+
+
+def repeat_to(unit: str, n: int) -> str:
+    """``unit`` repeated to exactly ``n`` characters: the adversarial inputs of backtracking patterns."""
+    return (unit * (n // len(unit) + 1))[:n]
+
+
+def best_of_3(fn) -> float:
+    """The fastest of three runs of ``fn``, in seconds."""
+    import time
+
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def assert_linear(make, n: int, label: str, max_ratio: float = LINEAR_RATIO) -> None:
+    """``make(n)`` returns the work to time; its time at 4n over its time at n stays under ``max_ratio``.
+
+    The two sizes are timed in turn, five times each, and the fastest of each kept: a burst of
+    load from another process then slows one run, not the ratio.
+    """
+    small_work, large_work = make(n), make(4 * n)
+    small = large = float("inf")
+    for _ in range(5):
+        small = min(small, _timed(small_work))
+        large = min(large, _timed(large_work))
+    # Below a millisecond the clock and the scheduler decide, not the algorithm.
+    ratio = large / max(small, 1e-3)
+    assert ratio < max_ratio, f"{label}: {small:.4f} s at n={n}, {large:.4f} s at 4n ({ratio:.1f}x)"
+
+
+def _timed(fn) -> float:
+    import time
+
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start

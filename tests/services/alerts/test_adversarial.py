@@ -4,7 +4,6 @@ rule whose terms could backtrack without end is refused when the rules load."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -12,8 +11,8 @@ import pytest
 
 from services.alerts import core
 from shared.schemas.articles import EnrichedArticle, Entity, Sentence
+from tests.factories import assert_linear, repeat_to
 
-MAX_RATIO = 8.0  # time at 4N over time at N: linear ~4, quadratic 16
 FIRED_AT = datetime(2019, 4, 4, tzinfo=UTC)
 # Patterns kept in re, with why: the rules' vocabularies need lookarounds (whole words, the
 # contexts a term must not have), which RE2 lacks; load_rules refuses terms that could
@@ -48,10 +47,6 @@ UNITS = [
 ]
 
 
-def _run(unit: str, n: int) -> str:
-    return (unit * (n // len(unit) + 1))[:n]
-
-
 def _article(text: str) -> EnrichedArticle:
     return EnrichedArticle(
         article_id="a1",
@@ -60,22 +55,6 @@ def _article(text: str) -> EnrichedArticle:
         sentences=[Sentence(index=0, start=0, end=len(text), text=text)],
         entities=[Entity(text="x", label="GPE", start=0, end=1, sentence=0, canonical="x")],
     )
-
-
-def _best_of_3(fn: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def assert_linear(make: Callable[[int], Callable[[], object]], n: int, label: str) -> None:
-    small = _best_of_3(make(n))
-    large = _best_of_3(make(4 * n))
-    ratio = large / max(small, 1e-3)  # under a millisecond the scheduler decides
-    assert ratio < MAX_RATIO, f"{label}: {small:.4f} s at n={n}, {large:.4f} s at 4n ({ratio:.1f}x)"
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +76,7 @@ def test_patterns_are_the_allowlisted_ones(rules):
 @pytest.mark.parametrize("unit", UNITS)
 def test_evaluate_scales_linearly(rules, unit):
     def make(n: int) -> Callable[[], object]:
-        article = _article(_run(unit, n))
+        article = _article(repeat_to(unit, n))
         return lambda: core.evaluate(article, rules, fired_at=FIRED_AT)
 
     assert_linear(make, 20_000, repr(unit))
@@ -114,7 +93,7 @@ def test_near_conditions_scale_linearly_when_no_pair_is_near(rules):
 
 
 def test_a_sentence_of_200k_characters_is_evaluated(rules):
-    text = _run("Russian troops were sent to Caracas and more soldiers will follow ", 200_000)
+    text = repeat_to("Russian troops were sent to Caracas and more soldiers will follow ", 200_000)
     assert core.evaluate(_article(text), rules, fired_at=FIRED_AT)
 
 

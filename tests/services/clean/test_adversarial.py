@@ -5,7 +5,6 @@ reads input text is RE2 or named here with the reason it is linear in ``re``."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -17,10 +16,10 @@ from pydantic import ValidationError
 from services.clean import boilerplate, core, dumps, html, linear, metadata, normalise, story
 from shared.errors import Reject
 from shared.schemas import RawArticle
+from tests.factories import assert_linear, best_of_3, repeat_to
 
 NOW = datetime(2019, 4, 4, 12, tzinfo=UTC)
 # Time at 4N over time at N: linear work gives ~4, quadratic 16. Generous for a shared machine.
-MAX_RATIO = 8.0
 
 # Patterns left in ``re``, and why each cannot stall. "bounded" ones run only on short input
 # (their callers check the length first), so they are checked through those callers; the others
@@ -82,28 +81,6 @@ UNITS = [
 ]
 
 
-def _run(unit: str, n: int) -> str:
-    return (unit * (n // len(unit) + 1))[:n]
-
-
-def _best_of_3(fn: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def assert_linear(make: Callable[[int], Callable[[], object]], n: int, label: str) -> None:
-    """Time at 4n over time at n (best of three each) stays well under quadratic growth."""
-    small = _best_of_3(make(n))
-    large = _best_of_3(make(4 * n))
-    # Below a millisecond the clock and the scheduler decide, not the algorithm.
-    ratio = large / max(small, 1e-3)
-    assert ratio < MAX_RATIO, f"{label}: {small:.4f} s at n={n}, {large:.4f} s at 4n ({ratio:.1f}x)"
-
-
 def _clean(value: bytes) -> Callable[[], object]:
     def run() -> object:
         try:
@@ -145,7 +122,7 @@ def test_patterns_kept_in_re_scale_linearly(name):
     for unit in ["a", " ", ".", "@", "1", "<", ",", "a, ", "A a ", "’", "\n", "\x03"]:
 
         def make(n: int, unit: str = unit) -> Callable[[], object]:
-            text = _run(unit, n)
+            text = repeat_to(unit, n)
             return lambda: (pattern.findall(text), pattern.sub(" ", text))
 
         assert_linear(make, 20_000, f"{name} on {unit!r}")
@@ -157,13 +134,13 @@ def test_patterns_kept_in_re_scale_linearly(name):
 @pytest.mark.parametrize("unit", UNITS)
 def test_clean_of_plain_text_scales_linearly(unit):
     n = 6_000 if "\n" in unit else 25_000  # a paragraph per line: ~20 tests each
-    assert_linear(lambda n: _clean(_run(unit, n).encode()), n, f"clean of {unit!r} * n")
+    assert_linear(lambda n: _clean(repeat_to(unit, n).encode()), n, f"clean of {unit!r} * n")
 
 
 @pytest.mark.parametrize("unit", ["a", "<", "(", "a@a.", "-", " x", "<p>", "<!---->"])
 def test_clean_of_html_scales_linearly(unit):
     def make(n: int) -> Callable[[], object]:
-        page = f"<html><head><title>T</title></head><body><article><p>{_run(unit, n)}</p>"
+        page = f"<html><head><title>T</title></head><body><article><p>{repeat_to(unit, n)}</p>"
         return _clean((page + "</article></body></html>").encode())
 
     assert_linear(make, 25_000, f"clean of an HTML page holding {unit!r} * n")
@@ -171,13 +148,13 @@ def test_clean_of_html_scales_linearly(unit):
 
 def test_clean_of_sgml_without_closing_tags_scales_linearly():
     def make(n: int) -> Callable[[], object]:
-        return _clean(("</REUTERS>" + _run("<REUTERS><BODY><DATE>mon", n)).encode())
+        return _clean(("</REUTERS>" + repeat_to("<REUTERS><BODY><DATE>mon", n)).encode())
 
     assert_linear(make, 25_000, "clean of unclosed SGML records")
 
 
 def test_clean_of_a_long_line_and_of_one_long_word_finishes():
-    for value in (b"aaaa" * 50_000, _run("x ", 200_000).encode(), b"w" * 1_900_000):
+    for value in (b"aaaa" * 50_000, repeat_to("x ", 200_000).encode(), b"w" * 1_900_000):
         result = _clean(value)()
         assert isinstance(result, list | Reject)
 
@@ -192,7 +169,7 @@ def test_old_stall_inputs_run_in_well_under_a_second_each():
         lambda: html.looks_like_html("<!---->" * 280 + "x"),
         lambda: metadata._DATE.search("mon" * 10_000),
     ):
-        assert _best_of_3(call) < 1.0
+        assert best_of_3(call) < 1.0
 
 
 # --- random input never crashes ---------------------------------------------------------------

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
-from collections.abc import Callable
 
 import pytest
 
 from services.dedup import core
+from tests.factories import assert_linear, best_of_3, repeat_to
 
 # Time at 4N over time at N: linear work gives ~4, quadratic 16. Generous for a shared machine.
-MAX_RATIO = 8.0
 # Patterns kept in re and why they are linear (RE2's binding would re-encode the whole text on
 # every finditer(text, start, end) that _blocks makes).
 ALLOWED_RE = {
@@ -25,26 +23,6 @@ ALLOWED_RE = {
 UNITS = ["a", "a ", "<", "(", "'", '"', ".", "-", "@", "1", "a@a.", "http://", "a\n", "A.\n", "\n "]
 
 
-def _run(unit: str, n: int) -> str:
-    return (unit * (n // len(unit) + 1))[:n]
-
-
-def _best_of_3(fn: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def assert_linear(make: Callable[[int], Callable[[], object]], n: int, label: str) -> None:
-    small = _best_of_3(make(n))
-    large = _best_of_3(make(4 * n))
-    ratio = large / max(small, 1e-3)  # under a millisecond the scheduler decides
-    assert ratio < MAX_RATIO, f"{label}: {small:.4f} s at n={n}, {large:.4f} s at 4n ({ratio:.1f}x)"
-
-
 def test_text_patterns_are_the_allowlisted_linear_ones():
     found = {k for k, v in vars(core).items() if isinstance(v, re.Pattern)}
     assert found == set(ALLOWED_RE)
@@ -52,24 +30,24 @@ def test_text_patterns_are_the_allowlisted_linear_ones():
 
 @pytest.mark.parametrize("unit", UNITS)
 def test_split_sentences_scales_linearly(unit):
-    assert_linear(lambda n: lambda: core.split_sentences(_run(unit, n)), 20_000, repr(unit))
+    assert_linear(lambda n: lambda: core.split_sentences(repeat_to(unit, n)), 20_000, repr(unit))
 
 
 @pytest.mark.parametrize("unit", UNITS)
 def test_normalise_tokens_scales_linearly(unit):
-    assert_linear(lambda n: lambda: core.normalise_tokens(_run(unit, n)), 100_000, repr(unit))
+    assert_linear(lambda n: lambda: core.normalise_tokens(repeat_to(unit, n)), 100_000, repr(unit))
 
 
 def test_a_long_run_of_punctuation_is_split_in_well_under_a_second():
     # spaCy alone took 130 s on "<" * 20,000.
-    assert _best_of_3(lambda: core.split_sentences("<" * 20_000)) < 1.0
+    assert best_of_3(lambda: core.split_sentences("<" * 20_000)) < 1.0
 
 
 @pytest.mark.parametrize(
     "text",
     [
         "w" * 2_000_000,  # one word of 2 MB: over spaCy's max_length
-        _run("troops moved ", 1_500_000),  # one line of 1.5 MB of words
+        repeat_to("troops moved ", 1_500_000),  # one line of 1.5 MB of words
         "Troops moved. " * 15_000 + "\n" + "(" * 200_000,  # a 200k-character line of "("
     ],
     ids=["one-word", "one-long-line", "bracket-line"],

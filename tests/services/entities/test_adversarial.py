@@ -4,7 +4,6 @@ spaCy in bounded pieces with offsets into the full text, and its patterns are RE
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -13,17 +12,13 @@ import pytest
 from services.entities import core
 from services.entities.settings import EntitiesSettings
 from shared.schemas.articles import Sentence, UniqueArticle
+from tests.factories import assert_linear, best_of_3, repeat_to
 
-MAX_RATIO = 8.0  # time at 4N over time at N: linear ~4, quadratic 16
 ALLOWED_RE = {
     "_DESIGNATOR": "reads the gazetteer file, never input text",
     "_RUN": "a run of \\S (one class); thousands of matches per text",
 }
 UNITS = ["a", "a ", "<", "(", "'", '"', ".", "-", "@", "1", "a@a.", "http://", "Aa ", "U.S. "]
-
-
-def _run(unit: str, n: int) -> str:
-    return (unit * (n // len(unit) + 1))[:n]
 
 
 def _article(text: str, sentences: list[tuple[int, int]] | None = None) -> UniqueArticle:
@@ -38,22 +33,6 @@ def _article(text: str, sentences: list[tuple[int, int]] | None = None) -> Uniqu
     )
 
 
-def _best_of_3(fn: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def assert_linear(make: Callable[[int], Callable[[], object]], n: int, label: str) -> None:
-    small = _best_of_3(make(n))
-    large = _best_of_3(make(4 * n))
-    ratio = large / max(small, 1e-3)  # under a millisecond the scheduler decides
-    assert ratio < MAX_RATIO, f"{label}: {small:.4f} s at n={n}, {large:.4f} s at 4n ({ratio:.1f}x)"
-
-
 def test_patterns_are_re2_or_allowlisted():
     for name, value in vars(core).items():
         if isinstance(value, re.Pattern):
@@ -65,7 +44,7 @@ def test_patterns_are_re2_or_allowlisted():
 @pytest.mark.parametrize("unit", UNITS)
 def test_extract_entities_scales_linearly(blank_nlp, unit):
     def make(n: int) -> Callable[[], object]:
-        article = _article(_run(unit, n))
+        article = _article(repeat_to(unit, n))
         return lambda: core.extract_entities(
             article, blank_nlp, max_chunk_chars=100_000, max_chars=300_000
         )
@@ -77,7 +56,7 @@ def test_a_long_run_of_punctuation_is_read_in_well_under_a_second(blank_nlp):
     # spaCy's tokenizer alone took 130 s on "<" * 20,000.
     article = _article("<" * 20_000 + " Antonov AN-124 landed.")
     enriched = core.extract_entities(article, blank_nlp)
-    assert _best_of_3(lambda: core.extract_entities(article, blank_nlp)) < 1.0
+    assert best_of_3(lambda: core.extract_entities(article, blank_nlp)) < 1.0
     assert [(e.text, e.label) for e in enriched.entities] == [("Antonov AN-124", "AIRCRAFT")]
 
 
