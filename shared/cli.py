@@ -105,8 +105,16 @@ def cmd_process(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- broker, topics, run
 
 
+def _partitions(args: argparse.Namespace) -> int:
+    from shared.settings import ServiceSettings
+
+    return getattr(args, "partitions", None) or ServiceSettings().topic_partitions
+
+
 def _bootstrap(args: argparse.Namespace) -> str:
-    return getattr(args, "bootstrap", None) or os.environ.get("NEWS_KAFKA_BOOTSTRAP") or DEFAULT_BOOTSTRAP
+    from shared.settings import ServiceSettings
+
+    return getattr(args, "bootstrap", None) or ServiceSettings().kafka_bootstrap
 
 
 def kafka_security() -> dict[str, Any]:
@@ -147,7 +155,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
     from shared.broker import BrokerError, ensure_topics
 
     try:
-        created = ensure_topics(_bootstrap(args), TOPICS, args.partitions, security=kafka_security())
+        created = ensure_topics(_bootstrap(args), TOPICS, _partitions(args), security=kafka_security())
     except BrokerError as error:  # KafkaAccessError included: a refused login says so
         raise SystemExit(f"newswatch: {error}") from None
     print(f"topics: {len(created)} created, {len(TOPICS) - len(created)} already there")
@@ -202,7 +210,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             security = {}  # the local broker listens in PLAINTEXT
             say(f"newswatch: Kafka ready at {bootstrap} (pid {broker.pid}, controller port "
                 f"{broker.controller_port}; log: {broker.log_path})")
-        ensure_topics(bootstrap, TOPICS, args.partitions, security=security)
+        ensure_topics(bootstrap, TOPICS, _partitions(args), security=security)
         logs = Path(args.logs)
         logs.mkdir(parents=True, exist_ok=True)
         ports = {svc: args.metrics_base + n for n, svc in enumerate(SERVICES)}
@@ -210,7 +218,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         def spawn(service: str) -> subprocess.Popen[bytes]:
             with _INTERRUPTS.deferred():  # recorded before a Ctrl-C can interrupt
-                proc = start_worker(service, bootstrap, logs / f"{service}.log", args.partitions,
+                proc = start_worker(service, bootstrap, logs / f"{service}.log", _partitions(args),
                                     env={"NEWS_METRICS_PORT": str(ports[service])})
                 spawned[f"{service} (pid {proc.pid})"] = proc
             return proc
@@ -369,7 +377,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     from shared.schemas import Alert
 
     bootstrap, security = _bootstrap(args), kafka_security()
-    group = None if args.from_beginning else args.group
+    from shared.settings import CliSettings
+
+    group = None if args.from_beginning else (args.group or CliSettings().alerts_group)
     with _connecting(bootstrap, security):
         consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=group,
                                  auto_offset_reset="earliest", enable_auto_commit=group is not None,
@@ -443,7 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--bootstrap", help=f"Kafka bootstrap servers (default $NEWS_KAFKA_BOOTSTRAP or {DEFAULT_BOOTSTRAP})")
         return p
 
-    partitions = int(os.environ.get("NEWS_TOPIC_PARTITIONS", "3"))
+    partitions = None  # NEWS_TOPIC_PARTITIONS (shared.settings) unless given
     p = with_bootstrap(sub.add_parser("run", help="start the broker (unless reachable) and the four services"))
     p.add_argument("--partitions", type=int, default=partitions)
     p.add_argument("--metrics-base", type=int, default=9101,
@@ -464,7 +474,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--follow", "-f", action="store_true", help="keep waiting for new alerts")
     p.add_argument("--from-beginning", action="store_true", help="all alerts, not only those not yet shown")
     p.add_argument("--json", action="store_true", help="one JSON object a line")
-    p.add_argument("--group", default=os.environ.get("NEWS_ALERTS_GROUP", "newswatch-cli-alerts"))
+    p.add_argument("--group", help="the consumer group that remembers what was shown "
+                                     "(default $NEWS_ALERTS_GROUP or newswatch-cli-alerts)")
     p.set_defaults(func=cmd_alerts)
 
     p = sub.add_parser("process", help="run the four stages in this process, no Kafka; JSON lines out")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
@@ -30,11 +30,8 @@ class ServiceSettings(BaseSettings):
         env_ignore_empty=True,
     )
 
-    # NEWS_KAFKA_BOOTSTRAP is the documented name; NEWS_KAFKA_BROKER (STYLE.md) is accepted too.
-    kafka_bootstrap: str = Field(
-        default=DEFAULT_BOOTSTRAP,
-        validation_alias=AliasChoices("NEWS_KAFKA_BOOTSTRAP", "NEWS_KAFKA_BROKER"),
-    )
+    # NEWS_KAFKA_BOOTSTRAP: one spelling, in code, STYLE.md and deploy/.env.
+    kafka_bootstrap: str = DEFAULT_BOOTSTRAP
     # How every Kafka client (faust workers, CLI, admin) joins the cluster; shared.security maps
     # these to each client library, and check_kafka_security rejects inconsistent combinations.
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
@@ -153,3 +150,9 @@ class RunSettings(ServiceSettings):
     run_stop_timeout_s: float = Field(default=20.0, gt=0)
     # Workers log the first connection error of a kind, then at most one a period with a count.
     run_log_repeat_s: float = Field(default=30.0, gt=0)
+
+
+class CliSettings(RunSettings):
+    """The ``newswatch`` command's own: the consumer group ``newswatch alerts`` reads with."""
+
+    alerts_group: str = "newswatch-cli-alerts"

@@ -34,7 +34,6 @@ from shared.schemas import CleanArticle, RawArticle
 
 __all__ = ["build_language_detector", "clean_article", "decode_raw"]
 
-DEFAULT_MAX_BYTES = 2_000_000
 
 # Magic numbers of formats analysts drop by mistake: named in the dead letter's detail.
 _MAGIC = {
@@ -51,7 +50,7 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _JSON_LITERAL = compile_linear(r"^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)$")
 
 
-def decode_raw(value: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawArticle:
+def decode_raw(value: bytes, *, max_bytes: int | None = None) -> RawArticle:
     """Decode one input message into a ``RawArticle``.
 
     A JSON object is validated as ``RawArticle`` (a pydantic ``ValidationError`` propagates, e.g.
@@ -59,7 +58,7 @@ def decode_raw(value: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawArticl
     ``RawArticle(text=...)``.
 
     Raises:
-        Reject: ``oversize`` (more than ``max_bytes``), ``binary`` (NUL bytes, control codes or
+        Reject: ``oversize`` (more than ``max_bytes``; None: no limit), ``binary`` (NUL bytes, control codes or
             a known binary format), ``not_utf8``, ``empty`` (nothing but whitespace),
             ``not_an_object`` (JSON that is an array or a bare literal) or ``invalid_json``
             (text shaped like a JSON object that does not parse, JSON nested deeper than the
@@ -67,7 +66,7 @@ def decode_raw(value: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawArticl
             holding a lone surrogate escape such as
             ``"\\ud800"``, which no UTF-8 text can carry).
     """
-    if len(value) > max_bytes:
+    if max_bytes is not None and len(value) > max_bytes:
         raise Reject("oversize", f"{len(value):,} bytes > limit of {max_bytes:,} bytes")
     for magic, name in _MAGIC.items():
         if value.startswith(magic):

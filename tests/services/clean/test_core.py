@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from services.clean.core import clean_article, decode_raw
 from services.clean.normalise import normalise_text
+from services.clean.settings import CleanSettings
 from shared.errors import Reject
 from shared.schemas import RawArticle
 from tests.services.clean.conftest import GOLDEN, SEED_INGEST, SEEDS, shared_data
@@ -105,9 +106,9 @@ def _five_megabytes() -> bytes:
     return text.encode()[:5_000_000]
 
 
-def test_five_megabyte_input_is_rejected_as_oversize_by_default():
+def test_five_megabyte_input_is_rejected_as_oversize_with_the_default_limit():
     with pytest.raises(Reject) as info:
-        decode_raw(_five_megabytes())
+        decode_raw(_five_megabytes(), max_bytes=CleanSettings().clean_max_bytes)
     assert info.value.reason == "oversize"
     assert "5,000,000 bytes" in info.value.detail
 
