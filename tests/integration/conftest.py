@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,10 +121,10 @@ def launch_run(bootstrap: str, work: Path, *extra: str, env: dict[str, str] | No
     return RunningPipeline(bootstrap, suffix, {s: base + n for n, s in enumerate(SERVICES)}, work / "logs", proc)
 
 
-@pytest.fixture(scope="session")
-def pipeline(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPipeline]:
-    """`newswatch run` against the session broker, as a user runs it; stopped with Ctrl-C (SIGINT)."""
-    running = launch_run(kafka, tmp_path_factory.mktemp("pipeline"), "--ready-timeout", "240")
+@contextmanager
+def running_pipeline(bootstrap: str, work: Path) -> Iterator[RunningPipeline]:
+    """`newswatch run` against ``bootstrap``, as a user runs it, until ready; stopped with Ctrl-C (SIGINT)."""
+    running = launch_run(bootstrap, work, "--ready-timeout", "240")
     proc = running.proc
     ready = threading.Event()
 
@@ -153,6 +154,25 @@ def pipeline(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
         assert proc.returncode == 0, running.logs_text()
         left = [p for p in pids if Path(f"/proc/{p}").exists() and "zombie" not in _state(p)]
         assert not left, f"workers left behind after Ctrl-C: {left}"
+
+
+@pytest.fixture(scope="session")
+def pipeline(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPipeline]:
+    """`newswatch run` against the session broker, shared by the end-to-end tests."""
+    with running_pipeline(kafka, tmp_path_factory.mktemp("pipeline")) as running:
+        yield running
+
+
+@contextmanager
+def own_broker(work: Path) -> Iterator[str]:
+    """A broker of the test's own (fresh storage, free ports), for tests whose traffic would
+    slow down the others that read the shared topics from the beginning."""
+    broker = LocalKafka(port=free_port(), controller_port=free_port(), data_dir=work / "kafka", fresh=True)
+    bootstrap = broker.start()
+    try:
+        yield bootstrap
+    finally:
+        broker.stop()
 
 
 def _state(pid: int) -> str:

@@ -16,6 +16,7 @@ import time
 import urllib.request
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 
 import psutil
 import pytest
@@ -37,7 +38,7 @@ from shared.topics import (
 )
 from tests.bench.dedup_corpus import load_bbc
 from tests.factories import bad_inputs
-from tests.integration.conftest import RunningPipeline
+from tests.integration.conftest import RunningPipeline, own_broker, running_pipeline
 from tests.integration.kafkautil import TopicReader, wait_caught_up
 
 RUN = uuid.uuid4().hex[:8]
@@ -117,6 +118,15 @@ def members(pipeline: RunningPipeline) -> dict[str, set[str]]:
         return {g: {m["member_id"] for m in info.get("members", [])} for g, info in groups.items()}
     finally:
         admin.close()
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPipeline]:
+    """Its own broker and `newswatch run`: 10,000 dead letters on the shared topics would slow
+    every other test that reads them from the beginning."""
+    work = tmp_path_factory.mktemp("fuzz")
+    with own_broker(work) as bootstrap, running_pipeline(bootstrap, work) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
