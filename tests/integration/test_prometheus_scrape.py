@@ -64,6 +64,7 @@ class Exporter:
         self.metrics.dead_letters.labels(self.service, "invalid").inc()
         for seconds in (0.002, 0.02, 0.2):
             self.metrics.processing.observe(seconds)
+            self.metrics.handling.observe(seconds / 2)
         for counter, labels in self.domain.values():
             values = [DOMAIN_LABEL_VALUES[label][0] for label in labels]
             counter.labels(self.service, *values).inc()
@@ -127,8 +128,9 @@ def test_standard_set_is_exposed_with_its_labels(prometheus: Prometheus) -> None
         }
         dead = prometheus.wait_for(f"news_dead_letters_total{sel}", timeout=10)
         assert {s["metric"]["reason"] for s in dead} == {"invalid"}
-        buckets = prometheus.wait_for(f"news_processing_seconds_bucket{sel}", timeout=10)
-        assert {s["metric"]["le"] for s in buckets} >= {"0.005", "+Inf"}
+        for histogram in ("news_processing_seconds", "news_handler_seconds"):
+            buckets = prometheus.wait_for(f"{histogram}_bucket{sel}", timeout=10)
+            assert {s["metric"]["le"] for s in buckets} >= {"0.005", "2.0", "+Inf"}
 
 
 QUERIES = dashboard_queries()
