@@ -42,6 +42,7 @@ from datasketch import MinHash  # type: ignore[import-untyped]
 
 from shared.errors import Reject
 from shared.schemas import CleanArticle, DuplicateNotice, Sentence, UniqueArticle
+from shared.text import mask_long_runs
 
 __all__ = [
     "Deduplicator",
@@ -61,11 +62,8 @@ _FP_BYTES = 6  # 48-bit sentence / band / hash keys: 8 base64 characters, no pad
 _WORD_RE = re.compile(r"\w+")
 _BLANK_LINE_RE = re.compile(r"\n[ \t\r\f\v]*\n")
 _LINE_RE = re.compile(r"[^\n]+")
-_RUN_RE = re.compile(r"\S+")
-# spaCy's tokenizer takes time cubic in the length of one whitespace-free run of punctuation
-# ("<" * 5,000: 6 s; * 20,000: 130 s) and refuses texts over nlp.max_length (1,000,000): no
-# block longer than _MAX_BLOCK reaches it, and runs longer than _MAX_RUN reach it as letters.
-_MAX_RUN = 200
+# spaCy refuses texts over nlp.max_length (1,000,000): no block longer than _MAX_BLOCK reaches
+# it, and long whitespace-free runs reach it as letters (shared.text.mask_long_runs).
 _MAX_BLOCK = 100_000
 
 Kind = Literal["exact", "near", "contained"]
@@ -153,26 +151,6 @@ def _bounded_blocks(text: str, blocks: list[tuple[int, int]]) -> list[tuple[int,
     return out
 
 
-def _mask_long_runs(block: str) -> str:
-    """``block`` with every whitespace-free run over _MAX_RUN characters turned into "x"s.
-
-    Same length, so spaCy's offsets still point into the original text; such runs (rules,
-    ASCII art, junk) hold no sentence boundary anyone would want.
-    """
-    if len(block) <= _MAX_RUN:
-        return block
-    pieces: list[str] = []
-    pos = 0
-    for run in _RUN_RE.finditer(block):
-        if run.end() - run.start() > _MAX_RUN:
-            pieces += [block[pos : run.start()], "x" * (run.end() - run.start())]
-            pos = run.end()
-    if not pieces:
-        return block
-    pieces.append(block[pos:])
-    return "".join(pieces)
-
-
 def split_sentences(text: str, nlp: Any = None) -> list[tuple[int, int]]:
     """Return the character spans of the sentences of ``text``, in order.
 
@@ -187,7 +165,7 @@ def split_sentences(text: str, nlp: Any = None) -> list[tuple[int, int]]:
     nlp = nlp if nlp is not None else _default_nlp()
     blocks = _bounded_blocks(text, _blocks(text))
     spans: list[tuple[int, int]] = []
-    pieces = (_mask_long_runs(text[s:e]) for s, e in blocks)
+    pieces = (mask_long_runs(text[s:e]) for s, e in blocks)
     for (b_start, _), doc in zip(blocks, nlp.pipe(pieces), strict=True):
         for sent in doc.sents:
             s = b_start + sent.start_char

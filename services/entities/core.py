@@ -27,6 +27,7 @@ from spacy.language import Language
 from spacy.pipeline import EntityRuler
 
 from shared.schemas.articles import EnrichedArticle, Entity, Sentence, UniqueArticle
+from shared.text import MAX_RUN, mask_long_runs
 
 GAZETTEER_PATH = Path(__file__).with_name("gazetteer.yaml")
 RULER_NAME = "domain_ruler"
@@ -51,7 +52,7 @@ _DESIGNATOR = re.compile(r"^([A-Za-z]+)-(\d[\w]*)$")
 _RUN = re.compile(r"\S+")
 # spaCy's tokenizer takes time cubic in the length of one whitespace-free run of punctuation
 # ("<" * 5,000: 6 s; "<" * 20,000: 130 s): longer runs reach it as letters of the same length.
-_MAX_RUN = 200
+_MAX_RUN = MAX_RUN
 
 
 class ModelNotFound(RuntimeError):
@@ -260,7 +261,7 @@ def extract_entities_many(
     pieces = (
         (a.text, span) for a, plan in zip(articles, plans, strict=True) for span in plan.spans
     )
-    docs = nlp.pipe((_mask_long_runs(text[s:e]) for text, (s, e) in pieces), batch_size=batch_size)
+    docs = nlp.pipe((mask_long_runs(text[s:e]) for text, (s, e) in pieces), batch_size=batch_size)
     for article, plan in zip(articles, plans, strict=True):
         found: list[_Found] = []
         for start, _ in plan.spans:
@@ -296,22 +297,6 @@ def _cut(text: str, start: int, limit: int, ends: list[int]) -> int:
         return ends[pos]
     space = max(text.rfind(c, start + 1, limit) for c in " \n\t")
     return space if space > start else limit
-
-
-def _mask_long_runs(piece: str) -> str:
-    """``piece`` with each whitespace-free run over _MAX_RUN characters turned into "x"s.
-
-    Same length, so offsets still hold; entities inside such runs are dropped afterwards.
-    """
-    if len(piece) <= _MAX_RUN:
-        return piece
-    out: list[str] = []
-    pos = 0
-    for run in _RUN.finditer(piece):
-        if run.end() - run.start() > _MAX_RUN:
-            out += [piece[pos : run.start()], "x" * (run.end() - run.start())]
-            pos = run.end()
-    return "".join([*out, piece[pos:]]) if out else piece
 
 
 def _entities_from_found(

@@ -18,7 +18,6 @@ ALLOWED_RE = {
     "_WORD_RE": "a run of \\w",
     "_BLANK_LINE_RE": "newline, a run of one class, newline",
     "_LINE_RE": "a run of [^\\n]",
-    "_RUN_RE": "a run of \\S",
 }
 UNITS = ["a", "a ", "<", "(", "'", '"', ".", "-", "@", "1", "a@a.", "http://", "a\n", "A.\n", "\n "]
 
