@@ -56,8 +56,8 @@ __all__ = [
 STORE_VERSION = 1
 PAGE_SIZE = 64  # ids per time-slot page: bounds the size of one changelog write
 _FP_BYTES = 6  # 48-bit sentence / band / hash keys: 8 base64 characters, no padding
-# The text patterns stay in re, and each is linear: a run of one character class (\w+, [^\n]+,
-# \S+), or a newline, a run of one class and a newline, so no character is looked at by more
+# The text patterns stay in re, and each is linear: a run of one character class (\w+, [^\n]+),
+# or a newline, a run of one class and a newline, so no character is looked at by more
 # than two attempts. RE2's binding would re-encode the whole text on every finditer(text, s, e).
 _WORD_RE = re.compile(r"\w+")
 _BLANK_LINE_RE = re.compile(r"\n[ \t\r\f\v]*\n")
