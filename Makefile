@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 $(KAFKA_STAMP): deploy/kafka/pom.xml | $(STAMP)
-	$(PY) -c 'from shared.broker import fetch_jars; print("kafka jars in", fetch_jars())'
+	$(PY) -c 'from cli.broker import fetch_jars; print("kafka jars in", fetch_jars())'
 
 prometheus-bin:
 	@command -v prometheus >/dev/null || { \

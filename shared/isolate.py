@@ -67,7 +67,7 @@ class IsolatedHandler:
             await asyncio.to_thread(self._wait_ready)
 
     def _spawn(self) -> None:
-        from shared.broker import die_with_parent
+        from shared.lifecycle import die_with_parent
 
         self.close()
         in_r, in_w = os.pipe()

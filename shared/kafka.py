@@ -273,15 +273,15 @@ def run_worker(app: faust.App, service: str, settings: ServiceSettings, specs: S
     Topics are created explicitly (the broker's auto-create is off), so a service started alone
     still finds its topics with the partition counts we mean.
 
-    Two guards for a broker that goes away (shared.supervise): connection errors of the Kafka
+    Two guards for a broker that goes away (shared.lifecycle): connection errors of the Kafka
     clients are logged once per kind and then at most once per ``run_log_repeat_s`` with a count;
     and once a stop begins (SIGTERM, SIGINT, or a crash), a watchdog exits the process hard if faust
     has not finished within ``run_stop_timeout_s``: its orderly stop flushes to the broker and,
     with the broker gone, hangs for good while ignoring further signals.
     """
-    from shared.broker import ensure_topics  # kafka-python admin; only needed when a worker starts
+    from shared.admin import ensure_topics  # kafka-python admin; only needed when a worker starts
+    from shared.lifecycle import ConnectionErrorFilter, arm_stop_watchdog
     from shared.settings import RunSettings
-    from shared.supervise import ConnectionErrorFilter, arm_stop_watchdog
 
     bounds = RunSettings()
     quiet = ConnectionErrorFilter(every_s=bounds.run_log_repeat_s)

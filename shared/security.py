@@ -4,7 +4,7 @@ Three mappings from one :class:`~shared.settings.ServiceSettings` (validated the
 ``check_kafka_security``), so every client joins the same way:
 
 - :func:`kafka_python_kwargs`: keyword arguments for kafka-python's ``KafkaProducer``,
-  ``KafkaConsumer`` and ``KafkaAdminClient`` (the CLI, ``shared.broker``'s admin helpers);
+  ``KafkaConsumer`` and ``KafkaAdminClient`` (the CLI, ``shared.admin``);
 - :func:`faust_credentials`: faust's ``broker_credentials`` (its aiokafka clients), ``None`` for
   PLAINTEXT;
 - :func:`ssl_context`: the ``ssl.SSLContext`` behind both.

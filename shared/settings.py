@@ -131,7 +131,7 @@ class ServiceSettings(BaseSettings):
 
 
 class RunSettings(ServiceSettings):
-    """Supervision by ``newswatch run`` (shared.supervise); the workers read the stop bound too."""
+    """Supervision by ``newswatch run`` (cli.supervise); the workers read the stop bound too."""
 
     # A dead worker or broker is restarted at most this many times within the window; one more
     # failure stops everything with exit 1.
@@ -151,8 +151,3 @@ class RunSettings(ServiceSettings):
     # Workers log the first connection error of a kind, then at most one a period with a count.
     run_log_repeat_s: float = Field(default=30.0, gt=0)
 
-
-class CliSettings(RunSettings):
-    """The ``newswatch`` command's own: the consumer group ``newswatch alerts`` reads with."""
-
-    alerts_group: str = "newswatch-cli-alerts"

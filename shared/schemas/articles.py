@@ -95,11 +95,27 @@ class Entity(Message):
     """A named or domain entity: character offsets into the article text and its sentence index."""
 
     text: str
-    label: str  # spaCy label (GPE, ORG, PERSON, …) or a domain label (MILITARY_UNIT, AIRCRAFT, WEAPON)
+    # spaCy label (GPE, ORG, PERSON, …) or a domain label (MILITARY_UNIT, AIRCRAFT, WEAPON,
+    # VESSEL, VEHICLE, PERSONNEL)
+    label: str
     start: int
     end: int
     sentence: int
     canonical: str | None = None  # normalised name, e.g. "Il-62" for "Ilyushin IL-62"
+    # Places, peoples and seats of government (GPE, LOC, NORP, FAC): the country they belong to,
+    # ISO 3166-1 alpha-2 ("Caracas", "Venezuelan", "Venezuela" -> "VE"). None when the name is
+    # unknown or ambiguous in its article: never a guess presented as fact.
+    country: str | None = None
+    # For places: what kind of place the name is, and where it is when the gazetteer knows.
+    place_kind: Literal["country", "region", "city"] | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    # Domain entities: the class of the thing named ("fighter jets" -> "fighter aircraft",
+    # "T-72s" -> "tank", "2nd Battalion" -> "battalion").
+    category: str | None = None
+    # PERSONNEL (and plural domain mentions where stated): how many, as a number
+    # ("about 100 soldiers" -> 100, "two battalions" -> 2).
+    count: int | None = None
 
 
 class EnrichedArticle(UniqueArticle):

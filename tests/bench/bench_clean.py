@@ -6,7 +6,7 @@ Prints:
 - token-shingle F1 / precision / recall of ``clean_article`` on all 181 HTML pages of
   ../shared/data/extraction-benchmark, scored by that benchmark's own ``evaluate.py``, and the
   ratio to trafilatura's published 0.958;
-- the same F1 measured through the real CLI, ``python -m shared.cli process --until clean`` as a
+- the same F1 measured through the real CLI, ``python -m cli.main process --until clean`` as a
   subprocess, two ways: a folder of the pages as ``.html`` files (the CLI decodes them with
   trafilatura's ``decode_file``; no URL reaches the clean stage) and a ``.jsonl`` file of
   ``{"id", "html", "url"}`` (exactly what the direct path feeds ``clean_article``); the ``clean``
@@ -103,9 +103,9 @@ def bench_f1(detector, limit: int | None = None) -> dict:
 
 
 def run_process_cli(paths: list[Path], until: str = "clean") -> list[dict]:
-    """``python -m shared.cli process --until <stage> PATH...`` as a subprocess; its JSON lines."""
+    """``python -m cli.main process --until <stage> PATH...`` as a subprocess; its JSON lines."""
     done = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "process", "--until", until, *map(str, paths)],
+        [sys.executable, "-m", "cli.main", "process", "--until", until, *map(str, paths)],
         cwd=ROOT,
         capture_output=True,
         check=False,
@@ -235,7 +235,7 @@ def main() -> None:
         print(f"  ratio to {name} ({f1:.3f}): {result['f1'] / f1:.4f}")
 
     trafilatura = PUBLISHED["trafilatura 2.0.0"]
-    print("through the CLI (`python -m shared.cli process --until clean`, a subprocess)")
+    print("through the CLI (`python -m cli.main process --until clean`, a subprocess)")
     print(
         f"  direct clean_article:     F1 {result['f1']:.4f}  ratio to trafilatura "
         f"({trafilatura:.3f}) {result['f1'] / trafilatura:.4f}"

@@ -8,7 +8,7 @@ Prints precision, recall and F1 of ``Deduplicator.process`` on the labelled stre
 changelog holds). ``--explain`` also prints, for every scored article, the best candidate scores,
 which is how the thresholds were chosen.
 
-Then the same stream through the real CLI, ``python -m shared.cli process --until dedup
+Then the same stream through the real CLI, ``python -m cli.main process --until dedup
 stream.jsonl`` as a subprocess: one ``{"id", "text"}`` JSON line per item, in stream order, so
 the clean stage runs first on the text (as in production) and may strip headline, dateline or
 footer lines before dedup sees it. Its ``unique``/``duplicate`` records are scored against the
@@ -57,12 +57,12 @@ def run(items: list[Item], **params: object) -> tuple[list, float, dict]:
 
 
 def run_cli(items: list[Item]) -> tuple[Score, float, dict[str, int]]:
-    """The stream through ``python -m shared.cli process --until dedup``; score, seconds, kinds."""
+    """The stream through ``python -m cli.main process --until dedup``; score, seconds, kinds."""
     with tempfile.TemporaryDirectory(prefix="bench-dedup-cli-") as tmp:
         path = write_stream_jsonl(items, Path(tmp) / "stream.jsonl")
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "shared.cli", "process", "--until", "dedup", str(path)],
+            [sys.executable, "-m", "cli.main", "process", "--until", "dedup", str(path)],
             cwd=ROOT,
             capture_output=True,
             check=False,
@@ -161,7 +161,7 @@ def main() -> None:
     if args.no_cli:
         return
 
-    print("through the CLI (`python -m shared.cli process --until dedup stream.jsonl`, id + text)")
+    print("through the CLI (`python -m cli.main process --until dedup stream.jsonl`, id + text)")
     c, cli_seconds, kinds = run_cli(items)
     print_score(c)
     print(f"records: {kinds}; clean-stage splits: {c.split} items, dead letters: {c.dead_letters}")

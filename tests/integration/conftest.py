@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from shared.broker import LocalKafka, free_port
+from cli.broker import LocalKafka, free_port
 from shared.topics import SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
-NEWSWATCH = [sys.executable, "-m", "shared.cli"]
+NEWSWATCH = [sys.executable, "-m", "cli.main"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

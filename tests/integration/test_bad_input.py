@@ -23,8 +23,8 @@ import pytest
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
 
+from cli.pipeline import LocalPipeline
 from services.stages import STAGES
-from shared.pipeline import LocalPipeline
 from shared.schemas import CleanArticle, DeadLetter, DuplicateNotice, EnrichedArticle, UniqueArticle
 from shared.topics import (
     CLEAN_ARTICLES,

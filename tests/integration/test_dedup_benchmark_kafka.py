@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.broker import LocalKafka, ensure_topics, free_port
-from shared.cli import start_worker, stop_workers
+from cli.broker import LocalKafka, free_port
+from cli.run import start_worker, stop_workers
+from shared.admin import ensure_topics
 from shared.topics import (
     CLEAN_ARTICLES,
     DEAD_LETTERS,

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from kafka.admin import KafkaAdminClient
 
-from shared.broker import LocalKafka, ensure_topics, free_port
-from shared.cli import start_worker, stop_workers
+from cli.broker import LocalKafka, free_port
+from cli.run import start_worker, stop_workers
+from shared.admin import ensure_topics
 from shared.schemas import CleanArticle, DuplicateNotice, UniqueArticle
 from shared.topics import CLEAN_ARTICLES, DUPLICATES, TOPICS, UNIQUE_ARTICLES
 from tests.integration.kafkautil import TopicReader, produce

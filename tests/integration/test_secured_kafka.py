@@ -24,15 +24,8 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
-from shared.broker import (
-    BrokerError,
-    KafkaAccessError,
-    LocalKafka,
-    SaslSslListener,
-    broker_reachable,
-    ensure_topics,
-    free_port,
-)
+from cli.broker import LocalKafka, SaslSslListener, free_port
+from shared.admin import BrokerError, KafkaAccessError, broker_reachable, ensure_topics
 from shared.schemas import CleanArticle, RawArticle
 from shared.topics import CLEAN_ARTICLES, DEAD_LETTERS, RAW_ARTICLES, TOPICS, TopicSpec
 from tests.certs import TlsFiles, make_test_certificates

@@ -29,8 +29,8 @@ import psutil
 import pytest
 from kafka import KafkaProducer
 
-from shared.broker import free_port
-from shared.cli import read_inputs
+from cli.broker import free_port
+from cli.inputs import read_inputs
 from shared.schemas import CleanArticle, DeadLetter, DuplicateNotice, UniqueArticle
 from shared.topics import (
     CLEAN_ARTICLES,

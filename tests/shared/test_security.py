@@ -12,15 +12,9 @@ from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from kafka.errors import KafkaTimeoutError
 from pydantic import SecretStr, ValidationError
 
-from shared import broker
-from shared.broker import (
-    KafkaAccessError,
-    SaslSslListener,
-    explain_refusal,
-    free_port,
-    render_server_properties,
-    reveal_access_failures,
-)
+from cli.broker import SaslSslListener, free_port, render_server_properties
+from shared import admin
+from shared.admin import KafkaAccessError, explain_refusal, reveal_access_failures
 from shared.security import ClientSecurity, faust_credentials, kafka_python_kwargs, ssl_context
 from shared.settings import ServiceSettings
 from tests.certs import TlsFiles, make_test_certificates
@@ -323,7 +317,7 @@ def test_a_refusal_replaces_kafka_pythons_bootstrap_timeout(
 ) -> None:
     refusal = KafkaAccessError("Kafka at 127.0.0.1:9093 refused the SASL login: invalid credentials")
     asked = []
-    monkeypatch.setattr(broker, "explain_refusal", lambda b, s: asked.append((b, s)) or refusal)
+    monkeypatch.setattr(admin, "explain_refusal", lambda b, s: asked.append((b, s)) or refusal)
     security = kafka_python_kwargs(sasl_ssl(tls))
 
     with pytest.raises(KafkaAccessError) as caught, reveal_access_failures("127.0.0.1:9093", security):
@@ -335,7 +329,7 @@ def test_a_refusal_replaces_kafka_pythons_bootstrap_timeout(
 
 
 def test_without_a_refusal_the_original_error_stays(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(broker, "explain_refusal", lambda b, s: None)
+    monkeypatch.setattr(admin, "explain_refusal", lambda b, s: None)
 
     with pytest.raises(KafkaTimeoutError), reveal_access_failures("127.0.0.1:9093", None):
         raise KafkaTimeoutError("Unable to bootstrap from 127.0.0.1:9093")

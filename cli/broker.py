@@ -1,19 +1,16 @@
-"""Run the project's own single-node KRaft Kafka broker (jars from Maven Central); create topics.
+"""The development broker: the project's own single-node KRaft Kafka (jars from Maven Central); consumes and produces nothing.
 
-``make kafka`` runs ``python -m shared.broker start``; ``newswatch run`` and the integration tests
-use :class:`LocalKafka` directly. How it works, the measured timings and the pitfalls are in
-deploy/kafka/README.md. Standard library and kafka-python only, so it imports no pydantic
-(aiokafka only to explain a refused login: :func:`explain_refusal`). The admin helpers take
-kafka-python's security arguments (``shared.security.kafka_python_kwargs``) for secured brokers.
+``make kafka`` and ``newswatch broker`` run ``python -m cli.broker start``; ``newswatch run`` and
+the integration tests use :class:`LocalKafka` directly. How it works, the measured timings and the
+pitfalls are in deploy/kafka/README.md. Topic creation and broker probes, which the workers need
+too, are in ``shared.admin``.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import atexit
 import base64
-import ctypes
 import fcntl
 import hashlib
 import logging
@@ -21,25 +18,19 @@ import os
 import shutil
 import signal
 import socket
-import ssl
 import string
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Self
+from typing import IO, Self
 
-from kafka import KafkaAdminClient
-from kafka.errors import KafkaError, TopicAlreadyExistsError
-
-if TYPE_CHECKING:
-    from shared.topics import TopicSpec
+from shared.admin import HOST, BrokerError, broker_reachable
+from shared.lifecycle import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +44,8 @@ DEFAULT_DATA_DIR = REPO / ".cache" / "kafka" / "data"
 # Kept equal to shared.settings.DEFAULT_BOOTSTRAP (a unit test checks); importing it would pull
 # pydantic into this module.
 DEFAULT_PORT = 19092
-HOST = "127.0.0.1"
 
 _MARKER_NAME = ".fetched"  # holds the sha256 of the pom the jars were copied for
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # Flags from Kafka's kafka-run-class.sh, minus JMX, which nothing here reads.
 _JVM_FLAGS = (
     "-XX:+UseG1GC",
@@ -65,14 +54,6 @@ _JVM_FLAGS = (
     "-XX:+ExplicitGCInvokesConcurrent",
     "-Djava.awt.headless=true",
 )
-
-
-class BrokerError(RuntimeError):
-    """The local broker could not be fetched, formatted, started or used."""
-
-
-class KafkaAccessError(BrokerError):
-    """A broker answered but refused this client: the SASL login or the TLS handshake failed."""
 
 
 # -- jars -------------------------------------------------------------------------------------
@@ -268,262 +249,8 @@ def _port_is_free(port: int) -> bool:
         return True
 
 
-def _any_accepts(bootstrap: str, timeout: float) -> bool:
-    for address in bootstrap.split(","):
-        host, _, port = address.strip().rpartition(":")
-        try:
-            with socket.create_connection((host or HOST, int(port)), timeout=timeout):
-                return True
-        except (OSError, ValueError):
-            continue
-    return False
-
-
-# -- probes and topics ------------------------------------------------------------------------
-
-
-def explain_refusal(
-    bootstrap: str, security: Mapping[str, Any] | None, timeout: float = 10.0
-) -> KafkaAccessError | None:
-    """Why the broker at ``bootstrap`` refuses a client with ``security``, if it does, else None.
-
-    Opens one connection per address with aiokafka (imported here, only on this failure path)
-    and returns a :class:`KafkaAccessError` for a refused SASL login or TLS handshake; ``None``
-    for PLAINTEXT, for a login that succeeds, and for anything else (nothing listening, a client
-    that speaks no TLS to a TLS port: those stay the caller's own error).
-
-    Why not kafka-python's own error: kafka-python 3.0.12 drops bytes that arrive in the same
-    read as the peer's close (``kafka/net/transport.py``, ``_read_from_sock``), and a broker sends
-    its SASL refusal right before closing, so a wrong password mostly shows as "socket
-    disconnected" and then ``KafkaTimeoutError("Unable to bootstrap …")``. aiokafka reads the
-    refusal before the close.
-    """
-    security = dict(security or {})
-    protocol = security.get("security_protocol", "PLAINTEXT")
-    if protocol == "PLAINTEXT" or (protocol.endswith("SSL") and not security.get("ssl_context")):
-        return None
-    keys = ("security_protocol", "ssl_context", "sasl_mechanism", "sasl_plain_username",
-            "sasl_plain_password")  # fmt: skip
-    conn_kwargs = {key: security[key] for key in keys if key in security}
-
-    async def probe(host: str, port: int) -> KafkaAccessError | None:
-        from aiokafka.conn import create_conn
-        from aiokafka.errors import KafkaError as AioKafkaError
-        from aiokafka.errors import SaslAuthenticationFailed, UnsupportedSaslMechanismError
-
-        try:
-            conn = await asyncio.wait_for(
-                create_conn(host, port, request_timeout_ms=int(timeout * 1000), **conn_kwargs),
-                timeout,
-            )
-        except SaslAuthenticationFailed as error:
-            return KafkaAccessError(f"Kafka at {bootstrap} refused the SASL login: {error}")
-        except UnsupportedSaslMechanismError:
-            offered = f"SASL mechanism {conn_kwargs.get('sasl_mechanism')}"
-            return KafkaAccessError(f"Kafka at {bootstrap} does not offer {offered}")
-        except ssl.SSLError as error:
-            return KafkaAccessError(f"TLS handshake with Kafka at {bootstrap} failed: {error}")
-        except (OSError, TimeoutError, AioKafkaError):
-            return None
-        conn.close()
-        return None
-
-    for address in bootstrap.split(","):
-        host, _, port = address.strip().rpartition(":")
-        if not port.isdigit():
-            continue
-        # A thread of its own: the caller may itself run inside an event loop.
-        with ThreadPoolExecutor(1) as pool:
-            refusal = pool.submit(asyncio.run, probe(host or HOST, int(port))).result()
-        if refusal is not None:
-            return refusal
-    return None
-
-
-@contextmanager
-def reveal_access_failures(
-    bootstrap: str, security: Mapping[str, Any] | None = None
-) -> Iterator[None]:
-    """Around a kafka-python client's construction: raise :class:`KafkaAccessError` for a refusal.
-
-    When the block fails with a ``KafkaError`` (kafka-python gives up bootstrapping) and
-    :func:`explain_refusal` finds a refused SASL login or TLS handshake, that is raised instead
-    (from the original error); otherwise the original error goes on unchanged.
-    """
-    try:
-        yield
-    except KafkaError as exc:
-        refusal = explain_refusal(bootstrap, security)
-        if refusal is None:
-            raise
-        raise refusal from exc
-
-
-def _admin(
-    bootstrap: str, timeout: float, security: Mapping[str, Any] | None = None
-) -> KafkaAdminClient:
-    ms = max(int(timeout * 1000), 100)
-    with reveal_access_failures(bootstrap, security):
-        return KafkaAdminClient(
-            bootstrap_servers=bootstrap,
-            client_id="newswatch-broker",
-            bootstrap_timeout_ms=ms,
-            request_timeout_ms=ms,
-            **(security or {}),
-        )
-
-
-def broker_reachable(
-    bootstrap: str, timeout: float = 3.0, *, security: Mapping[str, Any] | None = None
-) -> bool:
-    """Whether a metadata request to ``bootstrap`` succeeds and lists at least one broker.
-
-    An open port is not enough: the listener accepts before the broker has registered, and until
-    then topic creation fails with "only 0 broker(s) are registered". ``security`` is
-    kafka-python's security keyword arguments (``shared.security.kafka_python_kwargs``);
-    ``None`` means PLAINTEXT. A broker that answers but refuses the SASL login or the TLS
-    handshake is not "unreachable": that raises :class:`KafkaAccessError`.
-    """
-    # A plain connect first: it is silent and quick where kafka-python would log every refused
-    # connection and back off for the whole timeout.
-    if not _any_accepts(bootstrap, timeout):
-        return False
-    try:
-        admin = _admin(bootstrap, timeout, security)
-    except (KafkaError, OSError):
-        return False
-    try:
-        return bool(admin.describe_cluster()["brokers"])
-    except (KafkaError, OSError):
-        return False
-    finally:
-        admin.close()
-
-
-def ensure_topics(
-    bootstrap: str,
-    specs: Iterable[TopicSpec],
-    default_partitions: int,
-    timeout: float = 30.0,
-    *,
-    security: Mapping[str, Any] | None = None,
-) -> list[str]:
-    """Create the topics of ``specs`` that do not exist yet, and return their names.
-
-    Each gets ``spec.partitions`` (or ``default_partitions``) partitions and replication 1.
-    Existing topics keep their partitions (a differing count is logged as a warning) but get the
-    spec's configs set (incrementally: other configs stay), so a topic created before its record
-    size limit was raised takes the records the stages now emit.
-    Returns once every created topic has a leader for each partition in the metadata.
-    ``security`` is kafka-python's security keyword arguments
-    (``shared.security.kafka_python_kwargs``); ``None`` means PLAINTEXT.
-    """
-    if default_partitions < 1:
-        raise ValueError(f"default_partitions must be >= 1, not {default_partitions}")
-    specs = list(specs)
-    configs = {spec.name: dict(getattr(spec, "configs", {}) or {}) for spec in specs}
-    wanted = {spec.name: spec.partitions or default_partitions for spec in specs}
-    if not wanted:
-        return []
-    try:
-        admin = _admin(bootstrap, timeout, security)
-    except KafkaError as exc:
-        raise BrokerError(f"no Kafka broker at {bootstrap}: {exc}") from exc
-    try:
-        existing = set(admin.list_topics())
-        _warn_on_partition_mismatch(admin, {n: p for n, p in wanted.items() if n in existing})
-        _align_configs(admin, {n: c for n, c in configs.items() if n in existing and c})
-        missing = {n: p for n, p in wanted.items() if n not in existing}
-        if not missing:
-            return []
-        response = admin.create_topics(
-            {
-                n: {"num_partitions": p, "replication_factor": 1, "configs": configs[n]}
-                for n, p in missing.items()
-            },
-            timeout_ms=int(timeout * 1000),
-            raise_errors=False,
-        )
-        created, failed = [], []
-        for topic in response["topics"]:
-            # Another process may have created it since list_topics: that is the goal anyway.
-            if topic["error_code"] == TopicAlreadyExistsError.errno:
-                continue
-            if topic["error_code"]:
-                failed.append(
-                    f"{topic['name']}: {topic.get('error_message') or topic['error_code']}"
-                )
-            else:
-                created.append(topic["name"])
-        if failed:
-            raise BrokerError(f"could not create topics on {bootstrap}: " + "; ".join(failed))
-        admin.wait_for_topics(created, timeout_ms=int(timeout * 1000))
-        return [n for n in missing if n in created]
-    finally:
-        admin.close()
-
-
-def _align_configs(admin: KafkaAdminClient, configs: dict[str, dict[str, str]]) -> None:
-    """Set the spec's configs on existing topics where they differ (no-op when they match)."""
-    from kafka.admin import ConfigResource, ConfigResourceType
-
-    if not configs:
-        return
-    described = admin.describe_configs(
-        [ConfigResource(ConfigResourceType.TOPIC, name, configs=dict.fromkeys(wanted)) for name, wanted in configs.items()],
-        config_filter="all",
-    )
-    current: dict[str, Any] = next(iter(described.values()), {}) if described else {}
-    changes = []
-    for name, wanted in configs.items():
-        have = current.get(name, {})
-        differing = {k: v for k, v in wanted.items() if str((have.get(k) or {}).get("value")) != v}
-        if differing:
-            changes.append(ConfigResource(ConfigResourceType.TOPIC, name, configs=differing))
-    if changes:
-        try:
-            admin.alter_configs(changes)
-        except KafkaError as exc:  # e.g. no AlterConfigs permission on a managed cluster: say what to set
-            log.warning("could not set %s: %s; set them on the cluster", {c.name: c.configs for c in changes}, exc)
-            return
-        log.info("topic configs set: %s", {c.name: c.configs for c in changes})
-
-
-def _warn_on_partition_mismatch(admin: KafkaAdminClient, expected: dict[str, int]) -> None:
-    if not expected:
-        return
-    for topic in admin.describe_topics(list(expected)):
-        have = len(topic.get("partitions") or [])
-        if have != expected[topic["name"]]:
-            log.warning(
-                "topic %s has %d partitions, the spec asks for %d; left as it is",
-                topic["name"], have, expected[topic["name"]],
-            )  # fmt: skip
-
-
 # -- the broker process -----------------------------------------------------------------------
 
-
-def die_with_parent(sig: int = signal.SIGKILL) -> Callable[[], None] | None:
-    """Build a preexec_fn that makes the child get ``sig`` when this process dies (Linux only).
-
-    SIGKILL by default, for the broker: the parent is already gone abnormally and nobody would wait for a
-    shutdown hook that hangs; Kafka loses nothing when its process dies (written data is in the
-    page cache) and recovers the log on the next start.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    # Loaded before fork: the child should only call into an already loaded library.
-    libc = ctypes.CDLL(None, use_errno=True)
-    parent = os.getpid()
-
-    def preexec() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
-        # The parent may have died between fork and prctl, which would never signal us.
-        if os.getppid() != parent:
-            os._exit(1)
-
-    return preexec
 
 
 def _spawn(
@@ -561,9 +288,11 @@ def _tail_file(path: Path, since: int = 0, lines: int = 40) -> str:
 
 
 def _java() -> str:
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and (Path(java_home) / "bin" / "java").is_file():
-        return str(Path(java_home) / "bin" / "java")
+    from cli.settings import BrokerSettings  # pydantic, only once a broker is started
+
+    java_home = BrokerSettings().java_home
+    if java_home and (java_home / "bin" / "java").is_file():
+        return str(java_home / "bin" / "java")
     java = shutil.which("java")
     if java is None:
         raise BrokerError("java is not on PATH (Kafka 3.9 needs Java 8 to 21; 17 is tested)")
@@ -810,12 +539,12 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m shared.broker start``: run the broker in the foreground until Ctrl-C.
+    """``python -m cli.broker start``: run the broker in the foreground until Ctrl-C.
 
     Prints the bootstrap string alone on the first line of stdout (for scripts).
     """
     parser = argparse.ArgumentParser(
-        prog="python -m shared.broker", description="Run the local single-node KRaft Kafka broker."
+        prog="python -m cli.broker", description="Run the local single-node KRaft Kafka broker."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start", help="run the local broker in the foreground until Ctrl-C")
@@ -864,6 +593,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     finally:
         kafka.stop()
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    """``newswatch broker``: run the local Kafka broker in the foreground."""
+    return main(["start", *args.broker_args]) or 0
 
 
 if __name__ == "__main__":

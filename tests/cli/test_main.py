@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.cli import build_parser, read_inputs
+from cli.inputs import read_inputs
+from cli.main import build_parser
 from shared.schemas import (
     Alert,
     CleanArticle,
@@ -56,7 +57,8 @@ def test_a_missing_path_is_a_clear_error():
 
 
 def test_broker_options_are_passed_on_to_the_broker():
-    from shared.cli import cmd_broker, parse_args
+    from cli.broker import cmd_broker
+    from cli.main import parse_args
 
     args = parse_args(["broker", "--port", "29092"])  # exited 2 (unrecognized arguments) before
     assert (args.func, args.broker_args) == (cmd_broker, ["--port", "29092"])
@@ -74,7 +76,7 @@ def test_alerts_options_parse():
 
 @pytest.fixture(scope="module")
 def processed() -> list[dict]:
-    out = subprocess.run([sys.executable, "-m", "shared.cli", "process", *map(str, SEEDS)],
+    out = subprocess.run([sys.executable, "-m", "cli.main", "process", *map(str, SEEDS)],
                          cwd=REPO, capture_output=True, text=True, check=False, timeout=600)
     assert out.returncode == 0, out.stderr
     return [json.loads(line) for line in out.stdout.splitlines()]
@@ -107,7 +109,7 @@ def test_process_on_the_seeds_prints_troop_movement_alerts_none_repeating_eviden
 
 
 def test_process_until_dedup_stops_after_dedup_and_needs_no_model():
-    out = subprocess.run([sys.executable, "-m", "shared.cli", "process", "--until", "dedup", str(SEEDS[4])],
+    out = subprocess.run([sys.executable, "-m", "cli.main", "process", "--until", "dedup", str(SEEDS[4])],
                          cwd=REPO, capture_output=True, text=True, check=False, timeout=300)
     assert out.returncode == 0, out.stderr
     kinds = [json.loads(line)["kind"] for line in out.stdout.splitlines()]

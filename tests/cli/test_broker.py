@@ -14,16 +14,9 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
-from shared import broker
-from shared.broker import (
-    BrokerError,
-    LocalKafka,
-    broker_reachable,
-    ensure_topics,
-    fetch_jars,
-    free_port,
-    render_server_properties,
-)
+from cli import broker
+from cli.broker import LocalKafka, fetch_jars, free_port, render_server_properties
+from shared.admin import BrokerError, broker_reachable, ensure_topics
 from shared.schemas import RawArticle
 from shared.settings import DEFAULT_BOOTSTRAP
 from shared.topics import TopicSpec
@@ -128,7 +121,7 @@ def test_fetch_jars_failure_names_maven_central(
 def test_spawned_process_dies_with_its_parent() -> None:
     # The same path the JVM is started by, with a cheap child: kill -9 the parent, the child goes.
     script = (
-        "import sys, time; from shared.broker import _spawn; "
+        "import sys, time; from cli.broker import _spawn; "
         "p = _spawn(['sleep', '60']); print(p.pid, flush=True); time.sleep(60)"
     )
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
@@ -266,7 +259,7 @@ def test_cluster_ids_never_start_with_a_dash(monkeypatch):
     # 0xfb… encodes to "-" first in url-safe base64: the storage tool would misread "-t -…".
     import uuid
 
-    from shared import broker
+    from cli import broker
 
     ids = iter([uuid.UUID(bytes=b"\xfb" + b"\x00" * 15), uuid.UUID(bytes=b"\x01" * 16)])
     monkeypatch.setattr(broker.uuid, "uuid4", lambda: next(ids))

@@ -41,7 +41,7 @@ def test_dedup_benchmark_sample_through_the_cli_meets_the_goal(tmp_path) -> None
     items = build_stream(seed=3, per_topic=100)
     stream = write_stream_jsonl(items, tmp_path / "stream.jsonl")
     done = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "process", "--until", "dedup", str(stream)],
+        [sys.executable, "-m", "cli.main", "process", "--until", "dedup", str(stream)],
         cwd=REPO, capture_output=True, text=True, check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]

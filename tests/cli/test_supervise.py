@@ -11,16 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.supervise import (
-    EXIT_STOP_TIMEOUT,
-    KILL_GRACE_S,
-    ConnectionErrorFilter,
-    GiveUp,
-    Interrupts,
-    Progress,
-    RestartPolicy,
-    Supervisor,
-)
+from cli.supervise import KILL_GRACE_S, GiveUp, Interrupts, Progress, RestartPolicy, Supervisor
+from shared.lifecycle import EXIT_STOP_TIMEOUT, ConnectionErrorFilter
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -334,7 +326,7 @@ def test_other_records_are_never_limited():
 
 
 def test_the_stop_watchdog_exits_a_hung_process_within_its_timeout():
-    code = ("from shared.supervise import arm_stop_watchdog; import time; "
+    code = ("from shared.lifecycle import arm_stop_watchdog; import time; "
             "assert arm_stop_watchdog(1.0, 'dedup'); assert not arm_stop_watchdog(1.0); time.sleep(60)")
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=30,
@@ -347,7 +339,7 @@ def test_the_stop_watchdog_exits_a_hung_process_within_its_timeout():
 def test_stop_kills_a_worker_that_ignores_sigterm_and_its_children_within_the_bound():
     import psutil
 
-    from shared.supervise import stop_workers
+    from cli.supervise import stop_workers
 
     ignores = ("import signal, subprocess, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
                "subprocess.Popen(['sleep', '60'], start_new_session=True); time.sleep(60)")
@@ -368,7 +360,7 @@ def test_stop_kills_a_worker_that_ignores_sigterm_and_its_children_within_the_bo
 
 
 def test_run_output_survives_a_reader_that_is_gone():
-    code = ("import sys, time\nfrom shared.supervise import say\ntime.sleep(1)\n"
+    code = ("import sys, time\nfrom cli.supervise import say\ntime.sleep(1)\n"
             "for n in range(2000): say(f'newswatch: line {n}')\n"
             "print('still running', file=sys.stderr)\n")
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE,
@@ -392,7 +384,7 @@ def test_an_interrupt_while_deferred_is_raised_when_the_section_ends():
 
 
 def test_run_lag_topics_are_the_topics_the_stages_consume():
+    from cli.run import SOURCES
     from services.stages import STAGES
-    from shared.cli import SOURCES
 
     assert {svc: spec.name for svc, spec in SOURCES.items()} == {s.service: s.consumes.name for s in STAGES}

@@ -1,0 +1,192 @@
+"""``newswatch run``: the local broker (unless one is reachable) and the four workers, supervised until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from cli.connect import bootstrap_of, partitions_of
+from cli.supervise import KILL_GRACE_S, Interrupts
+from shared.settings import DEFAULT_BOOTSTRAP
+from shared.topics import (
+    ALERTS,
+    CLEAN_ARTICLES,
+    ENRICHED_ARTICLES,
+    RAW_ARTICLES,
+    SERVICES,
+    TOPICS,
+    UNIQUE_ARTICLES,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Broker (unless one is reachable) plus the four workers, supervised until Ctrl-C (cli.supervise).
+
+    A dead or stalled worker, or the dead local broker, is restarted within the policy's tries;
+    past them everything stops and the exit status is 1. Ctrl-C, SIGTERM or SIGHUP stop the workers
+    (bounded), then the broker; a closed stdout never cuts that short.
+    """
+    import logging
+
+    from cli.broker import LocalKafka
+    from cli.supervise import GiveUp, GroupProgress, RestartPolicy, Supervisor, say, stop_workers
+    from shared.admin import broker_reachable, ensure_topics
+    from shared.security import kafka_python_kwargs
+    from shared.settings import RunSettings
+
+    _INTERRUPTS.install()
+    settings = RunSettings()
+    security: dict[str, Any] = kafka_python_kwargs(settings)
+    # kafka-python's own warnings (a refused connection while the broker restarts) would flood
+    # this output; the supervisor says what happened instead.
+    logging.getLogger("kafka").addHandler(logging.NullHandler())
+    logging.getLogger("kafka").propagate = False
+    bootstrap = bootstrap_of(args)
+    broker: LocalKafka | None = None
+    policy = RestartPolicy.from_settings(settings)
+    spawned: dict[str, subprocess.Popen[bytes]] = {}  # every worker process ever started
+    probe = None
+    code = 0
+    try:
+        if broker_reachable(bootstrap, security=security):
+            say(f"newswatch: using the Kafka broker at {bootstrap}")
+        else:
+            local = f"127.0.0.1:{args.broker_port}"
+            if bootstrap not in (DEFAULT_BOOTSTRAP, local):
+                say(f"newswatch: {bootstrap} is not reachable; starting the local broker instead")
+            say("newswatch: starting the local Kafka broker (first run fetches its jars with Maven) …")
+            broker = LocalKafka(port=args.broker_port,
+                                data_dir=Path(args.broker_data_dir) if args.broker_data_dir else None)
+            bootstrap = broker.start()
+            security = {}  # the local broker listens in PLAINTEXT
+            say(f"newswatch: Kafka ready at {bootstrap} (pid {broker.pid}, controller port "
+                f"{broker.controller_port}; log: {broker.log_path})")
+        ensure_topics(bootstrap, TOPICS, partitions_of(args), security=security)
+        logs = Path(args.logs)
+        logs.mkdir(parents=True, exist_ok=True)
+        ports = {svc: args.metrics_base + n for n, svc in enumerate(SERVICES)}
+        groups = {svc: f"{svc}{settings.group_suffix}" for svc in SERVICES}
+
+        def spawn(service: str) -> subprocess.Popen[bytes]:
+            with _INTERRUPTS.deferred():  # recorded before a Ctrl-C can interrupt
+                proc = start_worker(service, bootstrap, logs / f"{service}.log", partitions_of(args),
+                                    env={"NEWS_METRICS_PORT": str(ports[service])})
+                spawned[f"{service} (pid {proc.pid})"] = proc
+            return proc
+
+        probe = GroupProgress(bootstrap, groups, {svc: t.name for svc, t in SOURCES.items()}, security)
+        supervisor = Supervisor(
+            SERVICES, spawn, policy, say=lambda line: say(f"newswatch: {line}"), broker=broker,
+            reachable=None if broker is not None else lambda: broker_reachable(bootstrap, 2.0, security=security),
+            probe=probe, stall_after_s=settings.run_stall_after_s,
+            stop_timeout_s=settings.run_stop_timeout_s)
+        supervisor.start_workers()
+        say(f"newswatch: workers starting; logs in {logs}/<service>.log")
+        for service in SERVICES:
+            proc = supervisor.workers[service].proc
+            say(f"  {service:9s} metrics http://127.0.0.1:{ports[service]}/metrics"
+                f" (pid {proc.pid if proc else '?'})")
+        wait_ready(bootstrap, list(groups.values()),
+                   {s: proc for s, proc in spawned.items() if proc.poll() is None},
+                   timeout=args.ready_timeout, security=security)
+        say(f"newswatch: ready. Submit with `newswatch submit seeds/`, read alerts with `newswatch alerts --follow`."
+            f" Input topic {RAW_ARTICLES.name}, alerts on {ALERTS.name}. Ctrl-C stops everything.")
+        while True:
+            supervisor.tick()
+            time.sleep(0.5)
+    except GiveUp as error:
+        say(f"newswatch: {error}; stopping everything")
+        code = 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _INTERRUPTS.ignore()  # a second Ctrl-C must not cut the bounded stop short
+        say("newswatch: stopping …")
+        if probe is not None:
+            probe.close()
+        # Workers first (they commit and leave their groups while the broker is still there).
+        stop_workers(spawned, settings.run_stop_timeout_s + KILL_GRACE_S,
+                     say=lambda line: say(f"newswatch: {line}"))
+        if broker is not None:
+            broker.stop(settings.run_stop_timeout_s)
+        say(f"newswatch: stopped; {policy.summary()}")
+    return code
+
+
+# The topic each service consumes, as its stage declares it (services/<svc>/stage.py; a unit test
+# checks they agree): the supervisor's lag. Spelled here so `newswatch run` need not import spaCy.
+SOURCES = {"clean": RAW_ARTICLES, "dedup": CLEAN_ARTICLES, "entities": UNIQUE_ARTICLES,
+           "alerts": ENRICHED_ARTICLES}
+
+
+# SIGINT/SIGTERM/SIGHUP → KeyboardInterrupt in `newswatch run`, held while a worker is being started.
+_INTERRUPTS = Interrupts()
+
+
+def _interrupt(signum: int, frame: object = None) -> None:
+    _INTERRUPTS.handle(signum, frame)
+
+
+def wait_ready(bootstrap: str, groups: list[str], workers: dict[str, subprocess.Popen[bytes]],
+               timeout: float = 180.0, security: dict[str, Any] | None = None) -> None:
+    """Wait until every worker's consumer group is Stable with members (partitions assigned)."""
+    from kafka.admin import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="newswatch-run",
+                             **(security or {}))
+    deadline = time.monotonic() + timeout
+    try:
+        pending = set(groups)
+        while pending:
+            for service, proc in workers.items():
+                if proc.poll() is not None:
+                    raise SystemExit(f"newswatch: worker {service} exited with {proc.returncode} while starting")
+            try:
+                described = admin.describe_groups(sorted(pending))
+            except KafkaError:  # the group coordinator is not up until __consumer_offsets exists
+                described = {}
+            for group, info in described.items():
+                if info.get("group_state") == "Stable" and info.get("members"):
+                    pending.discard(group)
+            if pending and time.monotonic() > deadline:
+                raise SystemExit(f"newswatch: workers not ready after {timeout:.0f} s: {sorted(pending)}")
+            time.sleep(0.5)
+    finally:
+        admin.close()
+
+
+def start_worker(service: str, bootstrap: str, log_file: Path, partitions: int,
+                 env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start one faust worker process (``python -m services.<svc>.app worker``), in its own process group."""
+    from cli.settings import child_environment
+    from shared.lifecycle import die_with_parent
+
+    environ = child_environment({**(env or {}), "NEWS_KAFKA_BOOTSTRAP": bootstrap,
+                                 "NEWS_TOPIC_PARTITIONS": str(partitions)})
+    with open(log_file, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", f"services.{service}.app", "worker", "--without-web", "-l", "info"],
+            cwd=REPO, env=environ, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            # Its own session: Ctrl-C reaches only newswatch, which stops the workers in order; and
+            # a SIGKILL of the group takes the worker's isolated stage child too.
+            start_new_session=True,
+            # SIGTERM when newswatch dies: faust then commits and leaves its group, or its stop
+            # watchdog (shared.kafka.run_worker) ends it within the stop timeout.
+            preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509 — started before any thread
+        )
+
+
+def stop_workers(procs: Iterable[subprocess.Popen[bytes]], timeout: float = 30.0) -> None:
+    """SIGTERM (faust commits and leaves the group), then SIGKILL the process groups left after ``timeout``."""
+    from cli.supervise import stop_workers as stop
+
+    stop({f"pid {p.pid}": p for p in procs}, timeout)

@@ -1,0 +1,38 @@
+"""The operator side's settings: the ``newswatch`` command's own, the development broker's, and the environment its workers inherit.
+
+The only place in ``cli`` that reads the process environment (through pydantic-settings, or
+``os.environ`` where a child process must inherit all of it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import RunSettings
+
+
+class CliSettings(RunSettings):
+    """The ``newswatch`` command's own: the consumer group ``newswatch alerts`` reads with."""
+
+    alerts_group: str = "newswatch-cli-alerts"
+
+
+class BrokerSettings(BaseSettings):
+    """The development broker's: which Java runs it (``JAVA_HOME``, as Kafka's own scripts read it)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", env_ignore_empty=True)
+
+    java_home: Path | None = Field(default=None, validation_alias=AliasChoices("JAVA_HOME"))
+
+
+def child_environment(overrides: dict[str, str]) -> dict[str, str]:
+    """This process's environment with ``overrides`` applied: what a worker started by ``newswatch run`` inherits.
+
+    A worker reads its own NEWS_* settings, so it must see every variable the operator set (secured
+    Kafka, stores, limits), plus the bootstrap and ports that ``run`` chose for it.
+    """
+    return {**os.environ, **overrides}
