@@ -8,6 +8,7 @@ import pytest
 from spacy.language import Language
 
 from services.entities.core import load_nlp
+from services.entities.settings import EntitiesSettings
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -15,7 +16,7 @@ SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 @pytest.fixture(scope="session")
 def nlp() -> Language:
     """The real en_core_web_sm pipeline as the entities service loads it, once a session (slow tests)."""
-    return load_nlp()
+    return load_nlp(EntitiesSettings().entities_spacy_model)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.dedup.core import split_sentences as dedup_spans
+from services.dedup.features import split_sentences as dedup_spans
 from shared.schemas import Sentence
 
 

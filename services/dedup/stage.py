@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import MutableMapping, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.dedup import core
@@ -19,21 +17,20 @@ def build(settings: DedupSettings, store: MutableMapping[str, Any] | None, metri
     """The index lives in ``store``: in the worker a faust Table backed by the changelog topic
     dedup-index-changelog, so a restarted or moved worker rebuilds it before consuming."""
     deduplicator = core.Deduplicator({} if store is None else store,
-                                     window=timedelta(days=settings.dedup_window_days))
+                                     window=settings.window, evict_every=settings.evict_every)
     evicted = metrics.counter("dedup_evicted", "Index entries evicted for leaving the time window.")
-    last_eviction = time.monotonic()
 
     def handle(value: bytes) -> list[Message]:
         """A clean article → a unique article with sentence novelty, or a duplicate notice."""
-        nonlocal last_eviction
         article = CleanArticle.model_validate_json(value)
-        # The article's own ingest time, not the clock: a replayed message gets the same decision.
-        result = deduplicator.process(article, now=article.ingested_at)
-        # Eviction writes the table, which faust only allows inside stream iteration, hence here.
-        if time.monotonic() - last_eviction > settings.dedup_evict_every_s:
-            evicted.labels(metrics.service).inc(deduplicator.evict(datetime.now(UTC)))
-            last_eviction = time.monotonic()
-        return [result]
+        try:
+            # The article's own ingest time, not the clock: a replayed message gets the same
+            # decision, and the core evicts (when due) by that time too, inside this call, where
+            # faust allows Table writes.
+            return [deduplicator.process(article, now=article.ingested_at)]
+        finally:
+            # Counted even when process fails after evicting: what was evicted is gone.
+            evicted.labels(metrics.service).inc(deduplicator.evicted)
 
     return handle
 

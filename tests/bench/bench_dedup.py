@@ -33,6 +33,18 @@ sys.path.insert(0, str(ROOT))
 from dedup_corpus import Item, Score, build_stream, score, score_records, write_stream_jsonl
 
 from services.dedup.core import Deduplicator
+from services.dedup.settings import DedupSettings
+
+
+def new_deduplicator(store: dict, **params: object) -> Deduplicator:
+    """A Deduplicator with the service's window and eviction settings (NEWS_DEDUP_*, else defaults)."""
+    settings = DedupSettings()
+    return Deduplicator(
+        store,
+        window=settings.window,
+        evict_every=settings.evict_every,
+        **params,  # type: ignore[arg-type]
+    )
 
 
 def store_bytes(store: dict) -> int:
@@ -45,10 +57,10 @@ def store_bytes(store: dict) -> int:
 def run(items: list[Item], **params: object) -> tuple[list, float, dict]:
     """Process the stream with a fresh dict store; return results, seconds in process, store."""
     store: dict = {}
-    dedup = Deduplicator(store, **params)  # type: ignore[arg-type]
+    dedup = new_deduplicator(store, **params)
     dedup.process(items[0].article, now=items[0].now)  # warm up spaCy outside the timing
     store.clear()
-    dedup = Deduplicator(store, **params)  # type: ignore[arg-type]
+    dedup = new_deduplicator(store, **params)
     results = []
     start = time.perf_counter()
     for item in items:
@@ -100,7 +112,7 @@ def print_score(s: Score) -> None:
 def explain(items: list[Item], **params: object) -> None:
     """Print the best candidate scores of every scored item (before it is processed)."""
     store: dict = {}
-    dedup = Deduplicator(store, **params)  # type: ignore[arg-type]
+    dedup = new_deduplicator(store, **params)
     rows = []
     for item in items:
         matches = dedup.explain(item.article, now=item.now) if store else []

@@ -38,7 +38,7 @@ from shared.topics import (
 )
 from tests.bench.dedup_corpus import load_bbc
 from tests.factories import bad_inputs
-from tests.integration.conftest import RunningPipeline, own_broker, running_pipeline
+from tests.integration.harness import RunningPipeline, own_broker, running_pipeline
 from tests.integration.kafkautil import TopicReader, wait_caught_up
 
 RUN = uuid.uuid4().hex[:8]

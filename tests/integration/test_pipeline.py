@@ -21,7 +21,7 @@ from shared.topics import (
     RAW_ARTICLES,
     SERVICES,
 )
-from tests.integration.conftest import NEWSWATCH, REPO, RunningPipeline
+from tests.integration.harness import NEWSWATCH, REPO, RunningPipeline
 from tests.integration.kafkautil import TopicReader, produce, wait_caught_up
 
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))

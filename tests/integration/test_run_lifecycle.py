@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from shared.topics import SERVICES
-from tests.integration.conftest import _state, launch_run
+from tests.integration.harness import launch_run, process_state
 
 
 def test_a_worker_dead_past_its_restarts_stops_the_run_with_an_error_and_no_process_is_left(kafka, tmp_path):
@@ -36,7 +36,7 @@ def test_a_worker_dead_past_its_restarts_stops_the_run_with_an_error_and_no_proc
         assert "newswatch: entities exited with -9 after 0 restart(s)" in rest, rest
         assert "giving up; stopping everything" in rest, rest
         time.sleep(0.5)
-        left = {p: _state(p) for p in pids if Path(f"/proc/{p}").exists() and "zombie" not in _state(p)}
+        left = {p: process_state(p) for p in pids if Path(f"/proc/{p}").exists() and "zombie" not in process_state(p)}
         assert not left, f"workers left behind: {left}"
     finally:
         if proc.poll() is None:

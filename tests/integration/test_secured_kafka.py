@@ -29,7 +29,7 @@ from shared.admin import BrokerError, KafkaAccessError, broker_reachable, ensure
 from shared.schemas import CleanArticle, RawArticle
 from shared.topics import CLEAN_ARTICLES, DEAD_LETTERS, RAW_ARTICLES, TOPICS, TopicSpec
 from tests.certs import TlsFiles, make_test_certificates
-from tests.integration.conftest import NEWSWATCH, REPO
+from tests.integration.harness import NEWSWATCH, REPO
 
 USER = "newswatch"
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))

@@ -42,7 +42,7 @@ from shared.topics import (
     UNIQUE_ARTICLES,
 )
 from tests.bench.dedup_corpus import load_bbc
-from tests.integration.conftest import NEWSWATCH, REPO, RunningPipeline, launch_run
+from tests.integration.harness import NEWSWATCH, REPO, RunningPipeline, launch_run
 from tests.integration.kafkautil import TopicReader, wait_caught_up
 
 SOURCES = {"clean": RAW_ARTICLES, "dedup": CLEAN_ARTICLES, "entities": UNIQUE_ARTICLES, "alerts": ENRICHED_ARTICLES}

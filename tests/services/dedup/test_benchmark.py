@@ -7,28 +7,14 @@ the full benchmark is ``.venv/bin/python tests/bench/bench_dedup.py``.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from services.dedup.core import Deduplicator
 from shared.schemas import UniqueArticle
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "dedup_corpus.py"
-
-
-def load_corpus_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("dedup_corpus", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+from .factories import load_corpus_module, shipped_deduplicator
 
 
 @pytest.mark.slow
@@ -36,7 +22,7 @@ def test_benchmark_sample_meets_the_quality_goal() -> None:
     corpus = load_corpus_module()
     items = corpus.build_stream(seed=3, per_topic=100)
     store: dict[str, Any] = {}
-    dedup = Deduplicator(store)
+    dedup = shipped_deduplicator(store)
     results = [dedup.process(item.article, now=item.now) for item in items]
     score = corpus.score(items, results)
     assert score.tp + score.fn >= 100  # the sample holds enough duplicates to mean something

@@ -8,79 +8,27 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import random
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, MutableMapping
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from services.dedup.core import Deduplicator, content_hash, normalise_tokens, split_sentences
+from services.dedup.features import content_hash, normalise_tokens, split_sentences
 from shared.errors import Reject
-from shared.schemas import CleanArticle, DuplicateNotice, UniqueArticle
+from shared.schemas import CleanArticle
 
-from .conftest import T0, read_seed
-
-MakeArticle = Callable[..., CleanArticle]
-
-
-def unique(result: object) -> UniqueArticle:
-    assert isinstance(result, UniqueArticle), result
-    return result
-
-
-def duplicate(result: object) -> DuplicateNotice:
-    assert isinstance(result, DuplicateNotice), result
-    return result
-
-
-def edit_words(text: str, rate: float, seed: int = 1) -> str:
-    """Substitute, delete or insert about ``rate`` of the words."""
-    rng = random.Random(seed)
-    out: list[str] = []
-    for w in text.split(" "):
-        r = rng.random()
-        if r >= rate:
-            out.append(w)
-        elif r < rate / 2:
-            out.append("zebra")
-        elif r < rate * 3 / 4:
-            continue
-        else:
-            out.extend([w, "indeed"])
-    return " ".join(out)
-
-
-def index_store_keys(store: MutableMapping[str, Any]) -> set[str]:
-    return {k for k in store if not k.startswith("m:")}
-
-
-class FaustLikeStore(MutableMapping[str, Any]):
-    """A store that, like a faust Table's changelog, only keeps what is assigned.
-
-    ``get`` hands out deep copies, so a value mutated in place is silently lost, as it would be
-    after a faust worker restart; values must also survive JSON.
-    """
-
-    def __init__(self) -> None:
-        self._data: dict[str, str] = {}
-
-    def __getitem__(self, key: str) -> Any:
-        return json.loads(self._data[key])
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        assert isinstance(key, str)
-        self._data[key] = json.dumps(value)
-
-    def __delitem__(self, key: str) -> None:
-        del self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
+from .factories import (
+    T0,
+    FaustLikeStore,
+    duplicate,
+    edit_words,
+    index_store_keys,
+    make_article,
+    make_deduplicator,
+    read_seed,
+    unique,
+)
 
 # ------------------------------------------------------------------------------ sentences
 
@@ -122,17 +70,17 @@ def test_normalisation_ignores_case_quotes_and_spacing() -> None:
 # ------------------------------------------------------------------------------ exact
 
 
-def test_same_body_under_another_id_is_an_exact_duplicate(make_article: MakeArticle) -> None:
-    dedup = Deduplicator({})
+def test_same_body_under_another_id_is_an_exact_duplicate() -> None:
+    dedup = make_deduplicator({})
     text = read_seed("001")
     unique(dedup.process(make_article("a", text), now=T0))
     notice = duplicate(dedup.process(make_article("b", "  " + text.replace("\n", "\n\n")), now=T0))
     assert (notice.kind, notice.duplicate_of, notice.similarity) == ("exact", "a", 1.0)
 
 
-def test_empty_body_is_rejected(make_article: MakeArticle) -> None:
+def test_empty_body_is_rejected() -> None:
     with pytest.raises(Reject) as err:
-        Deduplicator({}).process(make_article("a", " — \n\n …"), now=T0)
+        make_deduplicator({}).process(make_article("a", " — \n\n …"), now=T0)
     assert err.value.reason == "empty_text"
 
 
@@ -141,12 +89,12 @@ def test_empty_body_is_rejected(make_article: MakeArticle) -> None:
 
 @pytest.mark.parametrize("store_factory", [dict, FaustLikeStore], ids=["dict", "json"])
 def test_replayed_unique_article_is_published_again_unchanged(
-    make_article: MakeArticle, store_factory: Callable[[], MutableMapping[str, Any]]
+    store_factory: Callable[[], MutableMapping[str, Any]],
 ) -> None:
     # At-least-once delivery: the replay republishes the very same UniqueArticle (every field,
     # ingested_at included, since it is the same message) and writes nothing.
     store = store_factory()
-    dedup = Deduplicator(store)
+    dedup = make_deduplicator(store)
     article = make_article("a", read_seed("001"))
     first = unique(dedup.process(article, now=T0))
     before = copy.deepcopy(dict(store.items()))
@@ -157,9 +105,9 @@ def test_replayed_unique_article_is_published_again_unchanged(
     assert dict(store.items()) == before  # a replay writes nothing
 
 
-def test_resubmitted_duplicate_repeats_its_first_verdict(make_article: MakeArticle) -> None:
+def test_resubmitted_duplicate_repeats_its_first_verdict() -> None:
     store: dict[str, Any] = {}
-    dedup = Deduplicator(store)
+    dedup = make_deduplicator(store)
     text = read_seed("003")
     unique(dedup.process(make_article("a", text), now=T0))
     first = duplicate(dedup.process(make_article("b", edit_words(text, 0.03)), now=T0))
@@ -173,9 +121,9 @@ def test_resubmitted_duplicate_repeats_its_first_verdict(make_article: MakeArtic
     assert store == before
 
 
-def test_same_id_with_a_new_body_replaces_the_old_version(make_article: MakeArticle) -> None:
+def test_same_id_with_a_new_body_replaces_the_old_version() -> None:
     store: dict[str, Any] = {}
-    dedup = Deduplicator(store)
+    dedup = make_deduplicator(store)
     unique(dedup.process(make_article("a", read_seed("000")), now=T0))
     unique(dedup.process(make_article("a", read_seed("001")), now=T0))
     # The first body is no longer indexed: nothing orphaned is left behind once evicted.
@@ -190,7 +138,7 @@ def test_replay_gives_the_seen_flags_of_the_first_time(
     # 002 repeats a few sentences of the earlier 000; after its first visit, its own new
     # sentences are in the index too, and must still not come out seen on the replay.
     store: dict[str, Any] = {}
-    dedup = Deduplicator(store)
+    dedup = make_deduplicator(store)
     unique(dedup.process(bloomberg["000"], now=T0))
     later = bloomberg["002"].model_copy(update={"ingested_at": T0 + timedelta(minutes=1)})
     first = unique(dedup.process(later, now=later.ingested_at))
@@ -201,10 +149,10 @@ def test_replay_gives_the_seen_flags_of_the_first_time(
 
 
 def test_replay_reads_the_seen_flags_from_its_record_not_from_the_index(
-    bloomberg: dict[str, CleanArticle], make_article: MakeArticle
+    bloomberg: dict[str, CleanArticle],
 ) -> None:
     store: dict[str, Any] = {}
-    dedup = Deduplicator(store)
+    dedup = make_deduplicator(store)
     unique(dedup.process(bloomberg["000"], now=T0))
     later = bloomberg["002"].model_copy(update={"ingested_at": T0 + timedelta(minutes=1)})
     first = unique(dedup.process(later, now=later.ingested_at))
@@ -214,7 +162,7 @@ def test_replay_reads_the_seen_flags_from_its_record_not_from_the_index(
     assert unique(dedup.process(later, now=later.ingested_at)) == first
     without_flags = copy.deepcopy(store)
     del without_flags["a:002"]["e"]
-    recomputed = unique(Deduplicator(without_flags).process(later, now=later.ingested_at))
+    recomputed = unique(make_deduplicator(without_flags).process(later, now=later.ingested_at))
     assert [s.seen for s in recomputed.sentences] != [s.seen for s in first.sentences]
 
 
@@ -224,7 +172,7 @@ def test_replay_of_a_record_without_stored_flags_recomputes_them_without_itself(
     # Records indexed before the flags were stored lack "e": the flags come from the index, where
     # the article's own sentences do not count. Same answer while the earlier holders remain.
     store: dict[str, Any] = {}
-    dedup = Deduplicator(store)
+    dedup = make_deduplicator(store)
     unique(dedup.process(bloomberg["000"], now=T0))
     first = unique(dedup.process(bloomberg["002"], now=T0))
     del store["a:002"]["e"]
@@ -234,10 +182,10 @@ def test_replay_of_a_record_without_stored_flags_recomputes_them_without_itself(
 
 
 def test_replay_after_other_articles_were_indexed(
-    make_article: MakeArticle, seed_004: list[CleanArticle], bloomberg: dict[str, CleanArticle]
+    seed_004: list[CleanArticle], bloomberg: dict[str, CleanArticle]
 ) -> None:
     store = FaustLikeStore()  # values rebuilt from JSON, as a faust Table's changelog would
-    dedup = Deduplicator(store)
+    dedup = make_deduplicator(store)
     reuters, guardian, vox = seed_004[:3]
     first = unique(dedup.process(reuters, now=T0))
     # Then: an article quoting it in full (sentences now seen twice), others, and a copy of it.
@@ -258,7 +206,7 @@ def test_replay_after_its_record_was_evicted_is_decided_as_a_new_article(
     # what the store still holds, like any new article, and indexed again. Here the earlier
     # article that held its seen sentences is gone too, so none comes out seen this time.
     store: dict[str, Any] = {}
-    dedup = Deduplicator(store)
+    dedup = make_deduplicator(store)
     unique(dedup.process(bloomberg["000"], now=T0))
     later = bloomberg["002"].model_copy(update={"ingested_at": T0 + timedelta(minutes=1)})
     first = unique(dedup.process(later, now=later.ingested_at))
@@ -274,9 +222,9 @@ def test_replay_after_its_record_was_evicted_is_decided_as_a_new_article(
     assert index_store_keys(store) == set()
 
 
-def test_same_id_with_another_body_is_decided_afresh(make_article: MakeArticle) -> None:
+def test_same_id_with_another_body_is_decided_afresh() -> None:
     store: dict[str, Any] = {}
-    dedup = Deduplicator(store)
+    dedup = make_deduplicator(store)
     unique(dedup.process(make_article("c", read_seed("003")), now=T0))
     v1 = unique(dedup.process(make_article("a", read_seed("000")), now=T0))
     v2 = unique(dedup.process(make_article("a", read_seed("001")), now=T0))
@@ -295,8 +243,8 @@ def test_same_id_with_another_body_is_decided_afresh(make_article: MakeArticle) 
 
 
 @pytest.mark.parametrize("rate", [0.02, 0.035, 0.05])
-def test_copy_with_edited_words_is_a_near_duplicate(make_article: MakeArticle, rate: float) -> None:
-    dedup = Deduplicator({})
+def test_copy_with_edited_words_is_a_near_duplicate(rate: float) -> None:
+    dedup = make_deduplicator({})
     text = read_seed("003")
     unique(dedup.process(make_article("orig", text), now=T0))
     notice = duplicate(dedup.process(make_article("copy", edit_words(text, rate)), now=T0))
@@ -305,11 +253,9 @@ def test_copy_with_edited_words_is_a_near_duplicate(make_article: MakeArticle, r
 
 
 @pytest.mark.parametrize(("keep", "kind"), [(0.3, "contained"), (0.5, "contained"), (0.8, "near")])
-def test_truncated_copy_is_contained(
-    seed_004: list[CleanArticle], make_article: MakeArticle, keep: float, kind: str
-) -> None:
+def test_truncated_copy_is_contained(seed_004: list[CleanArticle], keep: float, kind: str) -> None:
     # Kind "near" wins when the Jaccard similarity alone is enough (a copy missing only its end).
-    dedup = Deduplicator({})
+    dedup = make_deduplicator({})
     guardian = seed_004[1]
     unique(dedup.process(guardian, now=T0))
     lines = guardian.text.split("\n")
@@ -320,9 +266,9 @@ def test_truncated_copy_is_contained(
 
 
 def test_copy_with_new_headline_dateline_teaser_and_footer_is_a_duplicate(
-    seed_004: list[CleanArticle], make_article: MakeArticle
+    seed_004: list[CleanArticle],
 ) -> None:
-    dedup = Deduplicator({})
+    dedup = make_deduplicator({})
     vox = seed_004[2]
     unique(dedup.process(vox, now=T0))
     lines = vox.text.split("\n")
@@ -341,10 +287,8 @@ def test_copy_with_new_headline_dateline_teaser_and_footer_is_a_duplicate(
     assert notice.duplicate_of == vox.article_id
 
 
-def test_copy_with_edits_and_truncation_is_still_found(
-    make_article: MakeArticle, seed_004: list[CleanArticle]
-) -> None:
-    dedup = Deduplicator({})
+def test_copy_with_edits_and_truncation_is_still_found(seed_004: list[CleanArticle]) -> None:
+    dedup = make_deduplicator({})
     guardian = seed_004[1]
     unique(dedup.process(guardian, now=T0))
     lines = guardian.text.split("\n")
@@ -355,8 +299,8 @@ def test_copy_with_edits_and_truncation_is_still_found(
     )
 
 
-def test_duplicate_points_at_the_first_article_seen(make_article: MakeArticle) -> None:
-    dedup = Deduplicator({})
+def test_duplicate_points_at_the_first_article_seen() -> None:
+    dedup = make_deduplicator({})
     text = read_seed("003")
     unique(dedup.process(make_article("first", text), now=T0))
     duplicate(dedup.process(make_article("second", edit_words(text, 0.03, seed=1)), now=T0))
@@ -364,21 +308,19 @@ def test_duplicate_points_at_the_first_article_seen(make_article: MakeArticle) -
     assert third.duplicate_of == "first"
 
 
-def test_unrelated_articles_of_the_same_topic_stay_unique(
-    make_article: MakeArticle, seed_004: list[CleanArticle]
-) -> None:
+def test_unrelated_articles_of_the_same_topic_stay_unique(seed_004: list[CleanArticle]) -> None:
     # Eight different stories about Russian troops in Venezuela, all from the same week.
-    dedup = Deduplicator({})
+    dedup = make_deduplicator({})
     articles = [make_article(p, read_seed(p)) for p in ("000", "001", "002", "003")] + seed_004[:3]
     for article in articles:
         unique(dedup.process(article, now=T0))
 
 
 def test_article_quoting_an_older_one_in_full_but_adding_more_is_unique(
-    make_article: MakeArticle, seed_004: list[CleanArticle]
+    seed_004: list[CleanArticle],
 ) -> None:
     # Vox followed by the whole Reuters story: containment is measured from the new article.
-    dedup = Deduplicator({})
+    dedup = make_deduplicator({})
     reuters, _, vox = seed_004[:3]
     unique(dedup.process(reuters, now=T0))
     combined = unique(
@@ -393,7 +335,7 @@ def test_article_quoting_an_older_one_in_full_but_adding_more_is_unique(
 def test_second_copies_in_seed_004_are_duplicates_of_the_first(
     seed_004: list[CleanArticle],
 ) -> None:
-    dedup = Deduplicator({})
+    dedup = make_deduplicator({})
     results = [dedup.process(a, now=T0 + timedelta(minutes=i)) for i, a in enumerate(seed_004)]
     for r in results[:3]:
         unique(r)
@@ -405,7 +347,7 @@ def test_second_copies_in_seed_004_are_duplicates_of_the_first(
 def test_bloomberg_stories_are_unique_and_share_seen_sentences(
     bloomberg: dict[str, CleanArticle], order: tuple[str, str]
 ) -> None:
-    dedup = Deduplicator({})
+    dedup = make_deduplicator({})
     first = unique(dedup.process(bloomberg[order[0]], now=T0))
     second = unique(dedup.process(bloomberg[order[1]], now=T0 + timedelta(minutes=1)))
     assert not any(s.seen for s in first.sentences)
@@ -421,7 +363,7 @@ def test_bloomberg_stories_are_unique_and_share_seen_sentences(
 
 
 def test_sentences_carry_offsets_and_fingerprints(bloomberg: dict[str, CleanArticle]) -> None:
-    article = unique(Deduplicator({}).process(bloomberg["000"], now=T0))
+    article = unique(make_deduplicator({}).process(bloomberg["000"], now=T0))
     assert [s.index for s in article.sentences] == list(range(len(article.sentences)))
     assert all(article.text[s.start : s.end] == s.text and s.fingerprint for s in article.sentences)
     assert article.content_hash == content_hash(article.text)
@@ -430,9 +372,10 @@ def test_sentences_carry_offsets_and_fingerprints(bloomberg: dict[str, CleanArti
 # ------------------------------------------------------------------------------ window and state
 
 
-def test_articles_older_than_the_window_are_forgotten(make_article: MakeArticle) -> None:
+def test_articles_older_than_the_window_are_forgotten() -> None:
     store: dict[str, Any] = {}
-    dedup = Deduplicator(store, window=timedelta(days=2), auto_evict=False)
+    # No eviction pass within a year of article time.
+    dedup = make_deduplicator(store, window=timedelta(days=2), evict_every=timedelta(days=365))
     text = read_seed("001")
     unique(dedup.process(make_article("old", text), now=T0))
     duplicate(dedup.process(make_article("inside", text), now=T0 + timedelta(days=1)))
@@ -440,11 +383,9 @@ def test_articles_older_than_the_window_are_forgotten(make_article: MakeArticle)
     unique(dedup.process(make_article("outside", text), now=T0 + timedelta(days=2, hours=2)))
 
 
-def test_evict_removes_every_key_of_expired_articles(
-    make_article: MakeArticle, seed_004: list[CleanArticle]
-) -> None:
+def test_evict_removes_every_key_of_expired_articles(seed_004: list[CleanArticle]) -> None:
     store: dict[str, Any] = {}
-    dedup = Deduplicator(store, window=timedelta(days=30), auto_evict=False)
+    dedup = make_deduplicator(store, window=timedelta(days=30), evict_every=timedelta(days=365))
     for i, article in enumerate(seed_004):
         dedup.process(article, now=T0 + timedelta(hours=i))
     dedup.process(make_article("late", read_seed("000")), now=T0 + timedelta(days=10))
@@ -458,25 +399,102 @@ def test_evict_removes_every_key_of_expired_articles(
     assert unique(dedup.process(seed_004[0], now=T0 + timedelta(days=42)))
 
 
-def test_process_evicts_as_time_passes(make_article: MakeArticle) -> None:
+def test_process_evicts_as_time_passes() -> None:
     store: dict[str, Any] = {}
-    dedup = Deduplicator(store, window=timedelta(days=1), auto_evict=True)
+    dedup = make_deduplicator(store, window=timedelta(days=1))
     unique(dedup.process(make_article("a", read_seed("000")), now=T0))
     unique(dedup.process(make_article("b", read_seed("001")), now=T0 + timedelta(days=3)))
     assert not any(k.startswith("a:a") for k in store)
+
+
+def test_process_evicts_once_the_oldest_hour_has_been_outside_the_window_for_evict_every() -> None:
+    # "a" is filed in the hour T0..T0+1h, which leaves a 1-day window at T0+1d+1h; with passes
+    # 2 hours apart it is evicted by the first article at T0+1d+3h or later, not before.
+    store: dict[str, Any] = {}
+    dedup = make_deduplicator(store, window=timedelta(days=1), evict_every=timedelta(hours=2))
+    unique(dedup.process(make_article("a", read_seed("000")), now=T0))
+    assert dedup.evicted == 0
+    unique(
+        dedup.process(make_article("b", read_seed("001")), now=T0 + timedelta(hours=26, minutes=59))
+    )
+    assert dedup.evicted == 0
+    assert "a:a" in store
+    unique(dedup.process(make_article("c", read_seed("003")), now=T0 + timedelta(hours=27)))
+    assert dedup.evicted == 1
+    assert "a:a" not in store and {"a:b", "a:c"} <= set(store)
+
+
+def test_a_worker_restarted_before_every_article_evicts_at_the_same_articles(
+    seed_004: list[CleanArticle],
+) -> None:
+    # Eviction is decided from the article's time and the store alone (its slot cursor), never
+    # from the clock or the instance: a Deduplicator rebuilt from the store's JSON before each
+    # article evicts where one long-lived Deduplicator does.
+    texts = [read_seed(p) for p in ("000", "001", "002", "003")] + [a.text for a in seed_004[:3]]
+    hours = (0, 5, 26, 27, 49, 75, 76)
+    articles = [
+        make_article(f"x{h}", text, ingested_at=T0 + timedelta(hours=h))
+        for h, text in zip(hours, texts, strict=True)
+    ]
+    window = timedelta(days=1)
+    long_store: dict[str, Any] = {}
+    long_lived = make_deduplicator(long_store, window=window)
+    evicted = []
+    for a in articles:
+        unique(long_lived.process(a, now=a.ingested_at))
+        evicted.append(long_lived.evicted)
+    # At 26h the hour of x0 has been out for an hour; at 27h the next expired hour (2h..3h) has
+    # not been out for 5 minutes yet; at 49h x5 goes; at 75h x26, x27 and x49; at 76h nothing.
+    assert evicted == [0, 0, 1, 0, 1, 3, 0]
+    store: dict[str, Any] = {}
+    restarted = []
+    for a in articles:
+        store = json.loads(json.dumps(store))
+        dedup = make_deduplicator(store, window=window)
+        unique(dedup.process(a, now=a.ingested_at))
+        restarted.append(dedup.evicted)
+    assert restarted == evicted
+    assert store == long_store
+
+
+def test_the_article_that_evicted_evicts_nothing_when_replayed() -> None:
+    store: dict[str, Any] = {}
+    dedup = make_deduplicator(store, window=timedelta(days=1))
+    unique(dedup.process(make_article("a", read_seed("000")), now=T0))
+    later = make_article("b", read_seed("001"), ingested_at=T0 + timedelta(days=2))
+    first = unique(dedup.process(later, now=later.ingested_at))
+    assert dedup.evicted == 1
+    before = copy.deepcopy(store)
+    assert unique(dedup.process(later, now=later.ingested_at)) == first
+    assert dedup.evicted == 0
+    assert store == before
+    # Nor does a late article, older than the pass.
+    unique(dedup.process(make_article("c", read_seed("003")), now=T0 + timedelta(hours=1)))
+    assert dedup.evicted == 0
+
+
+def test_a_rejected_article_evicts_nothing() -> None:
+    store: dict[str, Any] = {}
+    dedup = make_deduplicator(store, window=timedelta(days=1))
+    unique(dedup.process(make_article("a", read_seed("000")), now=T0))
+    before = copy.deepcopy(store)
+    with pytest.raises(Reject):
+        dedup.process(make_article("empty", " — "), now=T0 + timedelta(days=2))
+    assert dedup.evicted == 0
+    assert store == before
 
 
 def test_store_survives_a_json_round_trip(
     seed_004: list[CleanArticle], bloomberg: dict[str, CleanArticle]
 ) -> None:
     store: dict[str, Any] = {}
-    dedup = Deduplicator(store)
+    dedup = make_deduplicator(store)
     for article in seed_004[:3]:
         unique(dedup.process(article, now=T0))
     unique(dedup.process(bloomberg["000"], now=T0))
     # A changelog replay on another worker: the same keys, values rebuilt from JSON.
     restored = json.loads(json.dumps(store))
-    again = Deduplicator(restored)
+    again = make_deduplicator(restored)
     pairs = [(duplicate(again.process(a, now=T0)).duplicate_of) for a in seed_004[3:]]
     assert pairs == ["004-1", "004-2", "004-3"]
     assert any(s.seen for s in unique(again.process(bloomberg["002"], now=T0)).sentences)
@@ -487,11 +505,11 @@ def test_store_values_are_only_ever_assigned(
 ) -> None:
     # Any in-place mutation of a stored list or dict would be lost by this store.
     store = FaustLikeStore()
-    dedup = Deduplicator(store)
+    dedup = make_deduplicator(store)
     for i, article in enumerate([*seed_004, bloomberg["000"], bloomberg["002"]]):
         dedup.process(article, now=T0 + timedelta(minutes=i))
     reference: dict[str, Any] = {}
-    ref = Deduplicator(reference)
+    ref = make_deduplicator(reference)
     for i, article in enumerate([*seed_004, bloomberg["000"], bloomberg["002"]]):
         ref.process(article, now=T0 + timedelta(minutes=i))
     assert dict(store.items()) == json.loads(json.dumps(reference))
@@ -499,10 +517,10 @@ def test_store_values_are_only_ever_assigned(
     assert index_store_keys(store) == set()
 
 
-def test_store_built_with_other_parameters_is_refused(make_article: MakeArticle) -> None:
+def test_store_built_with_other_parameters_is_refused() -> None:
     store: dict[str, Any] = {}
-    Deduplicator(store).process(make_article("a", read_seed("000")), now=T0)
+    make_deduplicator(store).process(make_article("a", read_seed("000")), now=T0)
     with pytest.raises(ValueError, match="store was built with"):
-        Deduplicator(store, num_perm=64, bands=16).process(
+        make_deduplicator(store, num_perm=64, bands=16).process(
             make_article("b", read_seed("001")), now=T0
         )

@@ -18,9 +18,15 @@ import pytest
 from services.dedup.core import Deduplicator
 from shared.schemas import CleanArticle, DuplicateNotice, UniqueArticle
 
-from .conftest import T0, read_seed
-from .test_benchmark import load_corpus_module
-from .test_core import edit_words, index_store_keys
+from .factories import (
+    T0,
+    edit_words,
+    index_store_keys,
+    load_corpus_module,
+    make_deduplicator,
+    read_seed,
+    shipped_deduplicator,
+)
 
 CRASH_EVERY = 50  # a worker dies after every 50th message...
 REPLAYED = 20  # ...and its successor replays the last 20 (their offsets were not committed)
@@ -99,6 +105,15 @@ SCENARIOS: dict[str, Callable[[], tuple[list[CleanArticle], CleanArticle, list[C
         article("dup", edit_words(read_seed("000"), 0.03), 1),
         [article("dup2", edit_words(read_seed("000"), 0.03, seed=2), 2)],
     ),
+    # 31 days on, the first two have left the 30-day window: the victim evicts them first.
+    "eviction due": lambda: (
+        [
+            article("000", read_seed("000"), 0),
+            article("dup", edit_words(read_seed("000"), 0.03), 1),
+        ],
+        article("002", read_seed("002"), 31 * 24 * 60),
+        [article("again", read_seed("000"), 31 * 24 * 60 + 1)],
+    ),
 }
 
 
@@ -107,26 +122,26 @@ def test_a_worker_killed_at_any_write_is_repaired_by_the_replay(scenario: str) -
     before, victim, later = SCENARIOS[scenario]()
     base: dict[str, Any] = {}
     for a in before:
-        process(Deduplicator(base), a)
+        process(make_deduplicator(base), a)
     reference = copy.deepcopy(base)
-    ref = Deduplicator(reference)
+    ref = make_deduplicator(reference)
     expected = process(ref, victim)
     expected_later = [process(ref, a) for a in later]
     counting = DyingStore(copy.deepcopy(base))
-    process(Deduplicator(counting), victim)
+    process(make_deduplicator(counting), victim)
     assert counting.writes >= 2
 
     for n in range(counting.writes):
         data = copy.deepcopy(base)
         with pytest.raises(WorkerDied):
-            process(Deduplicator(DyingStore(data, writes_left=n)), victim)
+            process(make_deduplicator(DyingStore(data, writes_left=n)), victim)
         # The successor: the Table rebuilt from the changelog, then the uncommitted message again.
         data = json.loads(json.dumps(data))
-        dedup = Deduplicator(data)
+        dedup = make_deduplicator(data)
         assert process(dedup, victim) == expected, f"killed after {n} writes"
         assert [process(dedup, a) for a in later] == expected_later, f"killed after {n} writes"
         assert without_time_index(data) == without_time_index(reference), f"after {n} writes"
-        dedup.evict(T0 + timedelta(days=32))
+        dedup.evict(max(a.ingested_at for a in [victim, *later]) + timedelta(days=31))
         assert index_store_keys(data) == set(), f"killed after {n} writes"
 
 
@@ -134,7 +149,7 @@ def test_a_worker_killed_at_any_write_is_repaired_by_the_replay(scenario: str) -
 def test_replays_after_crashes_republish_the_first_results_and_write_nothing() -> None:
     items = load_corpus_module().build_stream(seed=3, per_topic=100)
     store: dict[str, Any] = {}
-    dedup = Deduplicator(store)
+    dedup = shipped_deduplicator(store)
     first: list[UniqueArticle | DuplicateNotice] = []
     replayed_unique = replayed_seen = 0
     for i, item in enumerate(items):
@@ -144,7 +159,7 @@ def test_replays_after_crashes_republish_the_first_results_and_write_nothing() -
         # The successor rebuilds the store from the Table's JSON changelog, then replays.
         before = json.dumps(store, sort_keys=True)
         store = json.loads(before)
-        dedup = Deduplicator(store)
+        dedup = shipped_deduplicator(store)
         for j in range(i - REPLAYED + 1, i + 1):
             again = dedup.process(items[j].article, now=items[j].now)
             assert again == first[j], items[j].article.article_id

@@ -8,12 +8,12 @@ import re
 
 import pytest
 
-from services.dedup import core
+from services.dedup import core, features, index, stage
 from tests.factories import assert_linear, best_of_3, repeat_to
 
 # Time at 4N over time at N: linear work gives ~4, quadratic 16. Generous for a shared machine.
 # Patterns kept in re and why they are linear (RE2's binding would re-encode the whole text on
-# every finditer(text, start, end) that _blocks makes).
+# every finditer(text, start, end) that the block split makes).
 ALLOWED_RE = {
     "_WORD_RE": "a run of \\w",
     "_BLANK_LINE_RE": "newline, a run of one class, newline",
@@ -23,23 +23,33 @@ UNITS = ["a", "a ", "<", "(", "'", '"', ".", "-", "@", "1", "a@a.", "http://", "
 
 
 def test_text_patterns_are_the_allowlisted_linear_ones():
-    found = {k for k, v in vars(core).items() if isinstance(v, re.Pattern)}
-    assert found == set(ALLOWED_RE)
+    # All in features.py: the other modules of the service hold no pattern at all.
+    found = {
+        f"{module.__name__}.{k}"
+        for module in (core, features, index, stage)
+        for k, v in vars(module).items()
+        if isinstance(v, re.Pattern)
+    }
+    assert found == {f"services.dedup.features.{name}" for name in ALLOWED_RE}
 
 
 @pytest.mark.parametrize("unit", UNITS)
 def test_split_sentences_scales_linearly(unit):
-    assert_linear(lambda n: lambda: core.split_sentences(repeat_to(unit, n)), 20_000, repr(unit))
+    assert_linear(
+        lambda n: lambda: features.split_sentences(repeat_to(unit, n)), 20_000, repr(unit)
+    )
 
 
 @pytest.mark.parametrize("unit", UNITS)
 def test_normalise_tokens_scales_linearly(unit):
-    assert_linear(lambda n: lambda: core.normalise_tokens(repeat_to(unit, n)), 100_000, repr(unit))
+    assert_linear(
+        lambda n: lambda: features.normalise_tokens(repeat_to(unit, n)), 100_000, repr(unit)
+    )
 
 
 def test_a_long_run_of_punctuation_is_split_in_well_under_a_second():
     # spaCy alone took 130 s on "<" * 20,000.
-    assert best_of_3(lambda: core.split_sentences("<" * 20_000)) < 1.0
+    assert best_of_3(lambda: features.split_sentences("<" * 20_000)) < 1.0
 
 
 @pytest.mark.parametrize(
@@ -52,7 +62,7 @@ def test_a_long_run_of_punctuation_is_split_in_well_under_a_second():
     ids=["one-word", "one-long-line", "bracket-line"],
 )
 def test_huge_blocks_are_split_and_spans_point_into_the_text(text):
-    spans = core.split_sentences(text)
+    spans = features.split_sentences(text)
     assert spans
     assert all(0 <= s < e <= len(text) for s, e in spans)
     assert all(text[s:e] == text[s:e].strip() for s, e in spans)
@@ -62,7 +72,7 @@ def test_huge_blocks_are_split_and_spans_point_into_the_text(text):
 
 def test_ordinary_text_is_split_as_before():
     text = "Troops arrived in Caracas. The U.S. said it was a provocation!\nmore here.\n\nNew one."
-    assert [text[s:e] for s, e in core.split_sentences(text)] == [
+    assert [text[s:e] for s, e in features.split_sentences(text)] == [
         "Troops arrived in Caracas.",
         "The U.S. said it was a provocation!",
         "more here.",
