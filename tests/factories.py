@@ -1,11 +1,17 @@
-"""Test factories shared across test folders: articles segmented exactly as dedup segments them."""
+"""Test factories shared across test folders: articles segmented as dedup segments them, bad inputs, linear-time ratios, and a stage run under the worker's loop with fake topics."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Iterable, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CollectorRegistry
 
 from services.dedup.features import split_sentences as dedup_spans
 from shared.schemas import Sentence
+from shared.stage import Stage
 
 
 def split_sentences(text: str, seen: Iterable[int] = ()) -> list[Sentence]:
@@ -148,3 +154,99 @@ def _timed(fn) -> float:
     start = time.thread_time()
     fn()
     return time.thread_time() - start
+
+
+# ---------------------------------------------------------------- a stage under the worker's loop, no broker
+
+
+@dataclass
+class FakeTopic:
+    """A faust topic that records what is sent to it and acknowledges at once."""
+
+    name: str
+    sent: list[tuple[bytes | None, bytes]] = field(default_factory=list)
+
+    async def send(self, *, key: bytes | None = None, value: bytes) -> asyncio.Future[None]:
+        """Like faust's: returns the future of the broker's acknowledgement (here already done)."""
+        self.sent.append((key, value))
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+@dataclass
+class FakeMessage:
+    topic: str
+    partition: int
+    offset: int
+    refcount: int = 0  # like faust's: committable once every holder has acked it
+
+    def incref(self) -> None:
+        self.refcount += 1
+
+
+@dataclass
+class FakeEvent:
+    key: bytes | None
+    value: bytes
+    message: FakeMessage
+
+    def ack(self) -> None:
+        self.message.refcount -= 1
+
+
+class FakeStream:
+    """The events of one topic partition, offsets from 0, as the agent iterates them."""
+
+    def __init__(self, values: Sequence[bytes], topic: str) -> None:
+        self.events_ = [FakeEvent(None, v, FakeMessage(topic, 0, n)) for n, v in enumerate(values)]
+
+    async def events(self):
+        for event in self.events_:
+            yield event
+
+
+class FakeApp:
+    """What ``shared.kafka.Step`` asks of a faust app: its topics."""
+
+    def __init__(self) -> None:
+        self.topics: dict[str, FakeTopic] = {}
+
+    def topic(self, name: str, **_: object) -> FakeTopic:
+        return self.topics.setdefault(name, FakeTopic(name))
+
+
+@dataclass
+class StageRun:
+    """What a stage's worker loop sent, by topic, and the metrics it counted."""
+
+    topics: dict[str, FakeTopic]
+    registry: CollectorRegistry
+
+    def sent(self, topic: str) -> list[bytes]:
+        """The values sent to ``topic``, in order."""
+        return [value for _, value in self.topics[topic].sent] if topic in self.topics else []
+
+    def sample(self, name: str, **labels: str) -> float:
+        """A metric's value (0 when never counted)."""
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+
+def run_stage(stage: Stage, values: Sequence[bytes], *, settings: Any = None,
+              store: MutableMapping[str, Any] | None = None) -> StageRun:
+    """Run ``values`` through ``stage`` as its worker does: its build, the agent loop
+    (``shared.kafka.Step``: decode → handler → send → ack → count, dead letters), fake topics.
+
+    The handler runs inline (the worker runs an isolated stage's same build in a child process:
+    tests/shared/test_isolate.py); a stage with a table gets ``store`` (a dict by default).
+    """
+    from shared.kafka import Step
+    from shared.metrics import ServiceMetrics
+
+    app, registry = FakeApp(), CollectorRegistry()
+    metrics = ServiceMetrics(stage.service, registry)
+    table = (store if store is not None else {}) if stage.table else None
+    handler = stage.build(settings or stage.settings(), table, metrics)
+    step = Step(app, stage.service, handler, stage.produces, metrics, observe=stage.observe)  # type: ignore[arg-type]
+    asyncio.run(step(FakeStream(values, stage.consumes.name)))  # type: ignore[arg-type]
+    return StageRun(app.topics, registry)
