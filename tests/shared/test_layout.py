@@ -1,0 +1,50 @@
+"""The layout's rules, checked on the code: imports point one way (cli → services → shared), the environment is read only by settings modules, each faust app is a few lines."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def modules(package: str) -> list[Path]:
+    return sorted((REPO / package).rglob("*.py"))
+
+
+def imported(path: Path) -> set[str]:
+    """Every module name ``path`` imports, at any depth (function-level imports included)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize(("package", "forbidden"), [("shared", ("services", "cli")), ("services", ("cli",))])
+def test_imports_point_down(package, forbidden):
+    upward = {f"{path.relative_to(REPO)}: {name}" for path in modules(package) for name in imported(path)
+              if name.split(".")[0] in forbidden}
+    assert not upward
+
+
+def test_only_settings_modules_read_the_environment():
+    readers = set()
+    for package in ("shared", "services", "cli"):
+        for path in modules(package):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if (isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv"}
+                        and isinstance(node.value, ast.Name) and node.value.id == "os"):
+                    readers.add(str(path.relative_to(REPO)))
+    assert all(Path(r).name == "settings.py" for r in readers), readers
+    assert readers  # the check sees os.environ where it is (cli/settings.py passes it to workers)
+
+
+@pytest.mark.parametrize("app", sorted((REPO / "services").glob("*/app.py")), ids=lambda p: p.parent.name)
+def test_each_faust_app_is_a_few_lines(app):
+    assert len(app.read_text(encoding="utf-8").splitlines()) < 20
