@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from services.clean.linear import compile_linear
-from services.clean.metadata import is_date_line
+from services.clean.metadata.dates import is_date_line
 
 # Every pattern here runs on scraped text of any length, so each is compiled with RE2 (linear
 # time) except the tokenisers (_WORD, _SHARE_TOKEN, _WORD_RUN), which stay in ``re``: a run of
@@ -236,6 +236,11 @@ def words_of(text: str) -> list[str]:
 def _without_closers(text: str) -> str:
     # A final newline, then closing quotes and brackets, as ``[closers]*$`` allowed.
     return text.removesuffix("\n").rstrip(_CLOSERS)
+
+
+def is_email(text: str) -> bool:
+    """Whether ``text`` is only an e-mail address (or the "[email protected]" left by scrapers)."""
+    return bool(_EMAIL.fullmatch(text))
 
 
 def ends_with_ellipsis(text: str) -> bool:

@@ -8,31 +8,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
-import justext  # type: ignore[import-untyped]
-
 from services.clean.boilerplate import words_of
-from services.clean.dumps import looks_like_sgml, parse_sgml, split_segments
-from services.clean.html import extract_html, looks_like_html
+from services.clean.extractors.base import Draft, ExtractContext, Extractor
+from services.clean.extractors.html import HtmlExtractor
+from services.clean.extractors.sgml import SgmlExtractor
+from services.clean.extractors.text import TextExtractor
 from services.clean.linear import compile_linear
-from services.clean.metadata import (
-    build_language_detector,
-    detect_language,
-    find_dates,
-    not_in_future,
-    pick_published,
-    source_domain,
-)
-from services.clean.normalise import join_paragraphs, normalise_text, to_paragraphs
-from services.clean.story import clean_story
+from services.clean.metadata.dates import not_in_future, pick_published
+from services.clean.metadata.language import build_language_detector, detect_language
+from services.clean.metadata.source import normalise_source, source_domain
+from services.clean.normalise import join_paragraphs, normalise_text
 from shared.errors import Reject
 from shared.schemas import CleanArticle, RawArticle
 
-__all__ = ["build_language_detector", "clean_article", "decode_raw"]
+__all__ = ["EXTRACTORS", "build_language_detector", "clean_article", "decode_raw", "pick_extractor"]
+
+# The input formats, asked in this order; the first that accepts a raw article extracts it. HTML
+# comes first (``raw.html`` wins over ``raw.text``, and text that is a page is a page), SGML
+# before plain text, and plain text, which accepts anything, last.
+EXTRACTORS: tuple[Extractor, ...] = (HtmlExtractor(), SgmlExtractor(), TextExtractor())
 
 
 # Magic numbers of formats analysts drop by mistake: named in the dead letter's detail.
@@ -129,60 +127,6 @@ def _check_encodable(raw: RawArticle) -> None:
                 ) from exc
 
 
-@lru_cache(maxsize=64)
-def _stopwords(language: str | None) -> frozenset[str]:
-    """jusText's stop-word list for an ISO 639-1 code (English when unknown)."""
-    names = {
-        "en": "English",
-        "de": "German",
-        "fr": "French",
-        "es": "Spanish",
-        "it": "Italian",
-        "pt": "Portuguese",
-        "nl": "Dutch",
-        "ru": "Russian",
-        "uk": "Ukrainian",
-        "pl": "Polish",
-        "sv": "Swedish",
-        "da": "Danish",
-        "no": "Norwegian_Bokmal",
-        "nb": "Norwegian_Bokmal",
-        "fi": "Finnish",
-        "tr": "Turkish",
-        "cs": "Czech",
-        "ro": "Romanian",
-        "hu": "Hungarian",
-        "id": "Indonesian",
-        "ca": "Catalan",
-    }
-    name = names.get(language or "en")
-    if name is None:
-        return frozenset()  # no list: features that need one are skipped, not guessed
-    return frozenset(justext.get_stoplist(name))
-
-
-def _looks_english(text: str) -> bool:
-    """Whether a fifth or more of the first 300 words are English stop words (jusText's cue)."""
-    words = words_of(text[:2000])[:300]
-    if len(words) < 20:
-        return False
-    english = _stopwords("en")
-    return sum(1 for w in words if w.lower() in english) / len(words) >= 0.2
-
-
-@dataclass
-class _Draft:
-    """One story on its way to a ``CleanArticle``."""
-
-    paragraphs: list[str]
-    title: str | None = None
-    authors: list[str] = field(default_factory=list)
-    dates: list[datetime | None] = field(default_factory=list)
-    relative_dates: list[datetime | None] = field(default_factory=list)
-    url: str | None = None
-    host: str | None = None
-
-
 def _content_id(raw: RawArticle) -> str:
     """16 hex digits of the SHA-256 of the whitespace-normalised input: same input, same id."""
     body = raw.html or raw.text or ""
@@ -190,65 +134,16 @@ def _content_id(raw: RawArticle) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:16]
 
 
-def _drafts_from_html(page: str, url: str | None, now: datetime) -> list[_Draft]:
-    article = extract_html(page, url=url)
-    dates: list[datetime | None] = []
-    if article.date:
-        dates.append(find_dates(article.date, now=now)[0])
-    return [
-        _Draft(
-            paragraphs=article.paragraphs,
-            title=article.title,
-            authors=article.authors,
-            dates=dates,
-            url=article.url,
-            host=article.hostname,
-        )
-    ]
+def pick_extractor(raw: RawArticle, extractors: Sequence[Extractor] = EXTRACTORS) -> Extractor:
+    """Return the first of ``extractors`` that accepts ``raw``.
 
-
-def _drafts_from_sgml(text: str, now: datetime) -> list[_Draft]:
-    drafts = []
-    stop = _stopwords("en")
-    for record in parse_sgml(text):
-        title = normalise_text(record.title) if record.title else None
-        paragraphs = [p for p in (normalise_text(p) for p in record.paragraphs) if p]
-        story = clean_story(paragraphs, now=now, stopwords=stop, known_title=title)
-        dates = [find_dates(record.date, now=now)[0]] if record.date else []
-        drafts.append(
-            _Draft(paragraphs=story.paragraphs, title=title, authors=story.authors, dates=dates)
-        )
-    return drafts
-
-
-def _drafts_from_text(text: str, raw: RawArticle, now: datetime, detector: Any) -> list[_Draft]:
-    # The stop-word list follows the text's language; one guess for the whole input is enough,
-    # and text that is plainly English needs no detector call.
-    language = (raw.language or "")[:2].lower()
-    if not language:
-        language = "en" if _looks_english(text) else detect_language(text, detector) or "en"
-    stop = _stopwords(language)
-    segments = split_segments(text, stop)
-    single = len(segments) == 1
-    drafts = []
-    for segment in segments:
-        story = clean_story(
-            to_paragraphs(segment.text),
-            now=now,
-            stopwords=stop,
-            known_title=normalise_text(raw.title) if raw.title and single else None,
-        )
-        drafts.append(
-            _Draft(
-                paragraphs=story.paragraphs,
-                title=story.title,
-                authors=story.authors,
-                dates=story.dates,
-                relative_dates=story.relative_dates,
-                url=segment.url or story.url,
-            )
-        )
-    return drafts
+    Raises:
+        LookupError: none accepts it (a list without a catch-all last: a bug, not bad input).
+    """
+    for extractor in extractors:
+        if extractor.accepts(raw):
+            return extractor
+    raise LookupError(f"no extractor accepts the input (asked: {[e.name for e in extractors]})")
 
 
 def clean_article(
@@ -259,9 +154,11 @@ def clean_article(
     max_text_chars: int | None = None,
     max_lines: int | None = None,
     max_html_tags: int | None = None,
+    extractors: Sequence[Extractor] = EXTRACTORS,
 ) -> list[CleanArticle]:
     """Clean one raw article into one ``CleanArticle`` per story it holds.
 
+    The first of ``extractors`` that accepts ``raw`` reads it (``pick_extractor``): by default
     HTML (``raw.html``, or ``raw.text`` that is a page) goes through trafilatura and our
     post-cleaning; Reuters-21578 SGML is split per record; other text is normalised, split into
     stories when it is a dump, and stripped of boilerplate. Title, authors and dates come from
@@ -278,24 +175,11 @@ def clean_article(
     """
     now = ingested_at if ingested_at.tzinfo else ingested_at.replace(tzinfo=UTC)
     parent_id = raw.id or _content_id(raw)
-    page = raw.html or (raw.text if raw.text and looks_like_html(raw.text) else None)
-    if page is not None:
-        tags = page.count("<")  # an upper bound of the elements, counted without parsing
-        if max_html_tags is not None and tags > max_html_tags:
-            raise Reject("too_long", f"the page has up to {tags:,} tags; the limit is {max_html_tags:,}")
-        drafts = _drafts_from_html(page, raw.url, now)
-        kind = "html"
-    elif raw.text and looks_like_sgml(raw.text):
-        drafts = _drafts_from_sgml(raw.text, now)
-        kind = "sgml"
-    else:
-        text = raw.text or ""
-        if max_lines is not None:
-            lines = _count_nonblank_lines(text, stop_after=max_lines)
-            if lines > max_lines:
-                raise Reject("too_long", f"more than {max_lines:,} non-blank lines; the limit is {max_lines:,}")
-        drafts = _drafts_from_text(normalise_text(text), raw, now, detector)
-        kind = "text"
+    extractor = pick_extractor(raw, extractors)
+    context = ExtractContext(
+        now=now, detector=detector, max_lines=max_lines, max_html_tags=max_html_tags
+    )
+    drafts = extractor.extract(raw, context)
 
     split = len(drafts) > 1
     urls_by_title = {d.title: d.url for d in drafts if d.title and d.url}
@@ -311,8 +195,7 @@ def clean_article(
         url = draft.url or (urls_by_title.get(draft.title) if draft.title else None)
         if url is None and not split:
             url = raw.url
-        if raw.title and not split:
-            draft.title = normalise_text(raw.title)
+        title = normalise_text(raw.title) if raw.title and not split else draft.title
         published = not_in_future(raw.published_at, now=now) if raw.published_at else None
         if published is None:
             published = pick_published(draft.dates, draft.relative_dates, now=now)
@@ -323,8 +206,8 @@ def clean_article(
                 parent_id=parent_id if split else None,
                 part=n if split else None,
                 url=url,
-                source=source_domain(url) or source_domain(draft.host) or _source(raw.source),
-                title=draft.title or None,
+                source=_source(url, draft, raw),
+                title=title or None,
                 authors=draft.authors,
                 published_at=published,
                 language=language,
@@ -334,23 +217,10 @@ def clean_article(
             )
         )
     if not articles:
-        raise Reject("empty_after_cleaning", f"no story text left in the {kind} input")
+        raise Reject("empty_after_cleaning", f"no story text left in the {extractor.name} input")
     return articles
 
 
-def _count_nonblank_lines(text: str, stop_after: int) -> int:
-    """Non-blank lines of ``text``, counting no further than ``stop_after + 1``."""
-    count = 0
-    for line in text.splitlines():
-        if line.strip():
-            count += 1
-            if count > stop_after:
-                break
-    return count
-
-
-def _source(value: str | None) -> str | None:
-    """``raw.source`` as a domain when it is one, else as given (e.g. "Reuters")."""
-    if not value or not value.strip():
-        return None
-    return source_domain(value) or value.strip()
+def _source(url: str | None, draft: Draft, raw: RawArticle) -> str | None:
+    """Return the URL's domain, else the page host's, else ``raw.source`` (a domain or a name)."""
+    return source_domain(url) or source_domain(draft.host) or normalise_source(raw.source)

@@ -52,6 +52,14 @@ def split_blocks(text: str) -> list[list[str]]:
     return [block.split("\n") for block in text.split("\n\n") if block.strip()]
 
 
+def ends_clause(line: str) -> bool:
+    """Whether ``line`` ends a sentence or clause: in . ! ? … : ; or a closing quote or bracket.
+
+    A final newline is not looked at (as ``$`` in ``re``).
+    """
+    return line.removesuffix("\n")[-1:] in _TERMINAL
+
+
 def _is_hard_wrapped(lines: list[str]) -> bool:
     """Whether a block's lines look wrapped at a fixed width rather than one paragraph per line."""
     if len(lines) < 3:
@@ -61,9 +69,7 @@ def _is_hard_wrapped(lines: list[str]) -> bool:
     median = lengths[len(lengths) // 2]
     # Wrapped text: lines of similar length near a fixed width that mostly do not end a sentence.
     similar = sum(1 for n in lengths if abs(n - median) <= 15) / len(body)
-    open_ended = sum(1 for line in body if line.removesuffix("\n")[-1:] not in _TERMINAL) / len(
-        body
-    )
+    open_ended = sum(1 for line in body if not ends_clause(line)) / len(body)
     return 40 <= median <= 100 and similar >= 0.7 and open_ended >= 0.6
 
 

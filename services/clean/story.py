@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.clean.boilerplate import (
-    _EMAIL,
     classify_paragraphs,
+    is_email,
     is_headline_like,
     words_of,
 )
 from services.clean.linear import compile_linear
-from services.clean.metadata import find_dates, parse_byline, strip_lede_dateline
+from services.clean.metadata.bylines import parse_byline
+from services.clean.metadata.dates import find_dates
+from services.clean.metadata.source import strip_lede_dateline
 
 _URL_LINE = compile_linear(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 # Kept in re for its lookahead, which findall needs not to consume. Linear: an attempt starts
@@ -156,7 +158,7 @@ def clean_story(
             story.agency = dateline.agency
             story.dropped.append(("dateline", dateline.text))
 
-    story.paragraphs = [p for p in kept if p and not _EMAIL.fullmatch(p)]
+    story.paragraphs = [p for p in kept if p and not is_email(p)]
     story.title = title
     # Keep order, drop repeats ("Tom Balmforth" in the byline and the contact block).
     story.authors = list(dict.fromkeys(a for a in story.authors if a))

@@ -1,31 +1,15 @@
-"""Fixtures for the clean stage's core tests: the ingest clock, the language detector, data paths."""
+"""Fixtures for the clean stage's tests: the ingest clock, the language detector, a text cleaner."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 
 import pytest
 
 from services.clean.core import build_language_detector, clean_article
 from shared.schemas import CleanArticle, RawArticle
-
-ROOT = Path(__file__).resolve().parents[3]
-SEEDS = ROOT / "seeds"
-GOLDEN = Path(__file__).parent / "golden"
-# Research-only corpora: read in place at test time, never copied into the repository.
-DATA = ROOT.parent / "shared" / "data"
-
-# The seeds were scraped in early April 2019 ("7 days ago" next to March 28).
-SEED_INGEST = datetime(2019, 4, 4, 12, 0, tzinfo=UTC)
-
-
-def shared_data(*parts: str) -> Path:
-    """Path into ../shared/data; a missing corpus fails the test (it must never pass by skipping)."""
-    path = DATA.joinpath(*parts)
-    assert path.exists(), f"research corpus not available: {path} (../shared/data must sit beside the repo)"
-    return path
+from tests.services.clean.factories import SEED_INGEST
 
 
 @pytest.fixture(scope="session")

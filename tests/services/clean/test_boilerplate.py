@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from services.clean.boilerplate import classify_paragraphs, line_kind
-from services.clean.core import _stopwords
+from services.clean.metadata.language import stopwords_for
 
 TITLE = "Port strike halts Rotterdam container traffic"
 STORY = [
@@ -235,4 +235,4 @@ def test_story_paragraphs_are_not_furniture(paragraph):
 
 def test_paragraphs_before_the_lede_form_the_header():
     paragraphs = [TITLE, "By Lotte Jansen", *STORY]
-    assert classify_paragraphs(paragraphs, _stopwords("en")).body_start == 2
+    assert classify_paragraphs(paragraphs, stopwords_for("en")).body_start == 2

@@ -16,21 +16,13 @@ from services.clean.normalise import normalise_text
 from services.clean.settings import CleanSettings
 from shared.errors import Reject
 from shared.schemas import RawArticle
-from tests.services.clean.conftest import GOLDEN, SEED_INGEST, SEEDS, shared_data
-
-
-def seed_path(prefix: str) -> Path:
-    return next(SEEDS.glob(f"{prefix}_*.txt"))
-
-
-def clean_seed(prefix: str, detector=None):
-    raw = decode_raw(seed_path(prefix).read_bytes())
-    return clean_article(raw, ingested_at=SEED_INGEST, detector=detector)
-
-
-def golden(name: str) -> str:
-    return (GOLDEN / name).read_text(encoding="utf-8").rstrip("\n")
-
+from tests.services.clean.factories import (
+    SEED_INGEST,
+    clean_seed,
+    golden,
+    seed_path,
+    shared_data,
+)
 
 # --- decode_raw ------------------------------------------------------------------------------
 

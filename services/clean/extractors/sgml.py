@@ -1,9 +1,4 @@
-"""Splitting one submitted text into stories: pasted dumps and Reuters-21578 SGML; pure.
-
-A dump is several scraped pages pasted one after another. A story starts at a line that is only
-a URL, or - when a page was pasted without its URL - at a header run: a published-date line
-after the previous story's prose, with the section label before it and a headline near it.
-"""
+"""Reuters-21578 SGML extractor: text holding <REUTERS> records in, one draft per record out; pure."""
 
 from __future__ import annotations
 
@@ -11,81 +6,13 @@ import html
 import re
 from dataclasses import dataclass
 
-from services.clean.boilerplate import is_headline_like, is_prose, words_of
+from services.clean.extractors.base import Draft, ExtractContext
 from services.clean.linear import compile_linear
-from services.clean.metadata import is_date_line
-
-_URL_LINE = compile_linear(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
-_YEAR = compile_linear(r"(?:^|\W)(?:19|20)\d{2}(?:\W|$)")
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One story's share of a dump: its text (still with header and boilerplate) and URL."""
-
-    text: str
-    url: str | None = None
-
-
-def _starts_header_run(lines: list[str], idx: int, stopwords: frozenset[str]) -> int | None:
-    """If the date line at ``idx`` opens a new story's header, return the header's first line."""
-    before: list[int] = []
-    k = idx - 1
-    while k >= 0 and len(before) < 5:
-        if lines[k]:
-            if is_prose(lines[k], stopwords):
-                break
-            before.append(k)
-        k -= 1
-    after: list[int] = []
-    k = idx + 1
-    while k < len(lines) and len(after) < 6:
-        if lines[k]:
-            if is_prose(lines[k], stopwords):
-                break
-            after.append(k)
-        k += 1
-    if k >= len(lines):
-        return None  # no story prose follows: a date inside the closing furniture
-    header = before + after
-    if not any(is_headline_like(lines[j]) and len(words_of(lines[j])) >= 4 for j in header):
-        return None
-    return min(before) if before else idx
-
-
-def split_segments(text: str, stopwords: frozenset[str]) -> list[Segment]:
-    """Split normalised text into story segments; a single story gives one segment."""
-    lines = text.split("\n")
-    starts: list[tuple[int, str | None]] = [(0, None)]
-    seen_prose = False
-    for idx, line in enumerate(lines):
-        if not line:
-            continue
-        if _URL_LINE.match(line):
-            if seen_prose:
-                starts.append((idx, line))
-            elif starts[-1][1] is None:
-                starts[-1] = (starts[-1][0], line)
-            seen_prose = False
-            continue
-        if seen_prose and _YEAR.search(line) and is_date_line(line):
-            begin = _starts_header_run(lines, idx, stopwords)
-            if begin is not None and begin > starts[-1][0]:
-                starts.append((begin, None))
-                seen_prose = False
-                continue
-        if not seen_prose and is_prose(line, stopwords):
-            seen_prose = True
-    segments = []
-    bounds = [s for s, _ in starts[1:]] + [len(lines)]
-    for (begin, url), end in zip(starts, bounds, strict=True):
-        chunk = "\n".join(lines[begin:end]).strip()
-        if chunk:
-            segments.append(Segment(chunk, url))
-    return segments
-
-
-# --- Reuters-21578 SGML ----------------------------------------------------------------------
+from services.clean.metadata.dates import find_dates
+from services.clean.metadata.language import stopwords_for
+from services.clean.normalise import normalise_text
+from services.clean.story import clean_story
+from shared.schemas import RawArticle
 
 # RE2: a record without its closing tag made the lazy (.*?) of every later opening tag scan to the
 # end of the input (quadratic in re). "<REUTERS\b" is written out: a non-word character or ">".
@@ -114,8 +41,11 @@ class SgmlStory:
     paragraphs: list[str]
 
 
-def _strip_signoff(body: str) -> str:
-    """Remove the closing "Reuter" (and its end-of-text code &#3; or \\x03) with the space before.
+def strip_signoff(body: str) -> str:
+    """Return a record's body without its closing "Reuter" and the space before it.
+
+    The sign-off may be followed by the end-of-text code (``&#3;`` or ``\\x03``), which goes too;
+    a body without a sign-off is returned unchanged.
 
     Plain string code for the old ``\\s*\\bReute?r\\s*(?:&#3;|\\x03)?\\s*$``, whose leading
     ``\\s*`` was retried from every position of a long run of spaces (quadratic).
@@ -137,7 +67,7 @@ def _strip_signoff(body: str) -> str:
 
 def _sgml_paragraphs(body: str) -> list[str]:
     """Join hard-wrapped wire lines; an indented line starts a new paragraph, as on the wire."""
-    body = _strip_signoff(body)
+    body = strip_signoff(body)
     paragraphs: list[str] = []
     for raw in body.split("\n"):
         if not raw.strip():
@@ -176,3 +106,30 @@ def parse_sgml(text: str) -> list[SgmlStory]:
             )
         )
     return stories
+
+
+class SgmlExtractor:
+    """Reuters-21578 SGML: every <REUTERS> record is a story with its own title and date."""
+
+    name = "sgml"
+
+    def accepts(self, raw: RawArticle) -> bool:
+        """Whether ``raw.text`` holds Reuters-21578 SGML records."""
+        return bool(raw.text and looks_like_sgml(raw.text))
+
+    def extract(self, raw: RawArticle, context: ExtractContext) -> list[Draft]:
+        """Return one draft per record: title and date from their tags, the body cleaned as text.
+
+        The wire is English: the English stop words serve the boilerplate classifier.
+        """
+        drafts = []
+        stop = stopwords_for("en")
+        for record in parse_sgml(raw.text or ""):
+            title = normalise_text(record.title) if record.title else None
+            paragraphs = [p for p in (normalise_text(p) for p in record.paragraphs) if p]
+            story = clean_story(paragraphs, now=context.now, stopwords=stop, known_title=title)
+            dates = [find_dates(record.date, now=context.now)[0]] if record.date else []
+            drafts.append(
+                Draft(paragraphs=story.paragraphs, title=title, authors=story.authors, dates=dates)
+            )
+        return drafts

@@ -1,18 +1,27 @@
-"""HTML pages: trafilatura's main-text extraction and metadata, then our own post-cleaning; pure."""
+"""HTML extractor: a page (``raw.html``, or ``raw.text`` that is one) in, one draft out; pure.
+
+trafilatura's main-text extraction and metadata, then our own post-cleaning of the furniture it
+left.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import trafilatura
 from trafilatura.settings import Document
 
 from services.clean.boilerplate import line_kind
+from services.clean.extractors.base import Draft, ExtractContext
 from services.clean.linear import compile_linear
-from services.clean.metadata import parse_byline
+from services.clean.metadata.bylines import parse_byline
+from services.clean.metadata.dates import find_dates
 from services.clean.normalise import normalise_text, to_paragraphs
+from shared.errors import Reject
+from shared.schemas import RawArticle
 
 # RE2: in re, a run of comments before a non-HTML start ("<!---->" * 30 + "x") backtracked
 # exponentially, since a lazy comment body may also swallow the comments after it.
@@ -123,3 +132,39 @@ def extract_html(page: str, *, url: str | None = None) -> HtmlArticle:
         url=doc.url or url,
         dropped=dropped,
     )
+
+
+class HtmlExtractor:
+    """HTML: ``raw.html`` when given (it wins over ``raw.text``), else ``raw.text`` that is a page."""
+
+    name = "html"
+
+    def accepts(self, raw: RawArticle) -> bool:
+        """Whether ``raw`` has HTML, or text that starts like a page or is mostly tags."""
+        return bool(raw.html) or bool(raw.text and looks_like_html(raw.text))
+
+    def extract(self, raw: RawArticle, context: ExtractContext) -> list[Draft]:
+        """Return the page's one story: body paragraphs, title, authors, date, URL and host.
+
+        Raises:
+            Reject: ``too_long`` when the page has more than ``context.max_html_tags`` tags.
+        """
+        page = raw.html or raw.text or ""
+        tags = page.count("<")  # an upper bound of the elements, counted without parsing
+        limit = context.max_html_tags
+        if limit is not None and tags > limit:
+            raise Reject("too_long", f"the page has up to {tags:,} tags; the limit is {limit:,}")
+        article = extract_html(page, url=raw.url)
+        dates: list[datetime | None] = []
+        if article.date:
+            dates.append(find_dates(article.date, now=context.now)[0])
+        return [
+            Draft(
+                paragraphs=article.paragraphs,
+                title=article.title,
+                authors=article.authors,
+                dates=dates,
+                url=article.url,
+                host=article.hostname,
+            )
+        ]
