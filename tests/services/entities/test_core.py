@@ -74,7 +74,9 @@ def test_offsets_and_sentence_indices_point_into_the_article(blank_nlp, make_art
     )
     enriched = extract_entities(make_article(text), blank_nlp)
     found = [(e.text, e.sentence) for e in enriched.entities]
-    assert found == [("Il-62", 1), ("An-124", 1), ("S-300", 2)]
+    assert found == [
+        ("Il-62", 1), ("jet", 1), ("An-124", 1), ("cargo plane", 1), ("S-300", 2)
+    ]
     for entity in enriched.entities:
         assert text[entity.start : entity.end] == entity.text
         sentence = enriched.sentences[entity.sentence]
@@ -120,12 +122,40 @@ def test_batch_extraction_matches_one_by_one(blank_nlp, make_article):
     ]
 
 
+BATCH_LIMITS = {"max_chunk_chars": 40, "max_chars": 200, "max_words": 30}
+
+
+def test_extract_entities_batch_equals_one_article_at_a_time(blank_nlp, make_article):
+    texts = ["An Il-62.", "", "Two S-300s. " * 30, "The An-124 landed. Then an Il-76 came."]
+    articles = [make_article(t, article_id=str(i)) for i, t in enumerate(texts)]
+    batch = core.extract_entities_batch(articles, blank_nlp, batch_size=3, **BATCH_LIMITS)
+    assert batch == [extract_entities(a, blank_nlp, **BATCH_LIMITS) for a in articles]
+    assert batch[2].entities_truncated_at is not None  # the limits apply as in the single path
+
+
+def test_extract_entities_batch_raises_when_an_article_fails(blank_nlp, make_article):
+    articles = [make_article("An Il-62."), make_article("An An-124.")]
+    # A pipeline component that raises on the second article's text.
+    nlp = spacy.blank("en")
+    add_domain_ruler(nlp)
+
+    @spacy.Language.component("fail_on_an124_test")
+    def fail(doc):
+        if "An-124" in doc.text:
+            raise RuntimeError("boom")
+        return doc
+
+    nlp.add_pipe("fail_on_an124_test")
+    with pytest.raises(RuntimeError, match="boom"):
+        core.extract_entities_batch(articles, nlp, batch_size=2, **BATCH_LIMITS)
+
+
 def test_domain_ruler_is_added_once_and_before_ner():
     nlp = spacy.blank("en")
     nlp.add_pipe("ner")
     first = add_domain_ruler(nlp)
     assert add_domain_ruler(nlp) is first
-    assert nlp.pipe_names == [core.RULER_NAME, "ner"]
+    assert nlp.pipe_names == [core.RULER_NAME, "ner", core.PERSONNEL_NAME]
 
 
 def test_every_gazetteer_pattern_is_valid_for_the_entity_ruler():
@@ -161,7 +191,7 @@ def test_unknown_model_name_raises_a_clear_error():
 
 @pytest.mark.slow
 def test_real_pipeline_runs_ruler_before_ner_and_skips_unused_pipes(nlp):
-    assert nlp.pipe_names == [core.RULER_NAME, "ner"]
+    assert nlp.pipe_names == [core.RULER_NAME, "ner", core.PERSONNEL_NAME]
 
 
 @pytest.mark.slow
@@ -192,3 +222,18 @@ def test_seed_people_and_places_are_found_and_grouped(nlp, make_article, seed_te
     # "Trump" alone is grouped under the full name the article gives.
     trump = [e for e in enriched.entities if e.text == "Trump"]
     assert trump and all(e.canonical == "Donald Trump" and e.label == "PERSON" for e in trump)
+
+
+@pytest.mark.slow
+def test_batch_on_real_model_equals_single_path_and_keeps_string_store_flat(
+    nlp, make_article, seed_texts
+):
+    articles = [make_article(t, article_id=k) for k, t in seed_texts.items()]
+    limits = {"max_chunk_chars": 2_000, "max_chars": 30_000, "max_words": 4_000}
+    core.extract_entities_batch(articles, nlp, batch_size=4, **limits)  # first contact: ner labels
+    before = len(nlp.vocab.strings)
+    batch = core.extract_entities_batch(articles, nlp, batch_size=4, **limits)
+    assert len(nlp.vocab.strings) == before  # the memory zone freed what these texts interned
+    assert batch == [extract_entities(a, nlp, **limits) for a in articles]
+    # The pipeline still names its labels after the zone (spaCy E018 if a label was transient).
+    assert "U-AIRCRAFT" in nlp.get_pipe("ner").move_names

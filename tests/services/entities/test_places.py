@@ -1,0 +1,79 @@
+"""Tests for services/entities/places.py: countries of places and peoples, ambiguity policy."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.entities.places import name_key
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "country", "kind"),
+    [
+        ("Caracas", "GPE", "VE", "city"),
+        ("Venezuela", "GPE", "VE", "country"),
+        ("Venezuelan", "NORP", "VE", None),
+        ("Venezuelans", "NORP", "VE", None),  # plural through inflect
+        ("Moscow", "GPE", "RU", "city"),  # a capital: the seat of government
+        ("Russia's", "GPE", "RU", "country"),
+        ("Russian", "NORP", "RU", None),
+        ("U.S.", "GPE", "US", "country"),
+        ("the United States", "GPE", "US", "country"),
+        ("Americans", "NORP", "US", None),  # not the Northern Mariana Islands (also "American")
+        ("Washington", "GPE", "US", "city"),  # DC, ten times Washington in Tyne and Wear
+        ("Britain", "GPE", "GB", "country"),  # places_extra.yaml
+        ("UK", "GPE", "GB", "country"),
+        ("Kiev", "GPE", "UA", "city"),  # a GeoNames alternative name
+        ("Texas", "GPE", "US", "region"),
+        ("Paris", "GPE", "FR", "city"),  # Paris, Texas has 25,000 people
+        ("Georgia", "GPE", "GE", "country"),  # alone, a country's own name is the country
+        ("Washington", "ORG", "US", "city"),  # "Washington said": the NER's ORG for a government
+    ],
+)
+def test_name_alone_gets_its_country(places, text, label, country, kind):
+    (place,) = places.resolve_article([(text, label)])
+    assert place is not None
+    assert (place.country, place.kind) == (country, kind)
+
+
+def test_city_has_coordinates_from_geonames(places):
+    (caracas,) = places.resolve_article([("Caracas", "GPE")])
+    assert caracas is not None and caracas.latitude is not None and caracas.longitude is not None
+    assert 10 < caracas.latitude < 11 and -67.5 < caracas.longitude < -66.5
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        # The article's other places decide between readings.
+        ([("Georgia", "GPE"), ("Atlanta", "GPE")], [("US", "region"), ("US", "city")]),
+        ([("Paris", "GPE"), ("Texas", "GPE")], [("US", "city"), ("US", "region")]),
+        ([("Georgia", "GPE"), ("Tbilisi", "GPE")], [("GE", "country"), ("GE", "city")]),
+    ],
+)
+def test_ambiguous_name_resolves_by_the_articles_other_places(places, names, expected):
+    resolved = places.resolve_article(names)
+    assert [(p.country, p.kind) if p else None for p in resolved] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Victoria", "GPE"),  # an Australian state and Canadian/US cities: no guess
+        ("Birmingham", "GPE"),  # England 1.1 M, Alabama 0.2 M: not ten times
+        ("Soviet", "NORP"),  # no current ISO 3166-1 code
+        ("Kurdish", "NORP"),  # a people of several countries
+        ("Republicans", "NORP"),  # a party, not a nationality
+        ("the Red Sea", "LOC"),  # a Sudanese state has the name; a sea is not a province
+        ("Middle East", "LOC"),
+        ("Bloomberg", "GPE"),  # a NER mistake stays without a country
+        ("Texas", "ORG"),  # an ORG is a country only by its capital's or its own name
+    ],
+)
+def test_ambiguous_or_unknown_name_gets_no_country(places, text, label):
+    assert places.resolve_article([(text, label)]) == [None]
+
+
+def test_name_key_ignores_dots_case_accents_article_and_possessive():
+    assert name_key("the U.S.'s") == name_key("US") == "us"
+    assert name_key("Maiquetía") == "maiquetia"

@@ -1,0 +1,112 @@
+"""Tests for the generic military vocabulary (vocabulary.yaml) and personnel mentions (personnel.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.entities.core import extract_entities
+
+
+def labelled(enriched, *labels):
+    return [(e.text, e.label, e.category, e.count) for e in enriched.entities if e.label in labels]
+
+
+DOMAIN = ("AIRCRAFT", "WEAPON", "VESSEL", "VEHICLE", "MILITARY_UNIT")
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "category"),
+    [
+        ("fighter jets", "AIRCRAFT", "fighter aircraft"),
+        ("Fighter Jets", "AIRCRAFT", "fighter aircraft"),
+        ("warplanes", "AIRCRAFT", "fighter aircraft"),
+        ("cargo plane", "AIRCRAFT", "transport aircraft"),
+        ("drones", "AIRCRAFT", "drone"),
+        ("UAVs", "AIRCRAFT", "drone"),
+        ("tanks", "VEHICLE", "tank"),
+        ("T-72s", "VEHICLE", "tank"),  # a named tank: the gazetteer gives label and category
+        ("armoured vehicles", "VEHICLE", "armoured vehicle"),
+        ("armored personnel carriers", "VEHICLE", "armoured vehicle"),
+        ("artillery", "WEAPON", "artillery"),
+        ("IEDs", "WEAPON", "improvised explosive device"),
+        ("barrel bombs", "WEAPON", "bomb"),
+        ("chemical weapons", "WEAPON", "chemical weapon"),
+        ("S-300", "WEAPON", "air defence system"),
+        ("warships", "VESSEL", "warship"),
+        ("frigates", "VESSEL", "frigate"),
+        ("2nd Battalion", "MILITARY_UNIT", "battalion"),
+        ("3rd Infantry Brigade", "MILITARY_UNIT", "brigade"),
+        ("82nd Airborne Division", "MILITARY_UNIT", "division"),
+    ],
+)
+def test_generic_and_named_military_nouns_get_label_and_category(
+    blank_nlp, make_article, text, label, category
+):
+    enriched = extract_entities(make_article(f"Officials said the {text} were seen."), blank_nlp)
+    assert labelled(enriched, *DOMAIN) == [(text, label, category, None)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hundreds of IS fighters fled the town.",  # fighters: militants, not aircraft
+        "The firm runs a Counter-IED training course.",  # after a hyphen: a modifier
+        "All aircraft returned to base safely.",  # bare "aircraft" left out (re3d tuning half)
+    ],
+)
+def test_words_that_are_not_weapons_here_are_left_alone(blank_nlp, make_article, text):
+    assert labelled(extract_entities(make_article(text), blank_nlp), *DOMAIN) == []
+
+
+def test_attack_bomber_fighter_list_is_one_aircraft_span(blank_nlp, make_article):
+    text = "Attack, bomber, fighter and remotely piloted aircraft conducted 12 strikes."
+    found = labelled(extract_entities(make_article(text), blank_nlp), *DOMAIN)
+    assert found == [
+        ("Attack, bomber, fighter and remotely piloted aircraft", "AIRCRAFT", "aircraft", None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "category", "count"),
+    [
+        ("Officials said about 100 soldiers arrived.", "about 100 soldiers", "soldiers", 100),
+        ("Officials said two battalions arrived.", "two battalions", "battalion", 2),
+        ("Officials said 3,000 extra troops arrived.", "3,000 extra troops", "soldiers", 3000),
+        (
+            "Officials said some twenty-five marines arrived.",
+            "some twenty-five marines",
+            "soldiers",
+            25,
+        ),
+        ("Officials said 1.5 million troops serve.", "1.5 million troops", "soldiers", 1_500_000),
+        (
+            "Officials said nearly three thousand servicemen left.",
+            "nearly three thousand servicemen",
+            "soldiers",
+            3000,
+        ),
+        ("Officials said troops arrived.", "troops", "soldiers", None),
+        (
+            "Officials said up to 100 military personnel arrived.",
+            "up to 100 military personnel",
+            "soldiers",
+            100,
+        ),
+    ],
+)
+def test_personnel_mentions_carry_their_count(blank_nlp, make_article, text, span, category, count):
+    enriched = extract_entities(make_article(text), blank_nlp)
+    assert labelled(enriched, "PERSONNEL") == [(span, "PERSONNEL", category, count)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The company said profits rose.",  # "company" counts only with a number
+        "The armoured personnel carrier broke down.",  # inside a VEHICLE
+        "The 2nd Battalion moved north.",  # a MILITARY_UNIT, not a head count
+        "Market forces drove prices up.",  # "forces" counts only with a number
+    ],
+)
+def test_personnel_nouns_in_other_senses_are_not_personnel(blank_nlp, make_article, text):
+    assert labelled(extract_entities(make_article(text), blank_nlp), "PERSONNEL") == []
