@@ -11,6 +11,7 @@ import sys
 from cli.alerts import cmd_alerts
 from cli.broker import cmd_broker
 from cli.process import cmd_process
+from cli.rules import add_parser as add_rules_parser
 from cli.run import REPO, cmd_run
 from cli.submit import cmd_submit
 from cli.topics import cmd_topics
@@ -58,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", choices=SERVICES, default="alerts",
                    help="stop after this stage (e.g. --until dedup for a dedup backfill without spaCy)")
     p.set_defaults(func=cmd_process)
+
+    add_rules_parser(sub)  # `newswatch rules test`: a rule author's loop
 
     p = with_bootstrap(sub.add_parser("topics", help="create the topics (idempotent)"))
     p.add_argument("--partitions", type=int, default=partitions)

@@ -7,22 +7,44 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from spacy.language import Language
+
 from services.alerts import core
+from services.alerts.reload import ReloadingRules
 from services.alerts.settings import AlertsSettings
 from shared.metrics import ServiceMetrics
 from shared.schemas import Alert, EnrichedArticle, Message
 from shared.stage import Handler, Stage
 from shared.topics import ALERTS, ENRICHED_ARTICLES
 
+# What the rules need of spaCy: lemmas (tagger, attribute_ruler, lemmatizer) and the parse.
+# The entities stage disables them for speed; here they run on candidate sentences only.
+_PARSE_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
+
+
+def load_nlp(name: str) -> Language:
+    """The spaCy pipeline for the rules: the entities stage's loader (same fallback), parser and lemmatizer on."""
+    from services.entities.core import load_nlp as load_entities_nlp
+
+    nlp = load_entities_nlp(name)  # builds the domain ruler with the unused pipes off (fast)
+    for pipe in _PARSE_PIPES:
+        if pipe in nlp.disabled:
+            nlp.enable_pipe(pipe)
+    return nlp
+
 
 def build(settings: AlertsSettings, store: MutableMapping[str, Any] | None, metrics: ServiceMetrics) -> Handler:
-    """The rules are read once, from NEWS_ALERTS_RULES or the shipped rules.yaml."""
-    rules = core.load_rules(Path(settings.alerts_rules) if settings.alerts_rules else None)
+    """The model is loaded once; the rules from NEWS_ALERTS_RULES (or the shipped rules.yaml), reloaded on change."""
+    nlp = load_nlp(settings.alerts_spacy_model)
+    path = Path(settings.alerts_rules) if settings.alerts_rules else core.RULES_PATH
+    rules = ReloadingRules(path, lambda p: core.load_rules(p, vocab=nlp.vocab),
+                           check_s=settings.alerts_rules_check_s)
+    parse = core.make_parser(nlp)
 
     def handle(value: bytes) -> list[Message]:
-        """An enriched article → one alert per rule and sentence that matched."""
+        """An enriched article → one alert per rule and sentence (or title) that matched."""
         article = EnrichedArticle.model_validate_json(value)
-        return list(core.evaluate(article, rules, fired_at=datetime.now(UTC)))
+        return list(core.evaluate(article, rules.current(), parse, fired_at=datetime.now(UTC)))
 
     return handle
 

@@ -127,19 +127,56 @@ class EnrichedArticle(UniqueArticle):
     entities_truncated_at: int | None = None
 
 
+class FrameParty(BaseModel):
+    """Who or where in a frame: the words of the sentence and, when the entities stage knows it, the country (ISO 3166-1 alpha-2)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    text: str
+    country: str | None = None
+
+
+class Frame(BaseModel):
+    """What a matched sentence says happened: who moved, how, where, how many, with what, and how it was said.
+
+    The same rule, actor, place and action identify one movement (one event) across articles.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    # the force's owner ("Russian troops", "Russia sent ..."): RU
+    actor: FrameParty | None = None
+    action: Literal["deploy", "arrive", "withdraw", "mobilise", "reinforce", "reduce"] | None = None
+    # where to, where at, or where from (a withdrawal's place is the one left)
+    place: FrameParty | None = None
+    count: int | None = None  # personnel, when stated ("about 100 soldiers" -> 100)
+    equipment: list[str] = Field(default_factory=list)  # aircraft, vessels, weapons, vehicles named
+    # fact: reported as happening or done; plan: will/intends/agreed; offer: ready/offered/pledged;
+    # demand: urged/called for/asked; denial: negated, denied or refused
+    modality: Literal["fact", "plan", "offer", "demand", "denial"] = "fact"
+    trigger: str | None = None  # the movement word as written ("arrived", "withdrawal")
+    force: str | None = None  # the personnel or unit word as written ("troops")
+
+
 class Alert(Message):
-    """A rule that fired on one sentence of one article, with the evidence to judge it by."""
+    """A rule that fired on one sentence of one article (or its title), with the evidence to judge it by."""
 
     alert_id: str  # stable: rule, article and sentence, so a replayed message repeats the same id
     rule_id: str
     rule_name: str = ""
+    severity: Literal["low", "medium", "high", "critical"] | None = None
     article_id: str
+    # -1: the article's title; entities of a title alert have offsets into the title, not the text
     sentence_index: int
     evidence: str
     entities: list[Entity] = Field(default_factory=list)
+    # the first movement of the sentence that fired; every one of them in ``frames``
+    frame: Frame | None = None
+    frames: list[Frame] = Field(default_factory=list)
     title: str | None = None
     url: str | None = None
     source: str | None = None
+    language: str | None = None
     published_at: datetime | None = None
     fired_at: datetime
 

@@ -1,0 +1,80 @@
+"""Hot reload of the alerts rules: consumes the rules file (a stat at most once per interval, at message time), produces the RuleSet in force; logs each change.
+
+Why at message time and inside the handler: the handler runs in an isolated child process
+(shared/isolate.py) that only wakes for a message, so the check is one ``os.stat`` per interval
+on the message path, and a rules change is in force for the next message. An invalid file is
+rejected with an ERROR line naming file, rule and field; the previous rules stay in force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from services.alerts.core import RulesError, RuleSet, rule_summary
+
+log = logging.getLogger("newswatch")
+
+Stamp = tuple[int, int, int] | None
+
+
+class ReloadingRules:
+    """The rules of one file, reloaded when the file changes (checked at most every ``check_s`` seconds)."""
+
+    def __init__(self, path: Path, load: Callable[[Path], RuleSet], *, check_s: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = path
+        self._load = load
+        self.check_s = check_s
+        self._clock = clock
+        self._stamp = _stamp(path)
+        self._digest = _digest(path)
+        self.rules = load(path)  # an invalid file at start stops the worker: nothing to fall back on
+        self._checked = clock()
+        self.reloads = 0
+        self.rejected = 0
+        log.info("alerts: rules loaded from %s: %s", path, rule_summary(self.rules))
+
+    def current(self) -> RuleSet:
+        """The rules in force, after a reload if the file changed since the last look."""
+        now = self._clock()
+        if now - self._checked < self.check_s:
+            return self.rules
+        self._checked = now
+        stamp = _stamp(self.path)
+        if stamp == self._stamp:
+            return self.rules
+        self._stamp = stamp
+        digest = _digest(self.path)
+        if digest is not None and digest == self._digest:
+            return self.rules  # touched, not changed
+        try:
+            rules = self._load(self.path)
+        except RulesError as error:
+            self.rejected += 1
+            log.error("alerts: rules file rejected, the previous rules stay in force: %s", error)
+            return self.rules
+        self._digest = digest
+        self.rules = rules
+        self.reloads += 1
+        log.warning("alerts: rules reloaded from %s: %s", self.path, rule_summary(rules))
+        return rules
+
+
+def _stamp(path: Path) -> Stamp:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

@@ -1,0 +1,77 @@
+"""Benchmark of the alerts stage: articles/second of the alerts core (parse of candidate sentences included) on enriched BBC articles, and the share of sentences parsed.
+
+Not a test (pytest does not collect it). Run from the repository root:
+
+    .venv/bin/python tests/bench/bench_alerts.py [--articles 100] [--data ../shared/data]
+
+A fixed random sample of BBC articles (title = the first line) goes through the entities stage
+once (not timed), then through ``services.alerts.core.evaluate_counted`` with the shipped rules:
+what the alerts handler does per message. For scale, the same articles with every sentence
+parsed (as if the rules had no ``candidates`` test) are timed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from services.alerts import core
+from services.alerts.stage import load_nlp
+from services.entities.core import extract_entities
+from services.entities.core import load_nlp as load_entities_nlp
+from shared.schemas.articles import UniqueArticle
+from tests.factories import split_sentences
+
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--articles", type=int, default=100)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    paths = sorted((args.data / "bbc" / "bbc").glob("*/*.txt"))
+    sample = random.Random(20240101).sample(paths, min(args.articles, len(paths)))
+    entities_nlp = load_entities_nlp("en_core_web_sm")
+    enriched = []
+    for p in sample:
+        title, _, body = p.read_bytes().decode("utf-8", "replace").partition("\n")
+        body = body.strip()
+        unique = UniqueArticle(article_id=p.name, title=title.strip(), text=body, ingested_at=NOW,
+                               sentences=split_sentences(body))
+        enriched.append(extract_entities(unique, entities_nlp))
+    nlp = load_nlp("en_core_web_sm")
+    rules = core.load_rules(vocab=nlp.vocab)
+    parse = core.make_parser(nlp)
+    core.evaluate(enriched[0], rules, parse, fired_at=NOW)  # warm-up
+
+    t0 = time.perf_counter()
+    results = [core.evaluate_counted(a, rules, parse, fired_at=NOW) for a in enriched]
+    took = time.perf_counter() - t0
+    sentences = sum(r.sentences for r in results)
+    parsed = sum(r.parsed for r in results)
+    alerts = sum(len(r.alerts) for r in results)
+    print(f"BBC sample: {len(enriched)} articles, {sentences / len(enriched):.1f} sentences/article (title included)")
+    print(f"  alerts core      : {len(enriched) / took:7.1f} articles/s, {parsed}/{sentences} sentences parsed "
+          f"({100 * parsed / sentences:.1f} %), {alerts} alerts")
+
+    t0 = time.perf_counter()
+    for a in enriched:
+        texts = [a.title or "", *(s.text for s in a.sentences)]
+        parse(texts, [True] + [False] * (len(texts) - 1))
+    every = time.perf_counter() - t0
+    print(f"  parse everything : {len(enriched) / every:7.1f} articles/s (for scale: no candidates test)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

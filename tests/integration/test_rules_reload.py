@@ -1,0 +1,82 @@
+"""Hot reload of the alerts rules on the real broker: an edited rules file is in force within 5 s, an invalid one is rejected with a log line and the previous rules stay."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from cli.broker import free_port
+from cli.run import start_worker, stop_workers
+from services.alerts.core import RULES_PATH
+from shared.admin import ensure_topics
+from shared.schemas import Alert, EnrichedArticle
+from shared.topics import ALERTS, ENRICHED_ARTICLES, TOPICS
+from tests.factories import split_sentences
+from tests.integration.kafkautil import TopicReader, produce
+
+SHIPS = {"id": "warships", "severity": "low", "candidates": {"words": ["warship"]},
+         "patterns": {"ship": [[{"LEMMA": "warship"}]]}, "conditions": [{"tokens": "ship"}]}
+TEXT = "Two warships sailed into the port of Tartus on Monday. Russia sent 300 troops to Syria."
+
+
+def article(article_id: str) -> bytes:
+    return EnrichedArticle(article_id=article_id, text=TEXT, ingested_at=datetime.now(UTC),
+                           sentences=split_sentences(TEXT)).to_bytes()
+
+
+def write_rules(path: Path, *extra: dict) -> None:
+    shipped = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))
+    data = {"rules": [*shipped["rules"], *extra]}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    tmp.replace(path)  # as an editor saves: the worker never reads half a file
+
+
+def rules_fired(reader: TopicReader, article_id: str, timeout: float) -> set[str]:
+    """The rules that fired on ``article_id`` (waits for its troop alert, which every rules version has)."""
+    records = reader.wait_for(
+        lambda rs: any(Alert.model_validate_json(r.value).article_id == article_id for r in rs),
+        timeout=timeout, what=f"alerts on {article_id}")
+    time.sleep(1.0)  # the other alerts of the same message are sent with it
+    records = reader.poll()
+    return {a.rule_id for a in (Alert.model_validate_json(r.value) for r in records) if a.article_id == article_id}
+
+
+def test_an_edited_rules_file_takes_effect_within_5_s_and_an_invalid_one_is_rejected(kafka, tmp_path):
+    ensure_topics(kafka, TOPICS, 1)
+    run = uuid.uuid4().hex[:6]
+    rules = tmp_path / "rules.yaml"
+    write_rules(rules)
+    log = tmp_path / "alerts.log"
+    worker = start_worker("alerts", kafka, log, 1, env={
+        "NEWS_GROUP_SUFFIX": f"-reload-{run}", "NEWS_METRICS_PORT": str(free_port()),
+        "NEWS_DATA_DIR": str(tmp_path / "faust"), "NEWS_ALERTS_RULES": str(rules)})
+    reader = TopicReader(kafka, ALERTS.name)
+    try:
+        produce(kafka, ENRICHED_ARTICLES.name, [article(f"before-{run}")])
+        assert rules_fired(reader, f"before-{run}", timeout=240) == {"troop_movement"}
+
+        write_rules(rules, SHIPS)
+        edited = time.time()
+        time.sleep(1.2)  # one check interval (NEWS_ALERTS_RULES_CHECK_S = 1 s)
+        produce(kafka, ENRICHED_ARTICLES.name, [article(f"edited-{run}")])
+        assert rules_fired(reader, f"edited-{run}", timeout=60) == {"troop_movement", "warships"}
+        ships = [a for a in (Alert.model_validate_json(r.value) for r in reader.records)
+                 if a.article_id == f"edited-{run}" and a.rule_id == "warships"]
+        assert ships[0].fired_at.timestamp() - edited < 5.0
+
+        rules.write_text("rules:\n  - id: broken\n    conditions: [{tokens: nowhere}]\n", encoding="utf-8")
+        time.sleep(1.2)
+        produce(kafka, ENRICHED_ARTICLES.name, [article(f"invalid-{run}")])
+        assert rules_fired(reader, f"invalid-{run}", timeout=60) == {"troop_movement", "warships"}
+        text = log.read_text(errors="replace")
+        assert "rules file rejected, the previous rules stay in force" in text
+        assert f"{rules}: rule broken" in text
+        assert worker.poll() is None
+    finally:
+        reader.close()
+        stop_workers([worker])

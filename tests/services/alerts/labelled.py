@@ -1,0 +1,157 @@
+"""The labelled troop-movement items (ids and labels in CSV files here, text from /work/shared/data): load them as articles and score a rule on them."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shared.schemas.articles import UniqueArticle
+from tests.factories import split_sentences
+
+DATA = Path(__file__).resolve().parents[4] / "shared" / "data"  # /work/shared/data, read-only
+HERE = Path(__file__).resolve().parent
+DEV_SET = HERE / "troop_dev.csv"
+FRESH_SET = HERE / "troop_fresh.csv"
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One labelled item: its id, label, split and the article built from its text (title when it has one)."""
+
+    source: str
+    ref: str
+    label: str
+    split: str
+    article: UniqueArticle
+
+
+class Corpora:
+    """The shared corpora, read once."""
+
+    def __init__(self, data: Path = DATA) -> None:
+        self.data = data
+        self._ag: list[dict[str, str]] | None = None
+        self._cameo: dict[str, list[str]] | None = None
+        self._reuters: dict[str, tuple[str, str]] | None = None
+
+    @property
+    def ag(self) -> list[dict[str, str]]:
+        if self._ag is None:
+            with (self.data / "ag-news" / "test.csv").open(encoding="utf-8") as f:
+                self._ag = list(csv.DictReader(f))
+        return self._ag
+
+    @property
+    def cameo(self) -> dict[str, list[str]]:
+        if self._cameo is None:
+            self._cameo = {
+                part: [line.rstrip("\n").rsplit("\t", 1)[0]
+                       for line in (self.data / "cameo-sentences" / f"{part}.tsv").open(encoding="utf-8")]
+                for part in ("train", "test")
+            }
+        return self._cameo
+
+    def article(self, source: str, ref: str) -> UniqueArticle:
+        """The item as an article: AG rows and UCI headlines have a title, the others are one sentence of body."""
+        title: str | None = None
+        if source == "ag":
+            row = self.ag[int(ref)]
+            title = row["title"]
+            text = " ".join(row["description"].replace("\\", " ").split())
+        elif source == "cameo":
+            part, line = ref.split(":")
+            text = self.cameo[part][int(line)]
+        elif source == "bbc":
+            path, span = ref.rsplit(":", 1)
+            start, end = map(int, span.split("-"))
+            text = (self.data / "bbc" / "bbc" / path).read_bytes().decode("utf-8", "replace")[start:end]
+        elif source == "reuters":
+            title, text = self.reuters[ref]
+        else:
+            raise ValueError(f"unknown source {source!r}")
+        return UniqueArticle(article_id=f"{source}:{ref}", title=title, text=text, ingested_at=NOW,
+                             sentences=split_sentences(text), language="en")
+
+    @property
+    def reuters(self) -> dict[str, tuple[str, str]]:
+        """Reuters-21578 stories by NEWID: (TITLE, first sentence of BODY)."""
+        if self._reuters is None:
+            self._reuters = read_reuters(self.data / "reuters21578")
+        return self._reuters
+
+
+def read_reuters(folder: Path) -> dict[str, tuple[str, str]]:
+    """Title and first sentence of each Reuters-21578 story, by NEWID (SGML read with string methods: no regex on the corpus)."""
+    stories: dict[str, tuple[str, str]] = {}
+    for path in sorted(folder.glob("*.sgm")):
+        raw = path.read_bytes().decode("latin-1")
+        for chunk in raw.split("<REUTERS ")[1:]:
+            newid = _between(chunk, 'NEWID="', '"')
+            title = _unescape(_between(chunk, "<TITLE>", "</TITLE>"))
+            body = _unescape(_between(chunk, "<BODY>", "</BODY>"))
+            if not newid or not title or not body:
+                continue
+            body = " ".join(body.replace("Reuter\x03", "").split())
+            first = body.split(". ", 1)[0].rstrip(".") + "."
+            stories[newid] = (" ".join(title.split()), first)
+    return stories
+
+
+def _between(text: str, start: str, end: str) -> str:
+    i = text.find(start)
+    if i < 0:
+        return ""
+    j = text.find(end, i + len(start))
+    return text[i + len(start): j if j >= 0 else None]
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").replace("&#3;", "")
+
+
+def read_items(path: Path, corpora: Corpora, *, split: str | None = None) -> list[Item]:
+    """The labelled items of one CSV file (``source,ref,label,split``), optionally one split only; "?" items are left out."""
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return [Item(r["source"], r["ref"], r["label"], r["split"], corpora.article(r["source"], r["ref"]))
+            for r in rows if r["label"] != "?" and (split is None or r["split"] == split)]
+
+
+@dataclass
+class Score:
+    """Precision and recall of a predictor on labelled items, with the items it got wrong."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    errors: list[str] | None = None
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    def __str__(self) -> str:
+        return (f"tp={self.tp} fp={self.fp} fn={self.fn} precision={self.precision:.3f} "
+                f"recall={self.recall:.3f}")
+
+
+def score(items: Iterable[Item], predict: Callable[[UniqueArticle], bool]) -> Score:
+    """Score ``predict`` (does the rule fire on the article) against the labels."""
+    result = Score(errors=[])
+    assert result.errors is not None
+    for item in items:
+        predicted, gold = predict(item.article), item.label == "1"
+        result.tp += predicted and gold
+        result.fp += predicted and not gold
+        result.fn += gold and not predicted
+        if predicted != gold:
+            result.errors.append(f"{'FP' if predicted else 'FN'} {item.source}:{item.ref}")
+    return result

@@ -1,0 +1,126 @@
+"""The rules file format: validation errors name file, rule and field; regexes are RE2; hot reload keeps the last good rules (no spaCy model needed)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import yaml
+
+from services.alerts import core
+from services.alerts.reload import ReloadingRules
+from services.clean.linear import is_linear
+
+GOOD = {
+    "id": "ships",
+    "severity": "low",
+    "patterns": {"ship": [[{"LEMMA": {"IN": ["warship", "frigate"]}}]]},
+    "conditions": [{"tokens": "ship"}],
+}
+
+
+def write(path: Path, *rules: dict) -> Path:
+    path.write_text(yaml.safe_dump({"rules": list(rules)}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("rule", "field"),
+    [
+        ({**GOOD, "patterns": {"ship": [[{"LEMA": "warship"}]]}}, "patterns.ship"),  # spaCy key typo
+        ({**GOOD, "conditions": [{"tokens": "boat"}]}, "conditions name tokens sets not in patterns"),
+        ({**GOOD, "conditions": [{"regex": "(?<=x)y"}]}, "conditions.0: Value error, lookaround"),  # not RE2
+        ({**GOOD, "conditions": [{"regex": "(a)\\1"}]}, "conditions.0: Value error, backreference"),
+        ({**GOOD, "conditions": [{"tokens": "ship", "regex": "x"}]}, "exactly one of"),
+        ({**GOOD, "severity": "urgent"}, "severity"),
+        ({**GOOD, "conditions": [{"matches": "ship"}]}, "conditions.0.matches"),  # unknown key
+        ({**GOOD, "id": "Bad-Id"}, "id"),
+        ({**GOOD, "frame": {"actions": {"sail": ["sail"]}}}, "frame.actions"),  # not an action
+        ({**GOOD, "dependencies": {"d": [[{"RIGHT_ID": "a", "RIGHT_ATTRS": {}},
+                                          {"LEFT_ID": "b", "REL_OP": ">", "RIGHT_ID": "c",
+                                           "RIGHT_ATTRS": {}}]]}}, "dependencies.d"),
+    ],
+)
+def test_an_invalid_rule_is_refused_naming_file_rule_and_field(tmp_path, rule, field):
+    path = write(tmp_path / "rules.yaml", rule)
+    with pytest.raises(core.RulesError) as caught:
+        core.load_rules(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert f"rule {rule['id']}" in message
+    assert field in message
+
+
+def test_duplicate_ids_unknown_keys_and_bad_yaml_are_refused(tmp_path):
+    with pytest.raises(core.RulesError, match="duplicate rule id"):
+        core.load_rules(write(tmp_path / "a.yaml", GOOD, GOOD))
+    (tmp_path / "b.yaml").write_text("rules: [\n", encoding="utf-8")
+    with pytest.raises(core.RulesError, match="not valid YAML"):
+        core.load_rules(tmp_path / "b.yaml")
+    (tmp_path / "c.yaml").write_text("rule: []\n", encoding="utf-8")
+    with pytest.raises(core.RulesError, match="top-level 'rules:'"):
+        core.load_rules(tmp_path / "c.yaml")
+
+
+def test_rule_regexes_and_candidate_words_are_compiled_with_re2(tmp_path):
+    rule = {**GOOD, "candidates": {"words": ["warship"]}, "conditions": [{"regex": "frigates?"}]}
+    (compiled,) = core.load_rules(write(tmp_path / "r.yaml", rule)).rules
+    assert is_linear(compiled.rule.conditions[0]._regex)
+    assert is_linear(compiled.rule.candidates._regex)
+
+
+def test_the_shipped_rules_load_and_troop_movement_uses_lemmas_not_inflections():
+    rules = core.load_rules()
+    (troop,) = [r.rule for r in rules.rules if r.id == "troop_movement"]
+    assert troop.severity == "high" and troop.new_only and troop.headline
+    lemmas = set()
+
+    def collect(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "LEMMA":
+                    lemmas.update(value["IN"] if isinstance(value, dict) else [value])
+                collect(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                collect(value)
+
+    collect([troop.patterns, troop.dependencies])
+    assert {"troop", "deploy", "arrive", "withdraw"} <= lemmas
+    assert not [w for w in lemmas if w.endswith(("ed", "ies"))], "inflections instead of lemmas"
+    assert not any(c.regex for c in troop.conditions)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_edited_rules_file_is_reloaded_and_an_invalid_one_keeps_the_previous_rules(tmp_path, caplog):
+    path = write(tmp_path / "rules.yaml", GOOD)
+    clock = Clock()
+    reloading = ReloadingRules(path, core.load_rules, check_s=1.0, clock=clock)
+    assert reloading.current().ids == ["ships"]
+
+    write(path, GOOD, {**GOOD, "id": "frigates"})
+    clock.now = 0.5  # within the interval: not looked at yet
+    assert reloading.current().ids == ["ships"]
+    clock.now = 1.5
+    assert reloading.current().ids == ["ships", "frigates"]
+
+    path.write_text("rules: [{id: broken, conditions: [{tokens: nowhere}]}]\n", encoding="utf-8")
+    clock.now = 3.0
+    with caplog.at_level(logging.ERROR, logger="newswatch"):
+        assert reloading.current().ids == ["ships", "frigates"]
+    assert "rules file rejected, the previous rules stay in force" in caplog.text
+    assert "rule broken" in caplog.text and str(path) in caplog.text
+    assert reloading.rejected == 1
+
+    write(path, {**GOOD, "id": "fixed"})
+    clock.now = 4.5
+    assert reloading.current().ids == ["fixed"]
+    assert reloading.reloads == 2
