@@ -29,7 +29,8 @@ EQUIPMENT_LABELS = frozenset({"AIRCRAFT", "VESSEL", "WEAPON", "VEHICLE"})
 _DENY = frozenset({"deny", "reject", "dismiss", "refute", "refuse", "decline", "rebuff", "denial",
                    "refusal", "rejection", "without"})
 _DEMAND = frozenset({"urge", "demand", "call", "ask", "request", "press", "pressure",
-                     "tell", "appeal", "plead", "want", "order", "push", "make", "force", "warn"})
+                     "tell", "appeal", "plead", "want", "order", "push", "make", "force", "warn",
+                     "ultimatum"})
 _OFFER = frozenset({"offer", "pledge", "promise", "volunteer", "propose", "ready", "willing",
                     "prepared", "proposal"})
 _PLAN = frozenset({"plan", "intend", "decide", "consider", "expect", "prepare", "aim", "schedule",
@@ -67,11 +68,13 @@ def extract_frames(
             continue
         if force is None and trigger is not None:
             force = _force_near(trigger, force_set, labels, by_token)
-        actor_tok, actor = _actor(force, trigger, by_token)
-        place = _place(trigger, force, by_token, entities, exclude=actor_tok)
+        action = action_of(trigger, lexicon) if trigger is not None else None
+        actor_tok, actor = _actor(force, trigger, action, by_token, entities)
+        place = _place(trigger, force, action, by_token, exclude=actor_tok,
+                       actor_country=actor.country if actor is not None else None)
         found[anchor.i] = Frame(
             actor=actor,
-            action=action_of(trigger, lexicon) if trigger is not None else None,
+            action=action,
             place=place,
             count=_count(force, by_token) if force is not None else None,
             equipment=_equipment(entities),
@@ -79,7 +82,10 @@ def extract_frames(
             trigger=trigger.text if trigger is not None else None,
             force=force.text if force is not None else None,
         )
-    return [found[i] for i in sorted(found)]
+    out = [found[i] for i in sorted(found)]
+    # a match that names only the force ("troops" beside "announced their withdrawal") is no movement of its own
+    moved = [f for f in out if f.action is not None]
+    return moved or out
 
 
 def _lexicon(actions: Mapping[Action, Iterable[str]]) -> dict[str, list[tuple[str | None, Action]]]:
@@ -123,96 +129,203 @@ def _force_near(trigger: Token, lemmas: set[str], labels: set[str],
     return None
 
 
-def _owner(token: Token, by_token: Mapping[int, Entity]) -> Token | None:
-    """The token of a people/country/organisation naming ``token`` or modifying it ("Russian troops", "Russia's")."""
+def _owner(token: Token, by_token: Mapping[int, Entity], entities: Sequence[Entity], *,
+           withdraw: bool) -> tuple[Token | None, FrameParty | None]:
+    """Whose force ``token`` is: a people/country naming it or modifying it ("Russian troops", "Russia's", "troops from Russia").
+
+    A PERSONNEL or MILITARY_UNIT entity carries its own country ("Russian troops" -> RU): that is
+    the owner, named by the people or country word inside it. In a withdrawal "from X" is the
+    place left, not the owner.
+    """
     entity = by_token.get(token.i)
     if entity is not None and entity.label in ACTOR_LABELS and entity.label != "MILITARY_UNIT":
-        return token
+        return token, _party(entity)
+    if entity is not None and entity.label in ("PERSONNEL", "MILITARY_UNIT") and entity.country:
+        inner = next((e for e in entities if e.label in ("NORP", "GPE") and e.country == entity.country
+                      and e.start >= entity.start and e.end <= entity.end), None)
+        return None, FrameParty(text=(inner or entity).text, country=entity.country)
     for child in token.children:
         if child.dep_ in ("amod", "compound", "poss", "nmod", "npadvmod", "nummod"):
             ent = by_token.get(child.i)
             if ent is not None and ent.label in ("NORP", "GPE"):
-                return child
-        if child.dep_ == "prep" and child.lower_ in ("from", "of"):
+                return child, _party(ent)
+        if child.dep_ == "prep" and (child.lower_ == "of" or (child.lower_ == "from" and not withdraw)):
             for pobj in child.children:
                 ent = by_token.get(pobj.i)
                 if pobj.dep_ == "pobj" and ent is not None and ent.label in ("NORP", "GPE"):
-                    return pobj
-    return None
+                    return pobj, _party(ent)
+    return None, None
 
 
-def _actor(force: Token | None, trigger: Token | None,
-           by_token: Mapping[int, Entity]) -> tuple[Token | None, FrameParty | None]:
-    found: Token | None = None
+def _party(entity: Entity) -> FrameParty:
+    return FrameParty(text=entity.text, country=entity.country)
+
+
+def _actor(force: Token | None, trigger: Token | None, action: Action | None,
+           by_token: Mapping[int, Entity], entities: Sequence[Entity]) -> tuple[Token | None, FrameParty | None]:
+    """The force's owner, else the subject of the trigger or of a verb above it, else a possessor or a people in the sentence."""
+    withdraw = action == "withdraw"
     if force is not None:
-        found = _owner(force, by_token)
+        token, party = _owner(force, by_token, entities, withdraw=withdraw)
+        if party is not None:
+            return token, party
     node = trigger or force
     steps = 0
-    while found is None and node is not None and steps < 6:
+    while node is not None and steps < 6:
         for child in node.children:
-            if child.dep_ in ("nsubj", "nsubjpass", "agent") and child is not force:
+            if child.dep_ in ("nsubj", "nsubjpass", "agent") and (force is None or child.i != force.i):
                 subject = child
                 if child.dep_ == "agent":
                     subject = next((c for c in child.children if c.dep_ == "pobj"), child)
-                found = _owner(subject, by_token)
-                if found is not None:
-                    break
-        if node.head is node:
+                token, party = _owner(subject, by_token, entities, withdraw=withdraw)
+                if party is not None:
+                    return token, party
+        if node.head.i == node.i:
             break
         node, steps = node.head, steps + 1
-    if found is None:
-        # A people named anywhere in the sentence ("a Russian Il-62 ... carrying troops arrived").
-        some = force or trigger
-        for token in some.doc if some is not None else ():
-            ent = by_token.get(token.i)
-            if ent is not None and ent.label == "NORP":
-                found = token
-                break
-    if found is None:
+    some = force or trigger
+    if some is None:
         return None, None
-    entity = by_token[found.i]
-    return found, FrameParty(text=entity.text, country=entity.country)
+    doc = some.doc
+    # A country owning something in the sentence is an origin or an actor, not a destination
+    # ("sent as part of Russia's agreements", "signals Moscow's support"), unless it owns a
+    # place the force goes to ("to Iraq's capital").
+    for token in doc:
+        ent = by_token.get(token.i)
+        if (token.dep_ == "poss" and ent is not None and ent.label in ("NORP", "GPE")
+                and _place_role(token, action) is None):
+            return token, _party(ent)
+    # "troops flew in from Russia": where a deployment comes from
+    if trigger is not None and not withdraw:
+        for token in doc:
+            ent = by_token.get(token.i)
+            if ent is not None and ent.label in ("NORP", "GPE") and _governing_prep(token) == ("from", trigger):
+                return token, _party(ent)
+    # A people named anywhere in the sentence ("a Russian Il-62 ... carrying troops arrived").
+    for token in doc:
+        ent = by_token.get(token.i)
+        if ent is not None and ent.label == "NORP":
+            return token, _party(ent)
+    return None, None
 
 
-def _place(trigger: Token | None, force: Token | None, by_token: Mapping[int, Entity],
-           entities: Sequence[Entity], *, exclude: Token | None) -> FrameParty | None:
-    excluded = by_token.get(exclude.i) if exclude is not None else None
-    actor_country = excluded.country if excluded is not None else None
-    places: list[tuple[int, Entity]] = []
-    seen: set[int] = set()
-    for i, ent in sorted(by_token.items()):
-        if ent.label in PLACE_LABELS and ent is not excluded and id(ent) not in seen:
-            seen.add(id(ent))
-            places.append((i, ent))
-    if not places:
+# Nominal links a place name passes through to the phrase that places it ("to the Venezuelan
+# capital", "to the Iraq border", "into northern Iraq").
+_NOMINAL = frozenset({"compound", "amod", "nmod", "appos", "conj", "npadvmod", "nummod"})
+# Nouns a country's possessive still places a force in ("to Iraq's capital", "Syria's north").
+_PLACE_NOUNS = frozenset({"capital", "city", "border", "territory", "soil", "region", "province", "coast",
+                          "north", "south", "east", "west", "airspace", "water", "port", "airport", "base",
+                          "frontier", "side"})
+_DESTINATION_PREPS = frozenset({"to", "into", "in", "at", "outside", "near", "toward", "towards", "across",
+                                "inside", "within", "through", "on", "onto", "along", "over", "for", "around"})
+# Verbs whose direct object is the place itself ("troops left Iraq", "Israel invaded Lebanon").
+_PLACE_OBJECT_VERBS = frozenset({"leave", "enter", "invade", "cross", "reach", "evacuate", "exit", "quit",
+                                 "occupy", "vacate", "abandon"})
+
+
+def _governing_prep(token: Token) -> tuple[str, Token] | None:
+    """The preposition that places a name and what that phrase hangs on: ("to", sent) for "sent troops to the Venezuelan capital"."""
+    node = token
+    for _ in range(8):
+        dep = node.dep_
+        if dep == "poss" and node.head.lemma_.lower() not in _PLACE_NOUNS:
+            return None
+        if dep == "pobj" and node.head.lower_ == "of" and node.head.head.pos_ in ("NOUN", "PROPN"):
+            node = node.head.head  # "the capital of Venezuela": go on from "capital"
+            continue
+        if dep == "pobj":
+            prep = node.head
+            name = prep.lower_
+            if name == "of" and prep.head.lower_ == "out":  # "out of Iraq"
+                return "from", prep.head.head
+            if prep.dep_ == "pcomp" or prep.head.pos_ == "ADP":  # "from inside Iraq"
+                return name, prep.head.head
+            return name, prep.head
+        if dep == "dobj" and node.head.lemma_.lower() in _PLACE_OBJECT_VERBS:
+            return "dobj", node.head
+        if dep in _NOMINAL or dep == "poss":
+            node = node.head
+            continue
         return None
-    # A place of the actor's own country is where a force comes from, rarely where it goes.
-    places.sort(key=lambda p: bool(actor_country) and p[1].country == actor_country)
+    return None
+
+
+def _place_role(token: Token, action: Action | None) -> tuple[str, Token] | None:
+    """How a place name places the movement, if it does: (preposition or "dobj", what it hangs on).
+
+    A destination or a location for every movement; "from" and "out of" only for a withdrawal
+    (the place left): elsewhere "from X" is where the force comes from, not where it goes.
+    """
+    found = _governing_prep(token)
+    if found is None:
+        return None
+    prep, _ = found
+    if prep == "from" or prep == "out":
+        return found if action == "withdraw" else None
+    if prep in _DESTINATION_PREPS or prep == "dobj":
+        return found
+    return None
+
+
+def _after_preposition(first: Token, root: Token, action: Action | None) -> tuple[str, Token] | None:
+    """A place name right after a preposition of place that the parse did not hang it on ("soldiers in Caracas signals ...", a headline)."""
+    if root.dep_ in ("nsubj", "nsubjpass", "dobj", "poss", "attr") or first.i == 0:
+        return None
+    prev = first.doc[first.i - 1]
+    if prev.lower_ == "the" and prev.i > 0:
+        prev = first.doc[prev.i - 1]
+    name = prev.lower_
+    if prev.pos_ != "ADP" or not (name in _DESTINATION_PREPS or (name == "from" and action == "withdraw")):
+        return None
+    return name, prev.head
+
+
+def _place(trigger: Token | None, force: Token | None, action: Action | None,
+           by_token: Mapping[int, Entity], *, exclude: Token | None,
+           actor_country: str | None) -> FrameParty | None:
+    """Where the movement goes, happens or (a withdrawal) leaves: a place name in a phrase of place, never a subject, object or owner."""
     some = trigger or force
-    doc = some.doc if some is not None else None
+    if some is None:
+        return None
+    doc = some.doc
     # "Venezuela, where Moscow sent personnel": the place is what the relative clause hangs on
     if trigger is not None and trigger.dep_ == "relcl" and any(c.lower_ == "where" for c in trigger.children):
         head = by_token.get(trigger.head.i)
         if head is not None and head.label in PLACE_LABELS:
-            return FrameParty(text=head.text, country=head.country)
+            return _party(head)
+    excluded = by_token.get(exclude.i) if exclude is not None else None
+    places: list[tuple[Token, Entity, tuple[str, Token]]] = []
+    seen: set[int] = set()
+    for token in doc:
+        ent = by_token.get(token.i)
+        if ent is None or ent.label not in PLACE_LABELS or ent is excluded or id(ent) in seen:
+            continue
+        # the name's own head: the token of the entity whose head is outside it
+        root = token
+        while by_token.get(root.head.i) is ent and root.head.i != root.i:
+            root = root.head
+        role = _place_role(root, action) or _after_preposition(token, root, action)
+        if role is not None:
+            seen.add(id(ent))
+            places.append((root, ent, role))
+    if not places:
+        return None
     roots = [t for t in (trigger, force) if t is not None]
-    # first: the object of a preposition of place on the trigger or the force ("to Venezuela")
-    for i, ent in places:
-        token = doc[i] if doc is not None else None
-        if (token is not None and token.dep_ == "pobj" and token.head.lower_ in _PLACE_PREPS
-                and any(token.head.head == r or token.head.head.head == r for r in roots)):
-            return FrameParty(text=ent.text, country=ent.country)
-    for root in roots:
-        inside = {t.i for t in root.subtree}
-        for i, ent in places:
-            if i in inside:
-                return FrameParty(text=ent.text, country=ent.country)
-    _, ent = places[0]
-    return FrameParty(text=ent.text, country=ent.country)
+    inside = {t.i for r in roots for t in r.subtree}
 
+    def rank(place: tuple[Token, Entity, tuple[str, Token]]) -> tuple[int, bool]:
+        root, ent, (_, attached) = place
+        if any(attached == r or attached.head == r for r in roots):
+            near = 0  # a phrase on the trigger or the force ("sent troops to Venezuela")
+        elif root.i in inside:
+            near = 1  # in the trigger's phrase ("as part of agreements to supply weapons to Venezuela")
+        else:
+            near = 2
+        # a place of the actor's own country is where a force comes from, rarely where it goes
+        return near, bool(actor_country) and ent.country == actor_country
 
-_PLACE_PREPS = frozenset({"to", "into", "in", "at", "outside", "near", "from", "toward", "towards", "across",
-                          "inside", "within", "through", "on"})
+    _, ent, _ = min(places, key=rank)
+    return _party(ent)
 
 
 def _count(force: Token, by_token: Mapping[int, Entity]) -> int | None:
@@ -281,6 +394,8 @@ def modality(trigger: Token | None, force: Token | None) -> Modality:
     if any(c.dep_ == "mark" and c.lower_ in ("if", "unless") for c in node.children):
         return "demand"  # "... if Tokyo does not withdraw its troops": a condition set, a demand
     nearest: Modality | None = _kind(node.lemma_.lower()) if node.lemma_.lower() in _OFFER else None
+    if nearest is None:
+        nearest = _noun_complement(node)
     link = ""
     first = True
     steps = 0
@@ -299,12 +414,28 @@ def modality(trigger: Token | None, force: Token | None) -> Modality:
                 if child.dep_ in ("aux", "auxpass") and child.lower_ in _FUTURE_AUX:
                     nearest = "plan"
                     break
-        if link == "relcl" or node.head is node:
+        if link == "relcl" or node.head.i == node.i:
             break
         link, node, first, steps = node.dep_, node.head, False, steps + 1
         if link == "relcl" or (link == "conj" and node.pos_ in ("VERB", "AUX")):
             break  # a relative or a coordinated clause states its own fact
     return nearest or "fact"
+
+
+def _noun_complement(node: Token) -> Modality | None:
+    """The modality of a noun an infinitive complements ("a call from Trump to remove all personnel").
+
+    The parser often hangs such an infinitive on a verb further up; the noun phrase ending right
+    before its "to" is the one it completes.
+    """
+    to = node.doc[node.i - 1] if node.i > 0 else None
+    if to is None or to.lower_ != "to" or to.head.i != node.i or to.dep_ != "aux":
+        return None
+    for token in node.doc[max(0, to.i - 12):to.i]:
+        if token.pos_ == "NOUN" and token.right_edge.i == to.i - 1:
+            # the outermost noun phrase ("an ultimatum to Ukrainian forces in the Crimea"), not a noun inside it
+            return _kind(token.lemma_.lower())
+    return None
 
 
 def _kind(lemma: str) -> Modality | None:

@@ -177,3 +177,116 @@ def test_the_seeds_alert_on_the_caracas_arrival_and_not_on_the_denial(run, seed_
     assert caracas.frame.action == "arrive" and caracas.frame.place.text == "Caracas"
     assert {"Il-62", "An-124"} <= set(caracas.frame.equipment)
     assert any("Russia had sent “servicemen” to Venezuela" in e for e in evidence)
+
+
+# ---------------------------------------------------------------- frames a careful reader checks
+
+def _ents(text: str, *specs: tuple[str, str, str | None]) -> list:
+    return [entity(name, text, label, country=country) for name, label, country in specs]
+
+
+def test_a_possessive_is_the_actor_not_the_place(run):
+    text = ("The servicemen were sent as part of Russia's agreements to supply weapons to Venezuela "
+            "and will stay as long as needed, she said.")
+    (alert,) = run(text, entities=_ents(text, ("Russia", "GPE", "RU"), ("Venezuela", "GPE", "VE")))
+    assert (alert.frame.actor.country, alert.frame.place.country) == ("RU", "VE")
+
+
+def test_from_a_place_is_the_place_left_in_a_withdrawal_and_the_subject_above_is_the_actor(run):
+    text = ("Pompeo said that he saw no evidence that Moscow would heed Washington's requests to pull out "
+            "personnel from Venezuela, which he said differed from the conflict in Syria.")
+    ents = _ents(text, ("Moscow", "GPE", "RU"), ("Washington", "GPE", "US"), ("Venezuela", "GPE", "VE"),
+                 ("Syria", "GPE", "SY"))
+    (alert,) = run(text, entities=ents)
+    frame = alert.frame
+    assert (frame.action, frame.modality) == ("withdraw", "demand")
+    assert (frame.actor.text, frame.actor.country, frame.place.country) == ("Moscow", "RU", "VE")
+
+
+def test_from_a_country_is_where_a_deployment_comes_from(run):
+    text = "Hundreds of troops from Britain arrived in Basra on Monday."
+    (alert,) = run(text, entities=_ents(text, ("Britain", "GPE", "GB"), ("Basra", "GPE", "IQ")))
+    assert (alert.frame.actor.country, alert.frame.place.country) == ("GB", "IQ")
+
+
+def test_a_country_as_subject_or_object_is_not_the_place(run):
+    text = ("Russia warned Washington to stop interfering in the stand-off between Venezuela's government "
+            "and the opposition, and defended its decision to send personnel to the country.")
+    ents = _ents(text, ("Russia", "GPE", "RU"), ("Washington", "GPE", "US"), ("Venezuela", "GPE", "VE"))
+    (alert,) = run(text, entities=ents)
+    assert alert.frame.actor.country == "RU" and alert.frame.place is None  # "the country": no name
+
+
+def test_the_personnel_entity_country_is_the_actor(run):
+    text = "And while the Kremlin insists it has a right to send Russian troops to Venezuela, the US is unhappy."
+    ents = _ents(text, ("Kremlin", "ORG", None), ("Russian", "NORP", "RU"), ("Venezuela", "GPE", "VE"),
+                 ("US", "GPE", "US")) + [entity("Russian troops", text, "PERSONNEL", country="RU")]
+    (alert,) = run(text, entities=ents)
+    assert (alert.frame.actor.text, alert.frame.actor.country) == ("Russian", "RU")
+    assert alert.frame.place.country == "VE"
+
+
+def test_an_owner_of_something_else_is_the_fallback_actor_and_a_possessive_is_not_the_place(run):
+    text = ("Between Russia's worldwide aims and its economic interests in Venezuela, it is no wonder it sent "
+            "a few troops to the country.")
+    (alert,) = run(text, entities=_ents(text, ("Russia", "GPE", "RU"), ("Venezuela", "GPE", "VE")))
+    assert (alert.frame.actor.country, alert.frame.place.country) == ("RU", "VE")
+
+
+def test_an_infinitive_completing_a_call_is_a_demand(run):
+    text = ("Russia said they posed no threat, brushing aside a call from U.S. President Donald Trump to remove "
+            "all military personnel from the country.")
+    (alert,) = run(text)
+    assert (alert.frame.action, alert.frame.modality) == ("withdraw", "demand")
+
+
+def test_a_headline_place_after_its_preposition_and_the_possessor_as_actor(run, make_enriched):
+    body = "Russian soldiers arrived in Caracas on Saturday, Moscow said."
+    article = make_enriched(body, title="Arrival of up to 100 soldiers in Caracas signals Moscow's support for Maduro",
+                            entities=_ents(body, ("Caracas", "GPE", "VE"), ("Moscow", "GPE", "RU")))
+    (title_alert, *_) = run(article)
+    frame = title_alert.frame
+    assert title_alert.sentence_index == core.TITLE_INDEX
+    assert (frame.action, frame.count, frame.place.country, frame.actor.country) == ("arrive", 100, "VE", "RU")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "action", "modality"),
+    [
+        ("After its parliament called on US troops to leave the country, Trump threatened sanctions.", "withdraw", "demand"),
+        ("Russia has issued an ultimatum to Ukrainian forces in the Crimea to clear out by Tuesday.", "withdraw", "demand"),
+        ("Peacekeepers fired on troops trying to enter Congo from Rwanda.", "deploy", "fact"),
+        ("President Cardoso threatened to call in troops against the strikers.", "deploy", "plan"),
+        ("The government called up 5,000 reservists on Friday.", "mobilise", "fact"),
+        # the nearest modal word decides: "prepare" (plan) under "wants" (demand); a reader says demand
+        ("Kabila wants the peacekeepers to prepare for withdrawal.", "withdraw", "plan"),
+    ],
+)
+def test_object_control_participles_phrasal_verbs_and_movement_nouns(run, sentence, action, modality):
+    (alert,) = run(sentence)
+    assert (alert.frame.action, alert.frame.modality) == (action, modality)
+
+
+def test_a_state_withdrawing_with_a_force_named_or_a_people_on_the_movement_noun(run, make_enriched):
+    text = ("The Netherlands and Portugal, which have troops operating in Iraq, have announced their "
+            "imminent withdrawal.")
+    ents = _ents(text, ("The Netherlands", "GPE", "NL"), ("Portugal", "GPE", "PT"), ("Iraq", "GPE", "IQ"))
+    (alert,) = run(text, entities=ents)
+    assert alert.frame.action == "withdraw"
+    article = make_enriched("Palestinians retrieved belongings from the rubble.",
+                            title="Gaza clean-up operation after Israeli withdrawal")
+    (title_alert,) = run(article)
+    assert title_alert.frame.action == "withdraw" and title_alert.frame.actor.text == "Israeli"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Troops deployed in Iraq were killed by a roadside bomb.",  # presence and casualties
+        "The US announced its withdrawal from the Kyoto treaty.",  # no force
+        "The coach called up three players from the under-21 squad.",
+        "The European Union called on member states to send aid to the region.",
+    ],
+)
+def test_the_new_patterns_leave_presence_and_non_military_senses_alone(run, sentence):
+    assert run(sentence) == []
