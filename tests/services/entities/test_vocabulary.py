@@ -37,6 +37,9 @@ DOMAIN = ("AIRCRAFT", "WEAPON", "VESSEL", "VEHICLE", "MILITARY_UNIT")
         ("2nd Battalion", "MILITARY_UNIT", "battalion"),
         ("3rd Infantry Brigade", "MILITARY_UNIT", "brigade"),
         ("82nd Airborne Division", "MILITARY_UNIT", "division"),
+        ("suicide bombers", "WEAPON", "bomb"),  # re3d's Weapon, not a bomber aircraft
+        ("guns", "WEAPON", "small arms"),
+        ("military hardware", "WEAPON", "military hardware"),
     ],
 )
 def test_generic_and_named_military_nouns_get_label_and_category(
@@ -52,6 +55,12 @@ def test_generic_and_named_military_nouns_get_label_and_category(
         "Hundreds of IS fighters fled the town.",  # fighters: militants, not aircraft
         "The firm runs a Counter-IED training course.",  # after a hyphen: a modifier
         "All aircraft returned to base safely.",  # bare "aircraft" left out (re3d tuning half)
+        "The Paris-based think tank said so.",  # not_military phrases win over the noun inside
+        "A shell company bought the jet fuel supplier.",
+        "Shell raised its dividend.",  # "shell" only in lower case
+        "The film starred Sam Neill.",  # acronyms only in capitals ("SAM")
+        "The passenger jet landed.",
+        "Vehicles queued at the border.",  # vehicles without an armed owner
     ],
 )
 def test_words_that_are_not_weapons_here_are_left_alone(blank_nlp, make_article, text):
@@ -110,3 +119,35 @@ def test_personnel_mentions_carry_their_count(blank_nlp, make_article, text, spa
 )
 def test_personnel_nouns_in_other_senses_are_not_personnel(blank_nlp, make_article, text):
     assert labelled(extract_entities(make_article(text), blank_nlp), "PERSONNEL") == []
+
+
+def test_lower_case_acronyms_and_cased_names_in_another_case_are_not_matched(
+    blank_nlp, make_article
+):
+    text = "The ied and the patriot missile; an IED and a Patriot missile."
+    found = labelled(extract_entities(make_article(text), blank_nlp), *DOMAIN)
+    # "patriot missile" in lower case is a generic missile, not the named system.
+    assert [(t, c) for t, _, c, _ in found] == [
+        ("missile", "missile"),
+        ("IED", "improvised explosive device"),
+        ("Patriot missile", None),
+    ]
+
+
+def test_an_armed_groups_vehicles_are_military_vehicles_and_the_owner_stays_apart(
+    blank_nlp, make_article
+):
+    text = "A strike hit two al-Qaida vehicles and four ISIL vehicles."
+    found = labelled(extract_entities(make_article(text), blank_nlp), *DOMAIN)
+    assert found == [("vehicles", "VEHICLE", "military vehicle", None)] * 2
+
+
+def test_a_class_noun_before_a_ships_name_is_one_entity_named_after_the_ship(
+    blank_nlp, make_article
+):
+    text = "The French anti-air frigate FS Forbin joined the aircraft carrier USS Nimitz."
+    enriched = extract_entities(make_article(text), blank_nlp)
+    assert [(e.text, e.label, e.canonical, e.category) for e in enriched.entities] == [
+        ("anti-air frigate FS Forbin", "VESSEL", "FS Forbin", "frigate"),
+        ("aircraft carrier USS Nimitz", "VESSEL", "USS Nimitz", "aircraft carrier"),
+    ]
