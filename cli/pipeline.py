@@ -27,7 +27,7 @@ from shared.schemas import (
 )
 from shared.settings import ServiceSettings
 from shared.stage import Handler, Stage
-from shared.topics import DEAD_LETTERS, RAW_ARTICLES, topic_for
+from shared.topics import DEAD_LETTERS, RAW_ARTICLES, encode_output
 
 Kind = Literal["clean", "unique", "duplicate", "enriched", "alert", "dead_letter"]
 
@@ -82,13 +82,15 @@ class LocalPipeline:
         stage, handler = entry
         try:
             outputs = list(handler(value))
+            # As the worker: every output encoded (and checked against its topic's size) before
+            # any is published, so an input with one output too large is dead-lettered whole.
+            records = [encode_output(out) for out in outputs]
         except Exception as error:  # noqa: BLE001 — dead-lettered, as the workers do
             reason, is_bug = classify(error)
             letter = make_dead_letter(service=stage.service, reason=reason, error=error, value=value,
                                       source_topic=topic, failed_at=datetime.now(UTC), with_traceback=is_bug)
             yield Record(DEAD_LETTERS[stage.service].name, "dead_letter", letter)
             return
-        for out in outputs:
-            out_topic = topic_for(out).name
+        for out, (out_topic, _key, data) in zip(outputs, records, strict=True):
             yield Record(out_topic, KINDS[type(out)], out)
-            yield from self.feed(out.to_bytes(), out_topic)
+            yield from self.feed(data, out_topic)

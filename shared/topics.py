@@ -97,3 +97,26 @@ def topic_for(message: Message) -> TopicSpec:
         return _BY_MODEL[type(message)]
     except KeyError:
         raise ValueError(f"no topic publishes {type(message).__name__}") from None
+
+
+def record_key(message: Message) -> bytes | None:
+    """Records are keyed by what identifies them, so a replay lands on the same partition."""
+    key = getattr(message, "alert_id", None) or getattr(message, "article_id", None)
+    return key.encode("utf-8") if key else None
+
+
+def encode_output(message: Message) -> tuple[str, bytes | None, bytes]:
+    """A stage's output as the record both runners publish: its topic, key and bytes.
+
+    Raises ``Reject("output_too_large")`` when the record is larger than its topic takes, so the
+    worker (``shared.kafka.Step``) and ``newswatch process`` dead-letter the input alike, before
+    anything of it is published.
+    """
+    from shared.errors import Reject
+
+    spec = topic_for(message)
+    data = message.to_bytes()
+    if len(data) > spec.max_record_bytes:
+        raise Reject("output_too_large",
+                     f"{type(message).__name__} of {len(data):,} bytes; {spec.name} takes {spec.max_record_bytes:,}")
+    return spec.name, record_key(message), data

@@ -71,3 +71,28 @@ def test_all_four_stages_give_the_same_records_under_both_runners():
     assert workers == process
     assert {topic for topic, _ in workers} >= {"news.enriched-article.v1", "news.alert.v1", "news.clean.dlq"}
     assert {t for t, _ in workers} <= {t.name for t in TOPICS}
+
+
+def _build_oversize(settings, store, metrics):
+    from datetime import UTC, datetime
+
+    from shared.schemas import CleanArticle
+    from shared.topics import MAX_MESSAGE_BYTES
+
+    def handle(value: bytes) -> list[CleanArticle]:
+        small = CleanArticle(article_id="small", text="fine", ingested_at=datetime(2026, 1, 1, tzinfo=UTC))
+        return [small, small.model_copy(update={"article_id": "huge", "text": "x" * (MAX_MESSAGE_BYTES + 1)})]
+
+    return handle
+
+
+def test_an_output_too_large_for_its_topic_dead_letters_the_input_whole_under_both_runners():
+    from shared.settings import ServiceSettings
+    from shared.stage import Stage
+    from shared.topics import CLEAN_ARTICLES, RAW_ARTICLES
+
+    stage = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, _build_oversize)
+    workers, process = through_workers([b"anything"], (stage,)), through_process([b"anything"], (stage,))
+    assert workers == process
+    [(topic, letter)] = list(workers)  # nothing published, not even the small output
+    assert topic == "news.clean.dlq" and json.loads(letter)["reason"] == "output_too_large"
