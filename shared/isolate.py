@@ -7,8 +7,10 @@ is started for the next message. The worker's event loop only waits on a pipe, s
 /metrics keep going whatever the handler does.
 
 The child is ``python -m shared.isolate FD_IN FD_OUT module:STAGE``: it imports the stage, builds
-its handler once (the spaCy model, the language detector, the rules), then answers one message at a
-time: bytes in, ``("ok", outputs)`` or ``("error", (reason, is_bug, type, text))`` out (pickles).
+its handler once (the spaCy model, the language detector, the rules), then answers one request at a
+time (pickles): ``("one", value)`` → ``("ok", outputs)`` or ``("error", (reason, is_bug, type,
+text))``; for a stage that takes batches, ``("batch", values)`` → ``("ok", [each value's
+("ok", outputs) or ("error", …)])``, or ``("error", …)`` when the batch as a whole failed.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
 from shared.errors import Reject, StageError, describe
 from shared.schemas import Message
+from shared.stage import BatchHandler, BatchResult
 
 log = logging.getLogger("newswatch")
 
@@ -35,12 +39,14 @@ class StageUnavailable(RuntimeError):
 
 
 class IsolatedHandler:
-    """Calls ``stage_ref``'s handler in a child process, one message at a time, within ``budget_s``."""
+    """Calls ``stage_ref``'s handler in a child process, one message within ``budget_s`` or one batch within ``batch_budget_s`` at a time."""
 
-    def __init__(self, stage_ref: str, settings: Any, *, budget_s: float, start_timeout_s: float) -> None:
+    def __init__(self, stage_ref: str, settings: Any, *, budget_s: float, start_timeout_s: float,
+                 batch_budget_s: float | None = None) -> None:
         self.stage_ref = stage_ref
         self.settings = settings
         self.budget_s = budget_s
+        self.batch_budget_s = budget_s if batch_budget_s is None else batch_budget_s
         self.start_timeout_s = start_timeout_s
         self.proc: subprocess.Popen[bytes] | None = None
         self._to_child: Connection | None = None
@@ -129,27 +135,46 @@ class IsolatedHandler:
 
     def call(self, value: bytes) -> list[Message]:
         """Blocking form of ``__call__`` for a child that is already running."""
+        return list(self._ask(("one", value), self.budget_s, "this message"))
+
+    async def batch(self, values: Sequence[bytes]) -> BatchResult:
+        """Each value's outputs or its own error (a ``StageError``), from one call in the child.
+
+        Raises when the batch as a whole failed (``StageError``), or ``Reject("timeout")`` /
+        ``Reject("stage_crashed")`` after ``batch_budget_s`` or a dead child (replaced before the
+        next request): the worker then handles the values one at a time.
+        """
+        if not self.ready():
+            await self.astart()
+        return await asyncio.to_thread(self.call_batch, values)
+
+    def call_batch(self, values: Sequence[bytes]) -> BatchResult:
+        """Blocking form of ``batch`` for a child that is already running."""
+        answers = self._ask(("batch", list(values)), self.batch_budget_s, f"a batch of {len(values)}")
+        return [list(payload) if status == "ok" else StageError(*payload) for status, payload in answers]
+
+    def _ask(self, request: tuple[str, Any], budget_s: float, what: str) -> Any:
         assert self._to_child is not None and self._from_child is not None and self.proc is not None
         started = time.monotonic()
         try:
-            self._to_child.send_bytes(value)
-            ready = self._from_child.poll(self.budget_s)
+            self._to_child.send(request)
+            ready = self._from_child.poll(budget_s)
         except (BrokenPipeError, EOFError, ConnectionResetError):
             ready = True  # the child is gone: recv below says so
         if not ready:
-            self.close()  # killed mid-message: nothing of it is left running
+            self.close()  # killed mid-request: nothing of it is left running
             self.restarts += 1
-            raise Reject("timeout", f"still running after {self.budget_s:g} s; the stage process was replaced")
+            raise Reject("timeout", f"{what} still running after {budget_s:g} s; the stage process was replaced")
         try:
             status, payload = self._from_child.recv()
         except (EOFError, ConnectionResetError):
             code = self.proc.wait()
             self.close()
             self.restarts += 1
-            raise Reject("stage_crashed", f"the stage process died with {code} on this message "
+            raise Reject("stage_crashed", f"the stage process died with {code} on {what} "
                          f"after {time.monotonic() - started:.1f} s") from None
         if status == "ok":
-            return list(payload)
+            return payload
         raise StageError(*payload)
 
 
@@ -174,19 +199,28 @@ def _serve(conn_in: Connection, conn_out: Connection, stage_ref: str) -> int:
     except Exception as error:
         conn_out.send(("failed", f"{error.__class__.__name__}: {error}"))
         raise
+    if stage.batching is not None and not isinstance(handler, BatchHandler):
+        conn_out.send(("failed", f"{stage_ref} takes batches but its build returned no batch handler"))
+        return 1
     conn_out.send(("ready", None))
     while True:
         try:
-            value = conn_in.recv_bytes()
+            kind, payload = conn_in.recv()
         except EOFError:  # the worker closed the pipe: stop
             return 0
+        reply: tuple[str, Any]
         try:
-            reply: tuple[str, Any] = ("ok", list(handler(value)))
+            if kind == "batch":
+                reply = ("ok", [("error", describe(result)) if isinstance(result, Exception)
+                                else ("ok", list(result)) for result in handler.batch(payload)])
+            else:
+                reply = ("ok", list(handler(payload)))
         except Exception as error:  # noqa: BLE001 — every per-message failure goes back, classified
             reply = ("error", describe(error))
         conn_out.send(reply)
-        if len(value) >= LARGE_MESSAGE_BYTES:
-            del value, reply
+        values = payload if kind == "batch" else [payload]
+        if any(len(value) >= LARGE_MESSAGE_BYTES for value in values):
+            del payload, values, reply
             release_memory()
 
 

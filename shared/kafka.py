@@ -1,4 +1,4 @@
-"""faust glue every service shares: the app factory, topic declaration, and the decode → core → send → count loop."""
+"""faust glue every service shares: the app factory, topic declaration, and the decode → core → send → count loop (one message or a batch at a time)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import inspect
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,8 @@ from shared.metrics import DEFAULT_PORTS, ServiceMetrics, serve_metrics
 from shared.schemas import Message
 from shared.security import faust_credentials, kafka_python_kwargs
 from shared.settings import ServiceSettings
-from shared.stage import Stage
-from shared.topics import DEAD_LETTERS, MAX_MESSAGE_BYTES, TopicSpec, topic_for
+from shared.stage import BatchHandler, Batching, BatchResult, Stage
+from shared.topics import DEAD_LETTERS, MAX_MESSAGE_BYTES, TopicSpec, encode_output
 
 log = logging.getLogger("newswatch")
 
@@ -90,7 +90,7 @@ class Step:
 
     ``handler`` is a coroutine function (an isolated stage's child, ``shared.isolate``) or a plain
     function run inline (a stage that writes a faust Table). Each output goes to its model's topic
-    (``shared.topics.topic_for``) and the loop waits for the broker's acknowledgement before it
+    (``shared.topics.encode_output``) and the loop waits for the broker's acknowledgement before it
     takes the next message, so the offset never moves past a record that was not written:
     - an output larger than its topic takes is known before sending: the input is dead-lettered
       (``output_too_large``) with its bytes and nothing of it is published;
@@ -98,6 +98,13 @@ class Step:
     - any other send failure (broker gone past the producer's retries) is not about one message:
       ``fatal`` stops the worker loudly, nothing is committed for the message, and the supervisor
       restarts it to replay from the last commit.
+
+    With ``batch`` and ``batching`` (a stage that takes batches, ``shared.stage.Batching``), the
+    loop takes up to ``size`` messages or what arrived within ``within_s`` and calls ``batch``
+    once; the rules above hold for each message of the batch (see ``batches``). Metrics stay per
+    message: consumed, produced and dead letters as above; ``news_handler_seconds`` gets each
+    message's equal share of the batch call; ``news_processing_seconds`` the batch's time from
+    that call to the last acknowledgement, which is how long each of its messages waited.
     """
 
     def __init__(
@@ -110,9 +117,14 @@ class Step:
         *,
         observe: Callable[[ServiceMetrics, Sequence[Message]], None] | None = None,
         fatal: Callable[[BaseException], None] | None = None,
+        batch: Callable[[Sequence[bytes]], BatchResult | Awaitable[BatchResult]] | None = None,
+        batching: Batching | None = None,
     ) -> None:
         self.service = service
         self.handler = handler
+        # Batches only when there is a batch handler and a batch can hold more than one message.
+        self.batch = batch if batching is not None and batching.size > 1 else None
+        self.batching = batching
         self.metrics = metrics
         self.observe = observe
         self.fatal = fatal
@@ -122,6 +134,9 @@ class Step:
 
     async def __call__(self, stream: faust.StreamT) -> None:
         """The agent body: iterate raw events; one bad message never stops the stream."""
+        if self.batch is not None:
+            await self.batches(stream)
+            return
         async for event in stream.events():
             try:
                 await self.process(event)
@@ -130,18 +145,122 @@ class Step:
                     raise
                 self.fatal(error)
 
+    async def batches(self, stream: faust.StreamT) -> None:
+        """The agent body of a stage that takes batches: faust's ``take_events``.
+
+        ``take_events`` (faust/streams.py) turns the stream's own acking off and acks the events
+        of a batch in the ``finally`` around its ``yield``: when this loop asks for the next batch,
+        i.e. after ``process_batch`` returned, which is after every output and dead letter of
+        the batch was acknowledged by the broker. That ``finally`` also runs when the generator is
+        closed without the batch done: on a stop, faust cancels the agent mid-batch, closes the
+        generator and commits what is acked. So each message is held (``_hold``) from the start of
+        its handling until its outputs are written (``_release``): faust's own ack cannot make
+        it committable before, and a stop or a crash mid-batch leaves it to be replayed. A failure
+        that is not about one message goes to ``fatal`` (``exit_loudly`` exits on the spot).
+        """
+        assert self.batching is not None
+        # StreamT does not declare take_events; faust.Stream, which every agent gets, has it.
+        take = stream.take_events  # type: ignore[attr-defined]
+        async for events in take(self.batching.size, within=self.batching.within_s):
+            try:
+                await self.process_batch(events)
+            except Exception as error:
+                if self.fatal is None:
+                    raise
+                self.fatal(error)
+
+    async def process_batch(self, events: Sequence[faust.EventT]) -> None:
+        """Handle a batch: each message's outputs sent and acknowledged, or the message dead-lettered.
+
+        The batch handler runs once per part of at most ``Batching.max_bytes``; a message it
+        rejects alone is dead-lettered alone. If the call fails as a whole (raises, exceeds its
+        budget, kills the stage process), each message of the part is handled alone, under the
+        per-message budget, so only the culprit is dead-lettered.
+        """
+        assert self.batching is not None
+        values = [event.value if event.value is not None else b"" for event in events]
+        _hold(events)
+        try:
+            for part in _parts(list(zip(events, values, strict=True)), self.batching.max_bytes):
+                await self._process_part(part)
+        finally:
+            if any(len(value) >= LARGE_MESSAGE_BYTES for value in values):
+                release_memory()
+        _release(events)
+
+    async def _process_part(self, part: list[tuple[faust.EventT, bytes]]) -> None:
+        assert self.batch is not None
+        for event, _ in part:
+            self.metrics.consumed.labels(self.service, event.message.topic).inc()
+        started = time.perf_counter()
+        try:
+            results = self.batch([value for _, value in part])
+            if inspect.isawaitable(results):
+                results = await results
+            if len(results) != len(part):
+                raise RuntimeError(f"the batch handler answered {len(results)} of {len(part)} messages")
+        except StageUnavailable:
+            raise  # the stage cannot run at all (model missing): not about these messages
+        except Exception as error:  # noqa: BLE001 — the batch failed: each message alone finds the culprit
+            # Its time is logged, not observed: news_handler_seconds gets one observation per
+            # message, from the call that answered it.
+            first, last = part[0][0].message, part[-1][0].message
+            log.warning("%s: a batch of %d (%s[%d]@%d..%d) failed after %.1f s (%s: %s); handling each alone",
+                        self.service, len(part), first.topic, first.partition, first.offset, last.offset,
+                        time.perf_counter() - started, error.__class__.__name__, str(error)[:300])
+            for event, value in part:
+                await self._process(event, value, counted=True)
+            return
+        # The handler's time is shared equally by the batch's messages: news_handler_seconds
+        # stays the stage's work per message (its sum the handler's total time).
+        share = (time.perf_counter() - started) / len(part)
+        for event, _ in part:
+            self._handled(started, event.message, took=share)
+        sending: list[tuple[faust.EventT, bytes, Sequence[Message], list[str], list[Any]]] = []
+        for (event, value), result in zip(part, results, strict=True):
+            if isinstance(result, Exception):
+                await self.dead_letter(result, value, event)
+                continue
+            try:
+                records = [self._record(out) for out in result]
+            except Reject as error:
+                await self.dead_letter(error, value, event)
+                continue
+            # Every output of the batch is sent before any acknowledgement is awaited.
+            futures = [await self.topics[topic].send(key=key, value=data) for topic, key, data in records]
+            sending.append((event, value, result, [topic for topic, _, _ in records], futures))
+        for event, value, outputs, topics, futures in sending:
+            try:
+                for future in futures:
+                    await future
+            except _REFUSED_RECORD as error:
+                await self.dead_letter(Reject("output_too_large", f"the broker refused an output: {error}"),
+                                       value, event)
+                continue
+            if self.observe is not None:
+                self.observe(self.metrics, outputs)
+            for topic in topics:
+                self.metrics.produced.labels(self.service, topic).inc()
+        # Each message's latency is the batch's: from the handler's start to the last acknowledgement.
+        took = time.perf_counter() - started
+        for _ in part:
+            self.metrics.processing.observe(took)
+
     async def process(self, event: faust.EventT) -> None:
         """Handle one event: outputs sent and acknowledged, or the input dead-lettered."""
         value: bytes = event.value if event.value is not None else b""
+        _hold([event])
         try:
             await self._process(event, value)
         finally:
             if len(value) >= LARGE_MESSAGE_BYTES:
                 release_memory()
+        _release([event])
 
-    async def _process(self, event: faust.EventT, value: bytes) -> None:
+    async def _process(self, event: faust.EventT, value: bytes, *, counted: bool = False) -> None:
         message = event.message
-        self.metrics.consumed.labels(self.service, message.topic).inc()
+        if not counted:
+            self.metrics.consumed.labels(self.service, message.topic).inc()
         with self.metrics.processing.time():
             started = time.perf_counter()
             try:
@@ -170,21 +289,16 @@ class Step:
             for topic, _, _ in records:
                 self.metrics.produced.labels(self.service, topic).inc()
 
-    def _handled(self, started: float, message: Any) -> None:
-        took = time.perf_counter() - started
+    def _handled(self, started: float, message: Any, *, took: float | None = None) -> None:
+        took = time.perf_counter() - started if took is None else took
         self.metrics.handling.observe(took)
         if took >= SLOW_MESSAGE_S:
             log.warning("%s: %s[%d]@%d took %.1f s", self.service, message.topic, message.partition,
                         message.offset, took)
 
     def _record(self, out: Message) -> tuple[str, bytes | None, bytes]:
-        spec = topic_for(out)
-        data = out.to_bytes()
-        limit = spec.max_record_bytes
-        if len(data) > limit:
-            raise Reject("output_too_large",
-                         f"{type(out).__name__} of {len(data):,} bytes; {spec.name} takes {limit:,}")
-        return spec.name, _key_of(out), data
+        # The same encoding and size check as `newswatch process` (one output path for both).
+        return encode_output(out)
 
     async def dead_letter(self, error: BaseException, value: bytes, event: faust.EventT) -> None:
         """Send one unusable message to the service's DLQ with the reason, wait for it, and count it."""
@@ -234,11 +348,15 @@ def build_worker(stage: Stage, stage_ref: str, settings: ServiceSettings) -> fau
     """
     app = make_app(stage.service, settings)
     metrics = ServiceMetrics(stage.service)
+    batching = stage.batching(settings) if stage.batching is not None else None
     handler: Callable[[bytes], Any]
+    batch: Callable[[Sequence[bytes]], Any] | None = None
     if stage.isolated:
         isolated = IsolatedHandler(stage_ref, settings, budget_s=settings.stage_budget_s,
-                                   start_timeout_s=settings.stage_start_timeout_s)
+                                   start_timeout_s=settings.stage_start_timeout_s,
+                                   batch_budget_s=batching.budget_s if batching else None)
         handler = isolated
+        batch = isolated.batch if batching else None
 
         @app.task
         async def start_stage() -> None:  # before the first message, off the event loop
@@ -246,8 +364,12 @@ def build_worker(stage: Stage, stage_ref: str, settings: ServiceSettings) -> fau
     else:
         store = app.Table(stage.table, partitions=stage.consumes.partitions) if stage.table else None
         handler = stage.build(settings, store, metrics)
+        if batching is not None:
+            if not isinstance(handler, BatchHandler):
+                raise TypeError(f"{stage.service} takes batches but its build returned no batch handler")
+            batch = handler.batch
     step = Step(app, stage.service, handler, stage.produces, metrics, observe=stage.observe,
-                fatal=exit_loudly)
+                fatal=exit_loudly, batch=batch, batching=batching)
 
     async def agent(stream: faust.StreamT) -> None:
         await step(stream)
@@ -261,10 +383,34 @@ def build_worker(stage: Stage, stage_ref: str, settings: ServiceSettings) -> fau
 _REFUSED_RECORD = (MessageSizeTooLargeError, RecordTooLargeError, CorruptRecordException)
 
 
-def _key_of(message: Message) -> bytes | None:
-    """Records are keyed by what identifies them, so a replay lands on the same partition."""
-    key = getattr(message, "alert_id", None) or getattr(message, "article_id", None)
-    return key.encode("utf-8") if key else None
+def _hold(events: Sequence[faust.EventT]) -> None:
+    """Take a reference on each event's message: faust marks a message committable only once
+    every holder has acked it (``Message.ack``: its refcount down to 0)."""
+    for event in events:
+        event.message.incref()
+
+
+def _release(events: Sequence[faust.EventT]) -> None:
+    """Drop ``_hold``'s reference, once the messages' outputs are written (or dead-lettered)."""
+    for event in events:
+        event.ack()
+
+
+def _parts(items: list[tuple[Any, bytes]], max_bytes: int) -> Iterator[list[tuple[Any, bytes]]]:
+    """Consecutive runs of ``items`` whose values add up to at most ``max_bytes`` (one larger goes alone).
+
+    Bytes stand for the stage's work, so a batch of large messages stays within the batch budget.
+    """
+    part: list[tuple[Any, bytes]] = []
+    size = 0
+    for item in items:
+        if part and size + len(item[1]) > max_bytes:
+            yield part
+            part, size = [], 0
+        part.append(item)
+        size += len(item[1])
+    if part:
+        yield part
 
 
 def run_worker(app: faust.App, service: str, settings: ServiceSettings, specs: Sequence[TopicSpec]) -> None:

@@ -1,4 +1,4 @@
-"""A stage, declared once by each service: the topic it consumes, the topics it produces, how it builds its handler, and how its outputs are counted.
+"""A stage, declared once by each service: the topic it consumes, the topics it produces, how it builds its handler, whether it takes batches, and how its outputs are counted.
 
 The faust worker (``shared.kafka.build_worker``) runs it; so does ``newswatch process``. No Kafka here.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from shared.metrics import ServiceMetrics
 from shared.schemas import Message
@@ -21,6 +21,45 @@ Handler = Callable[[bytes], Sequence[Message]]
 Builder = Callable[[Any, "MutableMapping[str, Any] | None", ServiceMetrics], Handler]
 # observe(metrics, outputs): domain counters, always in the runner's own process.
 Observer = Callable[[ServiceMetrics, Sequence[Message]], None]
+# A batch's answer: for each value in order, its outputs or the exception that rejected it alone.
+BatchResult = list[Sequence[Message] | Exception]
+
+
+@runtime_checkable
+class BatchHandler(Protocol):
+    """What the build of a stage that takes batches returns: one handler, two ways in.
+
+    Both share what the build loaded (one spaCy model), so ``newswatch process`` and the worker's
+    fallback call it one message at a time, and the worker hands it batches.
+    """
+
+    def __call__(self, value: bytes) -> Sequence[Message]:
+        """One value's outputs; raises what rejects it (``Reject``, ``ValidationError``, a bug)."""
+        ...
+
+    def batch(self, values: Sequence[bytes]) -> BatchResult:
+        """Each value's outputs or its own error, in order.
+
+        A value that cannot be used (it does not decode, the core rejects it) is answered with its
+        exception and the rest go on. Raising means the batch as a whole failed: the worker then
+        calls the handler on each value alone, so only the culprit is dead-lettered.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class Batching:
+    """How the worker batches a stage's messages (from its settings; see ``Stage.batching``).
+
+    A batch is at most ``size`` messages and ``max_bytes`` of their values (one message over it
+    goes alone), or whatever arrived within ``within_s`` when fewer came; the handler gets
+    ``budget_s`` for the whole batch before the worker falls back to one message at a time.
+    """
+
+    size: int
+    within_s: float
+    max_bytes: int
+    budget_s: float
 
 
 def observe_nothing(metrics: ServiceMetrics, outputs: Sequence[Message]) -> None:
@@ -37,6 +76,10 @@ class Stage:
     with the child replaced, so no work is left running behind. A stage with a ``table`` writes
     faust Table state, which only the consuming task may do, so it runs inline; its work must be
     bounded by its input's size (dedup's is linear in the text).
+
+    ``batching``: settings -> ``Batching`` for a stage whose build returns a ``BatchHandler``
+    (entities: spaCy's ``nlp.pipe`` is faster over many texts at once); None, one message at a
+    time. ``newswatch process`` always calls the handler one message at a time.
     """
 
     service: str
@@ -47,6 +90,7 @@ class Stage:
     observe: Observer = observe_nothing
     table: str | None = None
     isolated: bool = True
+    batching: Callable[[Any], Batching] | None = None
 
     @property
     def topics(self) -> list[TopicSpec]:

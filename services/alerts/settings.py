@@ -1,4 +1,4 @@
-"""alerts' settings: the shared NEWS_* set plus the rules file, its reload interval and the spaCy model that parses candidate sentences."""
+"""alerts' settings: the shared NEWS_* set plus the rules file, its reload interval, the spaCy model that parses candidate sentences and the event window."""
 
 from pydantic import Field
 
@@ -14,3 +14,7 @@ class AlertsSettings(ServiceSettings):
     alerts_rules_check_s: float = Field(default=1.0, ge=0)
     # Parses the candidate sentences (tagger, parser, lemmatizer; NER for titles only).
     alerts_spacy_model: str = "en_core_web_sm"
+    # NEWS_ALERTS_EVENT_WINDOW_DAYS: an event stays open (later reports fold into it) until no
+    # report of it has come for this long in article time (published_at, else when the alert
+    # fired); then it is evicted and the next report of that movement opens a new event.
+    alerts_event_window_days: float = Field(default=7.0, gt=0)

@@ -21,3 +21,16 @@ class EntitiesSettings(ServiceSettings):
     # a token every two characters. 6,000 words took up to 2.3 s with the machine busy; a news
     # article has 500-2,500 words.
     entities_max_words: int = Field(default=4_000, ge=1)
+    # The worker hands spaCy batches: at most this many articles (nlp.pipe amortises its
+    # per-call work over a batch; larger batches gained nothing measurable, tests/bench), or what
+    # arrived within entities_batch_within_s when fewer came: a lone article waits at most that.
+    # 1: one message at a time, as before batches.
+    entities_batch_size: int = Field(default=16, ge=1)
+    entities_batch_within_s: float = Field(default=0.1, gt=0)
+    # A batch also holds at most this many bytes of input (one larger message goes alone), so a
+    # batch of the longest accepted articles stays far within entities_batch_budget_s.
+    entities_batch_max_bytes: int = Field(default=512 * 1024, ge=1)
+    # A batch still running after this long is stopped (its stage process replaced) and its
+    # articles handled one at a time under NEWS_STAGE_BUDGET_S each. Below that budget, so a batch
+    # with one runaway article is not committed later than `newswatch run` calls a stall (60 s).
+    entities_batch_budget_s: float = Field(default=15.0, gt=0)

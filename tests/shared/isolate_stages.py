@@ -1,4 +1,4 @@
-"""Stages for tests/shared/test_isolate.py: a handler that misbehaves on demand, and one that cannot be built."""
+"""Stages for tests/shared/test_isolate.py and test_batch.py: a handler that misbehaves on demand (alone or in batches), and ones that cannot be built."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from shared.errors import Reject
 from shared.schemas import CleanArticle, Message, RawArticle
 from shared.settings import ServiceSettings
-from shared.stage import Stage
+from shared.stage import Batching, BatchResult, Stage
 from shared.topics import CLEAN_ARTICLES, RAW_ARTICLES
 
 
@@ -36,9 +36,43 @@ def build(settings, store, metrics):
     return handle
 
 
+class Batched:
+    """``handle`` alone, or over a batch: what rejects one value (bad JSON, ``Reject``) answers that
+    value alone; a bug (``boom``) or a misbehaving value (``spin``, ``die``) fails the whole batch,
+    as spaCy's ``nlp.pipe`` over a batch would."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.calls: list[int] = []  # the size of each batch handled (inline use only)
+
+    def __call__(self, value: bytes) -> list[Message]:
+        return self.handle(value)
+
+    def batch(self, values) -> BatchResult:
+        self.calls.append(len(values))
+        results: BatchResult = []
+        for value in values:
+            try:
+                results.append(self.handle(value))
+            except (ValueError, Reject) as error:  # pydantic's ValidationError is a ValueError
+                results.append(error)
+        return results
+
+
+def build_batched(settings, store, metrics):
+    return Batched(build(settings, store, metrics))
+
+
 def build_broken(settings, store, metrics):
     raise OSError("model not installed")
 
 
+def batching(settings) -> Batching:
+    return Batching(size=4, within_s=0.05, max_bytes=1 << 20, budget_s=1.0)
+
+
 MISBEHAVING = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, build)
 BROKEN = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, build_broken)
+BATCHED = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, build_batched, batching=batching)
+# Declares batches but builds a handler without ``batch``: the stage cannot run.
+NO_BATCH = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, build, batching=batching)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
@@ -16,50 +15,7 @@ from shared.kafka import Step
 from shared.metrics import ServiceMetrics
 from shared.schemas import CleanArticle, DeadLetter, RawArticle
 from shared.topics import CLEAN_ARTICLES, RAW_ARTICLES
-
-
-@dataclass
-class FakeTopic:
-    name: str
-    sent: list[tuple[bytes | None, bytes]] = field(default_factory=list)
-
-    async def send(self, *, key: bytes | None = None, value: bytes) -> asyncio.Future:
-        """Like faust's: returns the future of the broker's acknowledgement (here at once)."""
-        self.sent.append((key, value))
-        done = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
-
-
-@dataclass
-class FakeMessage:
-    topic: str
-    partition: int
-    offset: int
-
-
-@dataclass
-class FakeEvent:
-    key: bytes | None
-    value: bytes
-    message: FakeMessage
-
-
-class FakeStream:
-    def __init__(self, values: list[bytes]) -> None:
-        self.events_ = [FakeEvent(None, v, FakeMessage(RAW_ARTICLES.name, 0, n)) for n, v in enumerate(values)]
-
-    async def events(self):
-        for event in self.events_:
-            yield event
-
-
-class FakeApp:
-    def __init__(self) -> None:
-        self.topics: dict[str, FakeTopic] = {}
-
-    def topic(self, name: str, **_: object) -> FakeTopic:
-        return self.topics.setdefault(name, FakeTopic(name))
+from tests.factories import FakeApp, FakeStream, FakeTopic
 
 
 def handler(value: bytes) -> list[CleanArticle]:
@@ -76,13 +32,14 @@ async def async_handler(value: bytes) -> list[CleanArticle]:
     return handler(value)
 
 
-def run(values: list[bytes], asynchronous: bool = False, app: FakeApp | None = None, **kwargs):
+def run(values: list[bytes], asynchronous: bool = False, app: FakeApp | None = None,
+        stream: FakeStream | None = None, **kwargs):
     app = app or FakeApp()
     registry = CollectorRegistry()
     metrics = ServiceMetrics("clean", registry)
     step = Step(app, "clean", async_handler if asynchronous else handler, [CLEAN_ARTICLES], metrics,  # type: ignore[arg-type]
                 **kwargs)
-    asyncio.run(step(FakeStream(values)))  # type: ignore[arg-type]
+    asyncio.run(step(stream or FakeStream(values, RAW_ARTICLES.name)))  # type: ignore[arg-type]
     return app.topics, registry
 
 
@@ -94,7 +51,8 @@ def sample(registry: CollectorRegistry, name: str, **labels: str) -> float:
 def test_bad_messages_are_dead_lettered_and_the_stream_goes_on(asynchronous):
     values = [b"{not json", b'{"id": "a", "text": "boom"}', b'{"id": "b", "text": "reject"}',
               b'{"id": "c", "text": "Troops arrived."}']
-    topics, registry = run(values, asynchronous)
+    stream = FakeStream(values, RAW_ARTICLES.name)
+    topics, registry = run(values, asynchronous, stream=stream)
     out = topics[CLEAN_ARTICLES.name].sent
     assert [CleanArticle.model_validate_json(v).article_id for _, v in out] == ["c"]
     assert out[0][0] == b"c"  # keyed by article id
@@ -107,6 +65,7 @@ def test_bad_messages_are_dead_lettered_and_the_stream_goes_on(asynchronous):
     assert sample(registry, "news_messages_produced_total", service="clean", topic=CLEAN_ARTICLES.name) == 1
     assert sample(registry, "news_dead_letters_total", service="clean", reason="internal_error") == 1
     assert sample(registry, "news_processing_seconds_count", service="clean") == 4
+    assert [e.message.refcount for e in stream.events_] == [0, 0, 0, 0]  # every message released: committable
 
 
 class RefusingTopic(FakeTopic):
@@ -133,8 +92,10 @@ def test_a_failing_send_calls_fatal_and_dead_letters_nothing():
     app = FakeApp()
     app.topics[CLEAN_ARTICLES.name] = RefusingTopic(CLEAN_ARTICLES.name, KafkaConnectionError("broker gone"))
     stopped: list[BaseException] = []
-    run([b'{"text": "Troops arrived."}'], app=app, fatal=stopped.append)
+    stream = FakeStream([b'{"text": "Troops arrived."}'], RAW_ARTICLES.name)
+    run([], app=app, stream=stream, fatal=stopped.append)
     assert [type(e) for e in stopped] == [KafkaConnectionError]
+    assert stream.events_[0].message.refcount == 1  # still held: faust's own ack cannot commit it
     assert "news.clean.dlq" not in app.topics or not app.topics["news.clean.dlq"].sent
 
 
@@ -166,6 +127,6 @@ def test_a_stage_that_cannot_run_stops_the_worker_instead_of_dead_lettering_ever
     stopped: list[BaseException] = []
     step = Step(app, "clean", unavailable, [CLEAN_ARTICLES], ServiceMetrics("clean", CollectorRegistry()),  # type: ignore[arg-type]
                 fatal=stopped.append)
-    asyncio.run(step(FakeStream([b'{"text": "Troops arrived."}'])))  # type: ignore[arg-type]
+    asyncio.run(step(FakeStream([b'{"text": "Troops arrived."}'], RAW_ARTICLES.name)))  # type: ignore[arg-type]
     assert [type(e) for e in stopped] == [StageUnavailable]
     assert not app.topics["news.clean.dlq"].sent
