@@ -18,6 +18,7 @@ from shared.schemas.articles import (
     Sentence,
     UniqueArticle,
 )
+from shared.schemas.events import EventAlert
 
 __all__ = [
     "Alert",
@@ -26,6 +27,7 @@ __all__ = [
     "DuplicateNotice",
     "EnrichedArticle",
     "Entity",
+    "EventAlert",
     "Frame",
     "FrameParty",
     "Message",

@@ -1,0 +1,366 @@
+"""Events core: consumes Alert (with its frame); produces EventAlert (the new, update or mention of the event the alert reports); no DLQ.
+
+Matches of a rule about the same movement form one event, GDELT/EMM-style: the first report
+opens it (``new``), a later report that adds a fact is an ``update``, any other report a
+``mention`` counted on it. Pure: the state is any ``MutableMapping[str, Any]`` the caller passes
+(a changelogged faust Table later, a ``dict`` in tests and ``newswatch process``); the window
+comes from the service's settings. The rules are in services/alerts/README.md, "Events (core)".
+
+Store layout (plain JSON values, always *assigned*, never mutated in place, because a faust Table
+only records ``store[key] = value``)::
+
+    b:<bucket>     {"w": watermark, "e": {event_id: [actor, place, keep]}}: the open events of
+                   one bucket (rule and direction) and the latest article time it has seen
+    e:<event_id>   {"key", "frame", "pk", "first", "last", "reports", "mentions", "articles",
+                    "sources", "counts", "recent"}: one event ("recent": [alert_id, article_id,
+                    keep] of its reports still in the window)
+    a:<alert_id>   the EventAlert the alert gave (JSON): what a replay of it gives again
+
+Every key an alert reads or writes belongs to its bucket (``bucket_key``): repartitioned by that
+key, one worker owns a bucket with everything its decisions read, and a changelog partition
+holds all of it. Times are whole seconds since the epoch, in article time.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import MutableMapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.schemas.articles import Alert, Frame, FrameParty
+from shared.schemas.events import EventAlert, Fact, Status
+
+__all__ = ["DIRECTIONS", "EventFolder", "article_time", "bucket_key", "fold", "party_key"]
+
+# Fixed namespace: an event id is uuid5(key, first report), identical on every replay.
+EVENT_NAMESPACE = uuid.UUID("0b8d3f6e-7c2a-4e1b-9f4d-6a5c8e2b1d70")
+# A movement's direction: sending troops to a place, their arrival there and reinforcing them
+# are one movement told at different moments (the Caracas seeds say "sent", "arrived", "landed",
+# "reinforce the contingent"); a withdrawal or reduction is the opposite movement; a call-up is
+# its own. The event key holds the direction; the frame keeps the words of each report.
+DIRECTIONS: dict[str, str] = {
+    "deploy": "in",
+    "arrive": "in",
+    "reinforce": "in",
+    "withdraw": "out",
+    "reduce": "out",
+    "mobilise": "mobilise",
+}
+# The bucket of alerts that name no movement (no frame, or a frame without an action): each is
+# its own event, since nothing says which other report tells the same thing.
+NO_MOVEMENT = "-"
+UNKNOWN = "?"  # a key part not known yet, as printed in ``event_key``
+_FIRM = "fact"
+_MORE_PRECISE = frozenset({"region", "city"})  # place kinds inside a country
+
+
+def party_key(party: FrameParty | None) -> str | None:
+    """The key of an actor or place: its country code when the entities stage gave one, else its words normalised.
+
+    "Russia", "Russian", "Moscow" (RU) are one actor; "Caracas" and "Venezuela" (VE) one place.
+    Words without a country are compared case- and width-folded, without a leading "the", a
+    possessive or surrounding punctuation ("the Wagner Group's" -> "wagner group"). None when
+    there is no party or no word.
+    """
+    if party is None:
+        return None
+    if party.country:
+        return party.country.strip().upper()
+    text = unicodedata.normalize("NFKC", party.text).casefold().replace("\u2019", "'")
+    words = text.split()
+    if words and words[0] == "the":
+        words = words[1:]
+    text = " ".join(words)
+    text = text.removesuffix("'s").strip(" .,;:'\"()[]-")
+    return text or None
+
+
+def _direction(frame: Frame | None) -> str:
+    if frame is None or frame.action is None:
+        return NO_MOVEMENT
+    return DIRECTIONS.get(frame.action, frame.action)
+
+
+def bucket_key(alert: Alert) -> str:
+    """The partition key of an alert: its rule and the direction of its movement ("troop_movement|in").
+
+    Every event an alert may join is in its bucket, including those it joins with its actor or
+    place missing, so this is the key to repartition alerts by before ``EventFolder.fold``.
+    """
+    return f"{alert.rule_id}|{_direction(alert.frame)}"
+
+
+def article_time(alert: Alert) -> datetime:
+    """When the alert's article says it happened: ``published_at``, else when the alert fired (naive means UTC).
+
+    A ``published_at`` after ``fired_at`` is bad metadata (nothing is published after we read it)
+    and is taken as ``fired_at``: one wrong date must not move a bucket's clock into the future
+    and evict its open events.
+    """
+    fired = _utc(alert.fired_at)
+    if alert.published_at is None:
+        return fired
+    return min(_utc(alert.published_at), fired)
+
+
+def _utc(when: datetime) -> datetime:
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def _epoch(when: datetime) -> int:
+    return int(when.timestamp())
+
+
+def _from_epoch(t: int) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
+
+
+def _place_kind(alert: Alert, place: FrameParty | None) -> str | None:
+    """What kind of place the frame's place is (country, region, city), from the alert's entities."""
+    if place is None:
+        return None
+    for entity in alert.entities:
+        if (
+            entity.place_kind
+            and place.text in (entity.text, entity.canonical)
+            and (place.country is None or entity.country == place.country)
+        ):
+            return entity.place_kind
+    return None
+
+
+class EventFolder:
+    """Folds alerts into events over one store: each alert gives one ``EventAlert`` (new, update or mention).
+
+    The key of an event: the rule, the direction of the movement (``DIRECTIONS``), the actor
+    and the place (``party_key``). An alert joins the open event of its bucket with the same
+    actor and place; failing that, when its actor or place is missing (or the event's is), the
+    one open event that agrees with it on every part both know, if there is exactly one; failing
+    that it opens a new event. Joining an event that lacked the actor or place fills it in.
+
+    A report is an ``update`` when it adds a fact (``Fact``): an actor or place the event lacked,
+    a place inside the event's country when the event had only the country, a count not reported
+    before, a platform not named before, or ``fact`` where the event was only planned, offered,
+    demanded or denied. Else it is a ``mention``.
+
+    Eviction is decided here, from article time and the store, never from a clock: each bucket
+    keeps its watermark (the latest article time it has seen), and an event leaves the store once
+    it has had no report for ``window`` of that time. An event's ``keep`` is the watermark when it
+    last had a report: for an alert in order that is its own time; a late one (an old article
+    arriving after newer ones) keeps the event as long as a report arriving now would. So a
+    replay, a restarted worker and ``newswatch process`` decide and evict alike.
+    """
+
+    def __init__(self, store: MutableMapping[str, Any], *, window: timedelta) -> None:
+        """Bind the folder to ``store``; ``window`` (from the service's settings) bounds how long an event waits for reports."""
+        if window <= timedelta(0):
+            raise ValueError("window must be positive")
+        self.store = store
+        self.window = int(window.total_seconds())
+        self.evicted = 0
+        """How many events the latest ``fold`` evicted."""
+
+    def fold(self, alert: Alert) -> EventAlert:
+        """Fold one alert into its event and return the record of it; evict the bucket's expired events first.
+
+        Idempotent: an alert id already folded (its record still in the window) gives the very
+        record it gave the first time, and nothing is written or counted again. A replay whose
+        record has left the window is decided again against what the store still holds.
+        """
+        self.evicted = 0
+        recorded = self.store.get("a:" + alert.alert_id)
+        if recorded is not None:
+            return EventAlert.model_validate(recorded)
+
+        t = _epoch(article_time(alert))
+        bucket_id = "b:" + bucket_key(alert)
+        bucket = self.store.get(bucket_id) or {"w": t, "e": {}}
+        w = max(bucket["w"], t)
+        events: dict[str, list[Any]] = dict(bucket["e"])
+        self._evict(events, w)
+
+        frame = alert.frame
+        direction = _direction(frame)
+        actor = party_key(frame.actor) if frame is not None else None
+        place = party_key(frame.place) if frame is not None else None
+        event_id = None if direction == NO_MOVEMENT else self._match(events, actor, place)
+        if event_id is None:
+            event_id, state = self._open(alert, direction, actor, place, t, w)
+            status: Status = "new"
+            added: list[Fact] = []
+        else:
+            state, added = self._join(self.store["e:" + event_id], alert, actor, place, t, w)
+            status = "update" if added else "mention"
+            if status == "mention":
+                state["mentions"] += 1
+
+        record = self._record(event_id, status, added, state, alert)
+        # The event, then the bucket's index of it, then the alert's record last: the record
+        # says "done", so an alert redelivered after a crash part-way is decided again (a new
+        # event gets the same id again); the index never names an event that was never written.
+        self.store["e:" + event_id] = state
+        key = state["key"]
+        events[event_id] = [key[2], key[3], w]
+        self.store[bucket_id] = {"w": w, "e": events}
+        self.store["a:" + alert.alert_id] = record.model_dump(mode="json")
+        return record
+
+    # ---------------------------------------------------------------- decisions
+
+    def _evict(self, events: dict[str, list[Any]], w: int) -> None:
+        # The bucket's index says when each event last had a report, so the pass reads no event
+        # it does not remove. Records go before the index entry, so a pass cut short is redone.
+        for event_id, (_, _, keep) in list(events.items()):
+            if keep < w - self.window:
+                state = self.store.pop("e:" + event_id, None)
+                for alert_id, _article, _keep in (state or {}).get("recent", []):
+                    self.store.pop("a:" + alert_id, None)
+                del events[event_id]
+                self.evicted += 1
+
+    @staticmethod
+    def _match(events: dict[str, list[Any]], actor: str | None, place: str | None) -> str | None:
+        exact = [e for e, (a, p, _) in events.items() if a == actor and p == place]
+        if exact:
+            return exact[0]  # one at most: an event is never opened or filled onto a key held
+        agree = [
+            e
+            for e, (a, p, _) in events.items()
+            if (a is None or actor is None or a == actor)
+            and (p is None or place is None or p == place)
+        ]
+        # A report that lacks a part (or an event that does) is placed only when it cannot be
+        # wrong: with two candidates, "troops arrived" could be either, so it opens its own.
+        return agree[0] if len(agree) == 1 else None
+
+    def _open(
+        self, alert: Alert, direction: str, actor: str | None, place: str | None, t: int, w: int
+    ) -> tuple[str, dict[str, Any]]:
+        # The first report's id is in the event id: the same movement reported again after its
+        # event left the window is another event, with another id; a replay keeps the id.
+        if direction == NO_MOVEMENT:
+            key = [alert.rule_id, direction, None, alert.alert_id]
+        else:
+            key = [alert.rule_id, direction, actor, place]
+        name = "\x1f".join(str(part) for part in [*key, alert.alert_id])
+        event_id = str(uuid.uuid5(EVENT_NAMESPACE, name))
+        frame = alert.frame
+        state = {
+            "key": key,
+            "frame": frame.model_dump(mode="json") if frame is not None else None,
+            "pk": _place_kind(alert, frame.place if frame is not None else None),
+            "first": t,
+            "last": t,
+            "reports": 1,
+            "mentions": 0,
+            "articles": 1,
+            "sources": [alert.source] if alert.source else [],
+            "counts": [frame.count] if frame is not None and frame.count is not None else [],
+            "recent": [[alert.alert_id, alert.article_id, w]],
+        }
+        return event_id, state
+
+    def _join(
+        self,
+        old: dict[str, Any],
+        alert: Alert,
+        actor: str | None,
+        place: str | None,
+        t: int,
+        w: int,
+    ) -> tuple[dict[str, Any], list[Fact]]:
+        state = dict(old)
+        key = list(state["key"])
+        merged = dict(state["frame"])
+        report = alert.frame
+        assert report is not None  # only framed alerts are matched
+        added: list[Fact] = []
+
+        if key[2] is None and actor is not None and report.actor is not None:
+            key[2], merged["actor"] = actor, report.actor.model_dump(mode="json")
+            added.append("actor")
+        if report.place is not None and place is not None:
+            kind = _place_kind(alert, report.place)
+            if key[3] is None or (
+                key[3] == place and state["pk"] == "country" and kind in _MORE_PRECISE
+            ):
+                key[3], merged["place"], state["pk"] = (
+                    place,
+                    report.place.model_dump(mode="json"),
+                    kind,
+                )
+                added.append("place")
+        if report.count is not None and report.count not in state["counts"]:
+            merged["count"] = report.count
+            state["counts"] = [*state["counts"], report.count]
+            added.append("count")
+        known = {name.casefold() for name in merged["equipment"]}
+        new_equipment = [name for name in report.equipment if name.casefold() not in known]
+        if new_equipment:
+            merged["equipment"] = [*merged["equipment"], *dict.fromkeys(new_equipment)]
+            added.append("equipment")
+        if merged["modality"] != _FIRM and report.modality == _FIRM:
+            merged["modality"] = _FIRM
+            added.append("modality")
+
+        # Reports older than the window leave the event's memory (their replay records too), so
+        # an event reported every day for months stays bounded by the window's traffic.
+        recent = []
+        for entry in state["recent"]:
+            if entry[2] < w - self.window:
+                self.store.pop("a:" + entry[0], None)
+            else:
+                recent.append(entry)
+        if alert.article_id not in {article for _, article, _ in recent}:
+            state["articles"] += 1
+        state["recent"] = [*recent, [alert.alert_id, alert.article_id, w]]
+        state["key"] = key
+        state["frame"] = merged
+        state["first"] = min(state["first"], t)
+        state["last"] = max(state["last"], t)
+        state["reports"] += 1
+        if alert.source and alert.source not in state["sources"]:
+            state["sources"] = [*state["sources"], alert.source]
+        return state, added
+
+    @staticmethod
+    def _record(
+        event_id: str, status: Status, added: list[Fact], state: dict[str, Any], alert: Alert
+    ) -> EventAlert:
+        rule, direction, actor, place = state["key"]
+        if direction == NO_MOVEMENT:
+            event_key = f"{rule}|{direction}|{place}"
+        else:
+            event_key = f"{rule}|{direction}|{actor or UNKNOWN}|{place or UNKNOWN}"
+        return EventAlert(
+            event_id=event_id,
+            status=status,
+            added=added,
+            event_key=event_key,
+            rule_id=alert.rule_id,
+            rule_name=alert.rule_name,
+            severity=alert.severity,
+            frame=Frame.model_validate(state["frame"]) if state["frame"] is not None else None,
+            first_seen=_from_epoch(state["first"]),
+            last_seen=_from_epoch(state["last"]),
+            reports=state["reports"],
+            mentions=state["mentions"],
+            articles=state["articles"],
+            sources=state["sources"],
+            alert_id=alert.alert_id,
+            article_id=alert.article_id,
+            sentence_index=alert.sentence_index,
+            evidence=alert.evidence,
+            alert_frame=alert.frame,
+            title=alert.title,
+            url=alert.url,
+            source=alert.source,
+            published_at=alert.published_at,
+        )
+
+
+def fold(store: MutableMapping[str, Any], alert: Alert, *, window: timedelta) -> EventAlert:
+    """Fold one alert into its event in ``store`` (see ``EventFolder``); the window comes from the settings."""
+    return EventFolder(store, window=window).fold(alert)
