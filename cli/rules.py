@@ -35,7 +35,7 @@ def cmd_rules_test(args: argparse.Namespace, *, stdout: TextIO | None = None, st
     from services.alerts.settings import AlertsSettings
     from services.alerts.stage import load_nlp
     from services.clean.stage import STAGE as CLEAN
-    from services.dedup.core import split_sentences
+    from services.dedup.features import split_sentences
     from services.entities.stage import STAGE as ENTITIES
     from shared.metrics import ServiceMetrics
     from shared.schemas import CleanArticle, EnrichedArticle, Sentence, UniqueArticle

@@ -21,14 +21,12 @@ from services.dedup.features import (
     SentenceFeatures,
     body_keys,
     normalise_tokens,
-    # Re-exported for tests/factories.py, which imports it from here; the home is features.
-    split_sentences,
 )
 from services.dedup.index import Index, Kind
 from shared.errors import Reject
 from shared.schemas import CleanArticle, DuplicateNotice, Sentence, UniqueArticle
 
-__all__ = ["Deduplicator", "Match", "split_sentences"]
+__all__ = ["Deduplicator", "Match"]
 
 
 @dataclass(frozen=True)
