@@ -4,12 +4,18 @@ adversarial text, and their patterns are the linear ones named here."""
 from __future__ import annotations
 
 import itertools
+import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from services.dedup import core, features, index, stage
-from tests.factories import assert_linear, best_of_3, repeat_to
+from tests.factories import LINEAR_RATIO, assert_linear, best_of_3, repeat_to
+
+REPO = Path(__file__).resolve().parents[3]
 
 # Time at 4N over time at N: linear work gives ~4, quadratic 16. Generous for a shared machine.
 # Patterns kept in re and why they are linear (RE2's binding would re-encode the whole text on
@@ -33,24 +39,46 @@ def test_text_patterns_are_the_allowlisted_linear_ones():
     assert found == {f"services.dedup.features.{name}" for name in ALLOWED_RE}
 
 
-def unseen_texts(unit: str, n: int):
-    """Each call splits a text spaCy's tokenizer has not seen, as each new article in the stream is.
+# Run in a process of its own: late in a full test run, this process's spaCy state (tokenizer
+# caches, the heap of every model other tests loaded) made the small size a cache hit and the large
+# one not, 60x apart, in two CI rehearsals, while the same test alone scaled 2.6x for 4x. The
+# algorithm's scaling is what is tested, so it is timed where nothing else ran before it.
+_TIMING = """
+import itertools, json, sys
+from services.dedup import features
+from tests.factories import repeat_to, _timed
 
-    spaCy caches each token it has split: a repeated text is a hash lookup (1 ms at 80,000
-    characters, 75 ms unseen), so timing the same text again compared a cached run with an unseen
-    one whenever the cache kept only one of the two sizes.
-    """
+def unseen(unit, n):
     counter = itertools.count()
-
-    def split() -> None:
+    def split():
+        # each call a text the tokenizer has not cached, as each new article is
         features.split_sentences(repeat_to(unit, n - 8) + f"{next(counter):08d}")
-
     return split
+
+out = {}
+for unit in json.loads(sys.argv[1]):
+    small, large = unseen(unit, 20_000), unseen(unit, 80_000)
+    best = [float("inf"), float("inf")]
+    for _ in range(5):
+        best[0] = min(best[0], _timed(small))
+        best[1] = min(best[1], _timed(large))
+    out[unit] = best
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def split_timings() -> dict[str, list[float]]:
+    done = subprocess.run([sys.executable, "-c", _TIMING, json.dumps(UNITS)], cwd=REPO,
+                          capture_output=True, text=True, timeout=600, check=True)
+    return json.loads(done.stdout)
 
 
 @pytest.mark.parametrize("unit", UNITS)
-def test_split_sentences_scales_linearly(unit):
-    assert_linear(lambda n: unseen_texts(unit, n), 20_000, repr(unit))
+def test_split_sentences_scales_linearly(unit, split_timings):
+    small, large = split_timings[unit]
+    ratio = large / max(small, 1e-3)  # as tests.factories.assert_linear
+    assert ratio < LINEAR_RATIO, f"{unit!r}: {small:.4f} s at n=20000, {large:.4f} s at 4n ({ratio:.1f}x)"
 
 
 @pytest.mark.parametrize("unit", UNITS)
