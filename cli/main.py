@@ -45,10 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, or - for stdin")
     p.set_defaults(func=cmd_submit)
 
-    p = with_bootstrap(sub.add_parser("alerts", help="print alerts"))
-    p.add_argument("--follow", "-f", action="store_true", help="keep waiting for new alerts")
-    p.add_argument("--from-beginning", action="store_true", help="all alerts, not only those not yet shown")
-    p.add_argument("--json", action="store_true", help="one JSON object a line")
+    p = with_bootstrap(sub.add_parser("alerts", help="print the events alerts report (new, updates, mentions counted)"))
+    p.add_argument("--follow", "-f", action="store_true", help="keep waiting for new records")
+    p.add_argument("--from-beginning", action="store_true", help="all records, not only those not yet shown")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object a line: the EventAlert and EventMention records (with --raw, the Alerts)")
+    p.add_argument("--raw", action="store_true",
+                   help="the per-sentence alerts of news.alert.v1 instead of events")
     p.add_argument("--group", help="the consumer group that remembers what was shown "
                                      "(default $NEWS_ALERTS_GROUP or newswatch-cli-alerts)")
     p.set_defaults(func=cmd_alerts)

@@ -22,6 +22,8 @@ from shared.schemas import (
     DeadLetter,
     DuplicateNotice,
     EnrichedArticle,
+    EventAlert,
+    EventMention,
     Message,
     UniqueArticle,
 )
@@ -29,7 +31,7 @@ from shared.settings import ServiceSettings
 from shared.stage import Handler, Stage
 from shared.topics import DEAD_LETTERS, RAW_ARTICLES, encode_output
 
-Kind = Literal["clean", "unique", "duplicate", "enriched", "alert", "dead_letter"]
+Kind = Literal["clean", "unique", "duplicate", "enriched", "alert", "event", "mention", "dead_letter"]
 
 KINDS: dict[type[Message], Kind] = {
     CleanArticle: "clean",
@@ -37,6 +39,8 @@ KINDS: dict[type[Message], Kind] = {
     DuplicateNotice: "duplicate",
     EnrichedArticle: "enriched",
     Alert: "alert",
+    EventAlert: "event",
+    EventMention: "mention",
     DeadLetter: "dead_letter",
 }
 
@@ -57,19 +61,19 @@ class Record:
 class LocalPipeline:
     """The stages' handlers, built once from their settings, keyed by the topic each consumes.
 
-    A stage with a table gets a plain dict as its store (dedup's index lives as long as the run).
+    A stage with a table gets a plain dict as its store (dedup's index, alerts' events: as long as the run).
     """
 
     def __init__(self, stages: Sequence[Stage], settings: Mapping[str, ServiceSettings] | None = None,
                  until: str | None = None) -> None:
         names = [stage.service for stage in stages]
-        if until is not None:
-            stages = stages[: names.index(until) + 1]
+        if until is not None:  # every stage of that service (alerts: its rules and its events)
+            stages = stages[: len(names) - names[::-1].index(until)]
         settings = settings or {}
         self.stores: dict[str, dict[str, Any]] = {}
         self.handlers: dict[str, tuple[Stage, Handler]] = {}
         for stage in stages:
-            store = self.stores.setdefault(stage.service, {}) if stage.table else None
+            store = self.stores.setdefault(stage.step, {}) if stage.table else None
             metrics = ServiceMetrics(stage.service, CollectorRegistry())
             own = settings.get(stage.service) or stage.settings()
             self.handlers[stage.consumes.name] = (stage, stage.build(own, store, metrics))

@@ -82,7 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 spawned[f"{service} (pid {proc.pid})"] = proc
             return proc
 
-        probe = GroupProgress(bootstrap, groups, {svc: t.name for svc, t in SOURCES.items()}, security)
+        probe = GroupProgress(bootstrap, groups, {svc: [t.name for t in specs] for svc, specs in SOURCES.items()}, security)
         supervisor = Supervisor(
             SERVICES, spawn, policy, say=lambda line: say(f"newswatch: {line}"), broker=broker,
             reachable=None if broker is not None else lambda: broker_reachable(bootstrap, 2.0, security=security),
@@ -121,10 +121,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
-# The topic each service consumes, as its stage declares it (services/<svc>/stage.py; a unit test
-# checks they agree): the supervisor's lag. Spelled here so `newswatch run` need not import spaCy.
-SOURCES = {"clean": RAW_ARTICLES, "dedup": CLEAN_ARTICLES, "entities": UNIQUE_ARTICLES,
-           "alerts": ENRICHED_ARTICLES}
+# The topics each service consumes, as its stages declare them (services/<svc>/stage.py; a unit
+# test checks they agree): the supervisor's lag. Spelled here so `newswatch run` need not import spaCy.
+SOURCES = {"clean": (RAW_ARTICLES,), "dedup": (CLEAN_ARTICLES,), "entities": (UNIQUE_ARTICLES,),
+           "alerts": (ENRICHED_ARTICLES, ALERTS)}
 
 
 # SIGINT/SIGTERM/SIGHUP → KeyboardInterrupt in `newswatch run`, held while a worker is being started.

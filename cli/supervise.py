@@ -381,11 +381,11 @@ _REBALANCING = frozenset({"PreparingRebalance", "CompletingRebalance"})
 class GroupProgress:
     """Reads each service's consumer-group lag and committed offsets (kafka-python admin and consumer)."""
 
-    def __init__(self, bootstrap: str, groups: Mapping[str, str], sources: Mapping[str, str],
+    def __init__(self, bootstrap: str, groups: Mapping[str, str], sources: Mapping[str, Sequence[str]],
                  client_kwargs: Mapping[str, Any] | None = None) -> None:
         self.bootstrap = bootstrap
         self.groups = dict(groups)  # service -> group id
-        self.sources = dict(sources)  # service -> topic it consumes
+        self.sources = dict(sources)  # service -> the topics it consumes
         self.client_kwargs = dict(client_kwargs or {})
         self._admin: Any = None
         self._consumer: Any = None
@@ -414,8 +414,7 @@ class GroupProgress:
                 rebalancing = described.get(group, {}).get("group_state") in _REBALANCING
                 committed = admin.list_group_offsets(group).get(group, {})
                 parts = {tp for tp in committed if not tp.topic.startswith(group)}  # not faust's own
-                topic = self.sources.get(service)
-                if topic:
+                for topic in self.sources.get(service, ()):
                     parts |= {TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()}
                 if not parts:
                     result[service] = Progress(0, (), rebalancing)

@@ -341,13 +341,24 @@ def exit_loudly(error: BaseException) -> None:
     os._exit(EXIT_FATAL)
 
 
-def build_worker(stage: Stage, stage_ref: str, settings: ServiceSettings) -> faust.App:
-    """The faust app of a stage: its agent, its table, the isolated handler or the inline one.
+def build_worker(stage: Stage, stage_ref: str, settings: ServiceSettings, *more: tuple[Stage, str]) -> faust.App:
+    """The faust app of a service: one agent per stage, with its table, the isolated handler or the inline one.
 
-    ``stage_ref`` (``module:NAME``) lets the isolated child import the same stage object.
+    ``stage_ref`` (``module:NAME``) lets the isolated child import the same stage object. ``more``
+    are the service's further stages with their refs (alerts' events), run in the same app: one
+    consumer group, one /metrics, one dead-letter topic.
     """
     app = make_app(stage.service, settings)
     metrics = ServiceMetrics(stage.service)
+    for each, ref in [(stage, stage_ref), *more]:
+        if each.service != stage.service:
+            raise ValueError(f"{each.step} belongs to {each.service}, not {stage.service}")
+        _add_agent(app, each, ref, settings, metrics)
+    return app
+
+
+def _add_agent(app: faust.App, stage: Stage, stage_ref: str, settings: ServiceSettings,
+               metrics: ServiceMetrics) -> None:
     batching = stage.batching(settings) if stage.batching is not None else None
     handler: Callable[[bytes], Any]
     batch: Callable[[Sequence[bytes]], Any] | None = None
@@ -358,9 +369,10 @@ def build_worker(stage: Stage, stage_ref: str, settings: ServiceSettings) -> fau
         handler = isolated
         batch = isolated.batch if batching else None
 
-        @app.task
         async def start_stage() -> None:  # before the first message, off the event loop
             await isolated.astart()
+
+        app.task(start_stage)
     else:
         store = app.Table(stage.table, partitions=stage.consumes.partitions) if stage.table else None
         handler = stage.build(settings, store, metrics)
@@ -374,9 +386,8 @@ def build_worker(stage: Stage, stage_ref: str, settings: ServiceSettings) -> fau
     async def agent(stream: faust.StreamT) -> None:
         await step(stream)
 
-    agent.__doc__ = f"{stage.service}: {stage.consumes.name} → " + ", ".join(s.name for s in stage.produces)
-    app.agent(declare(app, stage.consumes), name=stage.service)(agent)
-    return app
+    agent.__doc__ = f"{stage.step}: {stage.consumes.name} → " + ", ".join(s.name for s in stage.produces)
+    app.agent(declare(app, stage.consumes), name=stage.step)(agent)
 
 
 # Refusals of one record by the broker or the client: about this message, so it is dead-lettered.

@@ -77,6 +77,10 @@ class Stage:
     faust Table state, which only the consuming task may do, so it runs inline; its work must be
     bounded by its input's size (dedup's is linear in the text).
 
+    A service may run more than one stage in its workers (alerts: the rules, then the events
+    they fold into); each has its own ``name`` and all share the service's word, consumer group,
+    settings, metrics and dead-letter topic.
+
     ``batching``: settings -> ``Batching`` for a stage whose build returns a ``BatchHandler``
     (entities: spaCy's ``nlp.pipe`` is faster over many texts at once); None, one message at a
     time. ``newswatch process`` always calls the handler one message at a time.
@@ -91,6 +95,13 @@ class Stage:
     table: str | None = None
     isolated: bool = True
     batching: Callable[[Any], Batching] | None = None
+    # A service with a second stage in its workers names it (the faust agent; alerts' "events").
+    name: str | None = None
+
+    @property
+    def step(self) -> str:
+        """The stage's name within its service: the faust agent's name; the service word for its first stage."""
+        return self.name or self.service
 
     @property
     def topics(self) -> list[TopicSpec]:

@@ -12,6 +12,8 @@ from shared.schemas import (
     DeadLetter,
     DuplicateNotice,
     EnrichedArticle,
+    EventAlert,
+    EventMention,
     Message,
     RawArticle,
     UniqueArticle,
@@ -71,7 +73,12 @@ CLEAN_ARTICLES = TopicSpec(topic_name(CleanArticle), CleanArticle, partitions=1,
 UNIQUE_ARTICLES = TopicSpec(topic_name(UniqueArticle), UniqueArticle, configs=_SIZED)
 DUPLICATES = TopicSpec(topic_name(DuplicateNotice), DuplicateNotice, configs=_SIZED)
 ENRICHED_ARTICLES = TopicSpec(topic_name(EnrichedArticle), EnrichedArticle, configs=_SIZED)
+# Keyed by ``Alert.bucket`` (rule and direction): the events step, in the alerts workers, reads it
+# back partitioned so that one worker owns a bucket and its events (services/alerts/README.md).
 ALERTS = TopicSpec(topic_name(Alert), Alert, configs=_SIZED)
+# Keyed by event id: an event's new, its updates and its mentions stay in order on one partition.
+EVENT_ALERTS = TopicSpec(topic_name(EventAlert), EventAlert, configs=_SIZED)
+EVENT_MENTIONS = TopicSpec(topic_name(EventMention), EventMention, configs=_SIZED)
 # A dead letter holds the largest input in base64 (4/3) plus the error text: twice the input's limit.
 DEAD_LETTERS = {
     svc: TopicSpec(dlq_name(svc), DeadLetter, configs={"max.message.bytes": str(2 * MAX_MESSAGE_BYTES)})
@@ -85,6 +92,8 @@ TOPICS: list[TopicSpec] = [
     DUPLICATES,
     ENRICHED_ARTICLES,
     ALERTS,
+    EVENT_ALERTS,
+    EVENT_MENTIONS,
     *DEAD_LETTERS.values(),
 ]
 
@@ -100,8 +109,17 @@ def topic_for(message: Message) -> TopicSpec:
 
 
 def record_key(message: Message) -> bytes | None:
-    """Records are keyed by what identifies them, so a replay lands on the same partition."""
-    key = getattr(message, "alert_id", None) or getattr(message, "article_id", None)
+    """Records are keyed so that a replay lands on the same partition, and what one consumer needs together is together.
+
+    Alerts by their bucket (rule and direction of movement: the events step's partitioning),
+    event records by their event, everything else by what identifies it.
+    """
+    if isinstance(message, Alert):
+        key: str | None = message.bucket
+    elif isinstance(message, EventAlert):
+        key = message.event_id
+    else:
+        key = getattr(message, "article_id", None)
     return key.encode("utf-8") if key else None
 
 

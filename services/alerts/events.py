@@ -29,28 +29,15 @@ from collections.abc import MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.schemas.articles import Alert, Frame, FrameParty
-from shared.schemas.events import EventAlert, Fact, Status
+from shared.schemas.articles import DIRECTIONS, NO_MOVEMENT, Alert, Frame, FrameParty
+from shared.schemas.events import EventAlert, EventMention, Fact, Status, event_record
 
 __all__ = ["DIRECTIONS", "EventFolder", "article_time", "bucket_key", "fold", "party_key"]
 
 # Fixed namespace: an event id is uuid5(key, first report), identical on every replay.
 EVENT_NAMESPACE = uuid.UUID("0b8d3f6e-7c2a-4e1b-9f4d-6a5c8e2b1d70")
-# A movement's direction: sending troops to a place, their arrival there and reinforcing them
-# are one movement told at different moments (the Caracas seeds say "sent", "arrived", "landed",
-# "reinforce the contingent"); a withdrawal or reduction is the opposite movement; a call-up is
-# its own. The event key holds the direction; the frame keeps the words of each report.
-DIRECTIONS: dict[str, str] = {
-    "deploy": "in",
-    "arrive": "in",
-    "reinforce": "in",
-    "withdraw": "out",
-    "reduce": "out",
-    "mobilise": "mobilise",
-}
-# The bucket of alerts that name no movement (no frame, or a frame without an action): each is
-# its own event, since nothing says which other report tells the same thing.
-NO_MOVEMENT = "-"
+# Alerts that name no movement (no frame, or a frame without an action: ``NO_MOVEMENT``) are each
+# their own event, since nothing says which other report tells the same thing.
 UNKNOWN = "?"  # a key part not known yet, as printed in ``event_key``
 _FIRM = "fact"
 _MORE_PRECISE = frozenset({"region", "city"})  # place kinds inside a country
@@ -78,18 +65,17 @@ def party_key(party: FrameParty | None) -> str | None:
 
 
 def _direction(frame: Frame | None) -> str:
-    if frame is None or frame.action is None:
-        return NO_MOVEMENT
-    return DIRECTIONS.get(frame.action, frame.action)
+    return frame.direction if frame is not None else NO_MOVEMENT
 
 
 def bucket_key(alert: Alert) -> str:
     """The partition key of an alert: its rule and the direction of its movement ("troop_movement|in").
 
     Every event an alert may join is in its bucket, including those it joins with its actor or
-    place missing, so this is the key to repartition alerts by before ``EventFolder.fold``.
+    place missing, so this is the key to repartition alerts by before ``EventFolder.fold``: the
+    alert topic is keyed by it (``Alert.bucket``, ``shared.topics.record_key``).
     """
-    return f"{alert.rule_id}|{_direction(alert.frame)}"
+    return alert.bucket
 
 
 def article_time(alert: Alert) -> datetime:
@@ -172,7 +158,7 @@ class EventFolder:
         self.evicted = 0
         recorded = self.store.get("a:" + alert.alert_id)
         if recorded is not None:
-            return EventAlert.model_validate(recorded)
+            return event_record(recorded)
 
         t = _epoch(article_time(alert))
         bucket_id = "b:" + bucket_key(alert)
@@ -334,7 +320,8 @@ class EventFolder:
             event_key = f"{rule}|{direction}|{place}"
         else:
             event_key = f"{rule}|{direction}|{actor or UNKNOWN}|{place or UNKNOWN}"
-        return EventAlert(
+        model: type[EventAlert] = EventMention if status == "mention" else EventAlert
+        return model(
             event_id=event_id,
             status=status,
             added=added,

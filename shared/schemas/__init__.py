@@ -18,7 +18,7 @@ from shared.schemas.articles import (
     Sentence,
     UniqueArticle,
 )
-from shared.schemas.events import EventAlert
+from shared.schemas.events import EventAlert, EventMention, event_record
 
 __all__ = [
     "Alert",
@@ -28,10 +28,12 @@ __all__ = [
     "EnrichedArticle",
     "Entity",
     "EventAlert",
+    "EventMention",
     "Frame",
     "FrameParty",
     "Message",
     "RawArticle",
     "Sentence",
     "UniqueArticle",
+    "event_record",
 ]

@@ -136,6 +136,22 @@ class FrameParty(BaseModel):
     country: str | None = None
 
 
+# A movement's direction: sending troops to a place, their arrival there and reinforcing them
+# are one movement told at different moments (the Caracas seeds say "sent", "arrived", "landed",
+# "reinforce the contingent"); a withdrawal or reduction is the opposite movement; a call-up is
+# its own. Events are keyed by it (services/alerts/events.py) and alerts partitioned by it.
+DIRECTIONS: dict[str, str] = {
+    "deploy": "in",
+    "arrive": "in",
+    "reinforce": "in",
+    "withdraw": "out",
+    "reduce": "out",
+    "mobilise": "mobilise",
+}
+# The direction of a frame without an action, or of an alert without a frame.
+NO_MOVEMENT = "-"
+
+
 class Frame(BaseModel):
     """What a matched sentence says happened: who moved, how, where, how many, with what, and how it was said.
 
@@ -156,6 +172,11 @@ class Frame(BaseModel):
     modality: Literal["fact", "plan", "offer", "demand", "denial"] = "fact"
     trigger: str | None = None  # the movement word as written ("arrived", "withdrawal")
     force: str | None = None  # the personnel or unit word as written ("troops")
+
+    @property
+    def direction(self) -> str:
+        """The movement's direction (``DIRECTIONS``): "in", "out", "mobilise", or ``NO_MOVEMENT``."""
+        return DIRECTIONS.get(self.action, self.action) if self.action else NO_MOVEMENT
 
 
 class Alert(Message):
@@ -179,6 +200,15 @@ class Alert(Message):
     language: str | None = None
     published_at: datetime | None = None
     fired_at: datetime
+
+    @property
+    def bucket(self) -> str:
+        """The alert's record key: its rule and the direction of its movement ("troop_movement|in").
+
+        Every event an alert may join is in its bucket (services/alerts/events.py), so keyed by it
+        the alert topic is the events step's repartition: one partition, one worker, owns a bucket.
+        """
+        return f"{self.rule_id}|{self.frame.direction if self.frame is not None else NO_MOVEMENT}"
 
 
 class DeadLetter(Message):

@@ -1,9 +1,9 @@
-"""Event message model: one alert folded into the event it reports (new, update or mention), as the alerts service's events step publishes it."""
+"""Event message models: one alert folded into the event it reports, as the alerts service's events step publishes it: ``EventAlert`` (new, update) and ``EventMention``."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -49,3 +49,19 @@ class EventAlert(Message):
     url: str | None = None
     source: str | None = None
     published_at: datetime | None = None
+
+
+class EventMention(EventAlert):
+    """A report that restates its event and adds no fact: counted on the event, published on a topic of its own.
+
+    The same record as ``EventAlert``; a model of its own so mentions go to
+    ``news.event-mention.v1`` and subscribers of ``news.event-alert.v1`` get only what is news.
+    """
+
+    status: Literal["mention"] = "mention"
+
+
+def event_record(data: dict[str, Any]) -> EventAlert:
+    """The record a stored or received event JSON object stands for: an ``EventMention`` when its status says so."""
+    model = EventMention if data.get("status") == "mention" else EventAlert
+    return model.model_validate(data)

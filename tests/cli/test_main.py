@@ -19,13 +19,16 @@ from shared.schemas import (
     DeadLetter,
     DuplicateNotice,
     EnrichedArticle,
+    EventAlert,
+    EventMention,
     UniqueArticle,
 )
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))
 MODELS = {"clean": CleanArticle, "unique": UniqueArticle, "duplicate": DuplicateNotice,
-          "enriched": EnrichedArticle, "alert": Alert, "dead_letter": DeadLetter}
+          "enriched": EnrichedArticle, "alert": Alert, "event": EventAlert, "mention": EventMention,
+          "dead_letter": DeadLetter}
 
 
 def test_read_inputs_takes_each_format_as_the_input_topic_expects(tmp_path):
@@ -90,7 +93,7 @@ def test_process_prints_the_public_record_contract(processed):
         MODELS[record["kind"]].model_validate(record["value"])  # each value is its kind's model
         assert record["topic"].startswith("news.")
     kinds = {r["kind"] for r in processed}
-    assert {"clean", "unique", "duplicate", "enriched", "alert"} <= kinds
+    assert {"clean", "unique", "duplicate", "enriched", "alert", "event", "mention"} <= kinds
     clean = [r["value"] for r in processed if r["kind"] == "clean"]
     assert all(c["text"] for c in clean) and any(c["title"] for c in clean)
     entity = next(e for r in processed if r["kind"] == "enriched" for e in r["value"]["entities"])
@@ -106,6 +109,25 @@ def test_process_on_the_seeds_prints_troop_movement_alerts_none_repeating_eviden
     duplicates = {r["value"]["article_id"] for r in processed if r["kind"] == "duplicate"}
     assert len(duplicates) == 3  # the dump's second copies of the Reuters, Guardian and Vox stories
     assert not duplicates & {a["article_id"] for a in alerts}
+
+
+@pytest.mark.slow
+def test_process_folds_the_seeds_alerts_into_few_events_one_for_the_caracas_arrival(processed):
+    """Issue 11's done-when: at most three new events, the arrival one event, every alert one event record."""
+    alerts = [r["value"] for r in processed if r["kind"] == "alert"]
+    records = [r for r in processed if r["kind"] in ("event", "mention")]
+    assert sorted(r["value"]["alert_id"] for r in records) == sorted(a["alert_id"] for a in alerts)
+    assert all((r["kind"] == "mention") == (r["value"]["status"] == "mention") for r in records)
+    assert {r["topic"] for r in records} == {"news.event-alert.v1", "news.event-mention.v1"}
+    new = [r["value"] for r in records if r["value"]["status"] == "new"]
+    assert 1 <= len(new) <= 3
+    arrival = {r["value"]["event_id"] for r in records if r["value"]["event_key"] == "troop_movement|in|RU|VE"}
+    assert len(arrival) == 1
+    updates = [r["value"] for r in records if r["value"]["event_id"] in arrival and r["value"]["status"] == "update"]
+    assert updates and all(u["added"] for u in updates)  # an update names the facts it added
+    final = max((r["value"] for r in records if r["value"]["event_id"] in arrival), key=lambda v: v["reports"])
+    assert final["frame"]["actor"]["country"] == "RU" and final["frame"]["place"]["country"] == "VE"
+    assert final["frame"]["count"] == 100 and {"Il-62", "An-124"} <= set(final["frame"]["equipment"])
 
 
 def test_process_until_dedup_stops_after_dedup_and_needs_no_model():

@@ -48,6 +48,18 @@ class TopicReader:
                                      f"({len(self.records)} records read)")
         return self.records
 
+    def read_to_end(self, timeout: float = 60) -> list[Any]:
+        """Poll until every partition is read up to its end offset as of this call; returns all records so far."""
+        assignment = list(self.consumer.assignment())
+        ends = self.consumer.end_offsets(assignment)
+        deadline = time.monotonic() + timeout
+        while True:
+            self.poll()
+            if all(self.consumer.position(tp) >= end for tp, end in ends.items()):
+                return self.records
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.topic}: not read to its end within {timeout:.0f} s")
+
     def close(self) -> None:
         self.consumer.close()
 
@@ -74,3 +86,18 @@ def wait_caught_up(bootstrap: str, group: str, topic: str, timeout: float) -> No
     finally:
         admin.close()
         consumer.close()
+
+
+def wait_for_empty_group(bootstrap: str, group: str, timeout: float) -> None:
+    """Wait until the consumer group has no members (the broker expired the killed one)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            info = admin.describe_groups([group]).get(group, {})
+            if not info.get("members"):
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"group {group} still has members after {timeout:.0f} s")
+    finally:
+        admin.close()

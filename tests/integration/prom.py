@@ -46,7 +46,7 @@ DOMAIN_METRICS: dict[str, dict[str, tuple[str, ...]]] = {
     "clean": {},
     "dedup": {"duplicates": ("kind",), "dedup_evicted": ()},
     "entities": {"entities": ("label",)},
-    "alerts": {"alerts_fired": ("rule",)},
+    "alerts": {"alerts_fired": ("rule",), "events": ("rule", "status"), "events_evicted": ()},
 }
 
 

@@ -8,21 +8,19 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from kafka.admin import KafkaAdminClient
 
 from cli.broker import LocalKafka, free_port
 from cli.run import start_worker, stop_workers
 from shared.admin import ensure_topics
 from shared.schemas import CleanArticle, DuplicateNotice, UniqueArticle
 from shared.topics import CLEAN_ARTICLES, DUPLICATES, TOPICS, UNIQUE_ARTICLES
-from tests.integration.kafkautil import TopicReader, produce
+from tests.integration.kafkautil import TopicReader, produce, wait_for_empty_group
 
 STORIES = {"sigterm": (
     "Two Russian air force planes landed at the main airport outside Caracas on Saturday, carrying "
@@ -58,21 +56,6 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield bootstrap
     finally:
         kafka.stop()
-
-
-def wait_for_empty_group(bootstrap: str, group: str, timeout: float) -> None:
-    """Wait until the consumer group has no members (the broker expired the killed one)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            info = admin.describe_groups([group]).get(group, {})
-            if not info.get("members"):
-                return
-            time.sleep(0.5)
-        raise AssertionError(f"group {group} still has members after {timeout:.0f} s")
-    finally:
-        admin.close()
 
 
 def article(article_id: str, text: str) -> bytes:

@@ -5,19 +5,29 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
-from shared.schemas import Alert, CleanArticle, DeadLetter, DuplicateNotice, EnrichedArticle
+from shared.schemas import (
+    Alert,
+    CleanArticle,
+    DeadLetter,
+    DuplicateNotice,
+    EnrichedArticle,
+    event_record,
+)
 from shared.topics import (
     ALERTS,
     CLEAN_ARTICLES,
     DEAD_LETTERS,
     DUPLICATES,
     ENRICHED_ARTICLES,
+    EVENT_ALERTS,
+    EVENT_MENTIONS,
     RAW_ARTICLES,
     SERVICES,
 )
@@ -119,17 +129,65 @@ def test_a_malformed_message_is_dead_lettered_and_the_next_one_is_processed(subm
                                      for r in rs), timeout=120, what="the good message after the bad one")
 
 
-def test_newswatch_alerts_prints_the_alerts_readably_and_as_json(submitted):
-    read(submitted, ALERTS.name).wait_for(lambda rs: len(rs) > 0, timeout=120, what="an alert")
-    as_json = subprocess.run([*NEWSWATCH, "alerts", "--from-beginning", "--json", "--bootstrap", submitted.bootstrap],
-                             cwd=REPO, capture_output=True, text=True, check=False, timeout=120)
-    assert as_json.returncode == 0, as_json.stderr
-    alerts = [Alert.model_validate_json(line) for line in as_json.stdout.splitlines()]
-    assert alerts and len({a.alert_id for a in alerts}) == len(alerts)
-    readable = subprocess.run([*NEWSWATCH, "alerts", "--from-beginning", "--bootstrap", submitted.bootstrap],
-                              cwd=REPO, capture_output=True, text=True, check=False, timeout=120)
-    assert readable.returncode == 0, readable.stderr
-    assert alerts[0].rule_id in readable.stdout and squash(alerts[0].evidence)[:60] in squash(readable.stdout)
+def newswatch_alerts(pipeline: RunningPipeline, *options: str) -> str:
+    out = subprocess.run([*NEWSWATCH, "alerts", "--from-beginning", *options, "--bootstrap", pipeline.bootstrap],
+                         cwd=REPO, capture_output=True, text=True, check=False, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_newswatch_alerts_prints_the_events_readably_and_as_json_and_the_alerts_with_raw(submitted):
+    reader = read(submitted, ALERTS.name)
+    reader.wait_for(lambda rs: len(rs) > 0, timeout=120, what="an alert")
+    alert_ids = {Alert.model_validate_json(r.value).alert_id for r in reader.poll()}
+    reader.close()
+    # Every alert gives one event record, on the event-alert or the event-mention topic.
+    events = [read(submitted, EVENT_ALERTS.name), read(submitted, EVENT_MENTIONS.name)]
+    deadline = time.monotonic() + 120
+    while not alert_ids <= {event_record(json.loads(r.value)).alert_id for e in events for r in e.poll()}:
+        assert time.monotonic() < deadline, "the events step did not fold every alert within 120 s"
+    for e in events:
+        e.close()
+
+    records = [event_record(json.loads(line)) for line in newswatch_alerts(submitted, "--json").splitlines()]
+    pairs = [(r.event_id, r.alert_id) for r in records]
+    assert len(set(pairs)) == len(pairs), "a record shown twice"
+    assert alert_ids <= {r.alert_id for r in records}, "--json hides records (mentions included)"
+    news = [r for r in records if r.status == "new"]
+    mentions = [r for r in records if r.status == "mention"]
+    assert news and mentions  # the seeds restate the Caracas deployment
+
+    readable = newswatch_alerts(submitted)
+    for new in news:
+        assert f"NEW EVENT · {new.rule_id}" in readable and f"event {new.event_id[:8]}" in readable
+        assert squash(new.evidence)[:60] in squash(readable)
+    # mentions are counted, not printed one by one (more may have come since the --json run)
+    counted = [int(n) for n in re.findall(r"^  \+ (\d+) mentions? · ", readable, flags=re.MULTILINE)]
+    assert sum(counted) >= len(mentions)
+
+    alerts = [Alert.model_validate_json(line) for line in newswatch_alerts(submitted, "--raw", "--json").splitlines()]
+    assert alerts and len({a.alert_id for a in alerts}) == len(alerts) and alert_ids <= {a.alert_id for a in alerts}
+    raw = newswatch_alerts(submitted, "--raw")
+    assert alerts[0].rule_id in raw and squash(alerts[0].evidence)[:60] in squash(raw)
+
+
+def test_the_seeds_raise_at_most_three_new_events_and_the_caracas_arrival_is_one(submitted):
+    """Issue 11's done-when through the Kafka pipeline: every seed alert gets one event record, none lost."""
+    wait_caught_up(submitted.bootstrap, submitted.group("alerts"), ENRICHED_ARTICLES.name, timeout=180)
+    wait_caught_up(submitted.bootstrap, submitted.group("alerts"), ALERTS.name, timeout=180)
+    alerts = [Alert.model_validate_json(r.value) for r in read(submitted, ALERTS.name).read_to_end()]
+    seed_alerts = {a.alert_id for a in alerts if squash(a.evidence) in SEED_TEXT}
+    assert len(seed_alerts) >= 10, "the seeds' troop sentences did not alert"
+    records = {}
+    for spec in (EVENT_ALERTS, EVENT_MENTIONS):
+        for r in read(submitted, spec.name).read_to_end():
+            record = event_record(json.loads(r.value))
+            records.setdefault(record.alert_id, record)  # a replay repeats the same record
+    assert seed_alerts <= set(records), "an alert without its event record"
+    ours = [records[a] for a in seed_alerts]
+    assert 1 <= sum(r.status == "new" for r in ours) <= 3
+    assert len({r.event_id for r in ours if r.event_key == "troop_movement|in|RU|VE"}) == 1
+    assert sum(r.status == "mention" for r in ours) >= len(ours) // 2  # restatements are not news
 
 
 def test_every_service_counts_what_it_consumed_produced_and_dead_lettered(submitted):

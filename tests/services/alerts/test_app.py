@@ -16,13 +16,15 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "seeds" / ENRICHED_ARTICLES.name
 pytestmark = pytest.mark.slow  # the stage loads the real spaCy model with its parser
 
 
-def test_an_enriched_article_raises_troop_movement_alerts_keyed_by_alert_id():
+def test_an_enriched_article_raises_troop_movement_alerts_keyed_by_rule_and_direction():
     run = run_stage(STAGE, [EXAMPLE.read_bytes()])
     alerts = [Alert.model_validate_json(v) for v in run.sent(ALERTS.name)]
     article = EnrichedArticle.model_validate_json(EXAMPLE.read_bytes())
     assert alerts and {a.rule_id for a in alerts} == {"troop_movement"}
     assert {a.article_id for a in alerts} == {article.article_id}
-    assert [key for key, _ in run.topics[ALERTS.name].sent] == [a.alert_id.encode() for a in alerts]
+    # keyed by bucket, so the events stage reads each bucket on one partition
+    assert [key for key, _ in run.topics[ALERTS.name].sent] == [
+        f"troop_movement|{'out' if a.frame.action in ('withdraw', 'reduce') else 'in'}".encode() for a in alerts]
     assert all(a.frame is not None and a.frame.action for a in alerts)
     assert run.sample("news_alerts_fired_total", service="alerts", rule="troop_movement") == len(alerts)
 
