@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_clean.py", "bench_dedup.py", "bench_entities.py", "bench_alerts.py"]
+SCRIPTS = ["bench_clean.py", "bench_dedup.py", "bench_entities.py", "bench_alerts.py", "bench_events.py"]
 
 
 def main() -> int:
