@@ -537,6 +537,7 @@ def _make_alert(article: EnrichedArticle, sent: _Sentence, rule: Rule, fired: _F
         source=article.source,
         language=article.language,
         published_at=article.published_at,
+        ingested_at=article.ingested_at,
         fired_at=fired_at,
     )
 

@@ -79,16 +79,17 @@ def bucket_key(alert: Alert) -> str:
 
 
 def article_time(alert: Alert) -> datetime:
-    """When the alert's article says it happened: ``published_at``, else when the alert fired (naive means UTC).
+    """When the alert's article says it happened: ``published_at``, else when it was ingested, else when the alert fired (naive means UTC).
 
-    A ``published_at`` after ``fired_at`` is bad metadata (nothing is published after we read it)
-    and is taken as ``fired_at``: one wrong date must not move a bucket's clock into the future
-    and evict its open events.
+    A time after ``fired_at`` is bad metadata (nothing is published after we read it) and is
+    taken as ``fired_at``: one wrong date must not move a bucket's clock into the future and evict
+    its open events. Ingestion time, unlike ``fired_at``, is the same when the alert is replayed.
     """
     fired = _utc(alert.fired_at)
-    if alert.published_at is None:
+    when = alert.published_at or alert.ingested_at
+    if when is None:
         return fired
-    return min(_utc(alert.published_at), fired)
+    return min(_utc(when), fired)
 
 
 def _utc(when: datetime) -> datetime:

@@ -199,6 +199,9 @@ class Alert(Message):
     source: str | None = None
     language: str | None = None
     published_at: datetime | None = None
+    # when the article entered the pipeline (its clean stage): the events' clock when it has no
+    # published_at, the same on a replay (None on alerts made before this field)
+    ingested_at: datetime | None = None
     fired_at: datetime
 
     @property

@@ -33,7 +33,7 @@ class EventAlert(Message):
     rule_name: str = ""
     severity: Literal["low", "medium", "high", "critical"] | None = None
     frame: Frame | None = None  # the event's merged frame, this report included
-    first_seen: datetime  # article time (published_at, else when the alert fired) of its reports
+    first_seen: datetime  # article time (published_at, else ingested_at, else when the alert fired) of its reports
     last_seen: datetime
     reports: int  # alerts folded into the event so far, this one included
     mentions: int  # of which mentions

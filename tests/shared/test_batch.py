@@ -168,7 +168,7 @@ def test_a_batch_is_acked_only_after_every_output_of_it_is_written():
 def test_a_message_rejected_inside_a_batch_is_dead_lettered_alone_and_the_rest_go_on():
     values = [article("a"), article("r", "reject"), b"{not json", article("c")]
     batched = Batched(build(None, None, None))
-    result = run(values, batched.batch, size=4)
+    result = run(values, batched.batch, size=4, within_s=10)  # full at four, never split by a slow machine
     assert batched.calls == [4]  # one call for the batch: no fallback
     assert result.out() == ["a", "c"]
     letters = result.letters()
@@ -186,7 +186,8 @@ def test_a_message_rejected_inside_a_batch_is_dead_lettered_alone_and_the_rest_g
 def test_a_batch_that_raises_falls_back_to_one_message_at_a_time_and_only_the_culprit_is_dead_lettered():
     values = [article("a"), article("b", "boom"), article("c")]
     batched = Batched(build(None, None, None))
-    result = run(values, batched.batch, single=batched, size=4)
+    # A batch of exactly the three: full at three, and a long wait so a busy machine cannot split it.
+    result = run(values, batched.batch, single=batched, size=3, within_s=10)
     assert batched.calls == [3]
     assert result.out() == ["a", "c"]
     (letter,) = result.letters()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ DATA = Path(__file__).resolve().parents[4] / "shared" / "data"  # /work/shared/d
 HERE = Path(__file__).resolve().parent
 DEV_SET = HERE / "troop_dev.csv"
 FRESH_SET = HERE / "troop_fresh.csv"
+DEFENCE_SET = HERE / "troop_defence.csv"
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -37,6 +39,9 @@ class Corpora:
         self._ag: list[dict[str, str]] | None = None
         self._cameo: dict[str, list[str]] | None = None
         self._reuters: dict[str, tuple[str, str]] | None = None
+        self._re3d: dict[str, dict[str, str]] | None = None
+        self._uci: dict[str, str] | None = None
+        self._lee: dict[str, list[str]] = {}
 
     @property
     def ag(self) -> list[dict[str, str]]:
@@ -56,7 +61,7 @@ class Corpora:
         return self._cameo
 
     def article(self, source: str, ref: str) -> UniqueArticle:
-        """The item as an article: AG rows and UCI headlines have a title, the others are one sentence of body."""
+        """The item as an article: AG rows, Reuters stories, UCI headlines and re3d titles have a title, the others are one sentence of body."""
         title: str | None = None
         if source == "ag":
             row = self.ag[int(ref)]
@@ -71,6 +76,22 @@ class Corpora:
             text = (self.data / "bbc" / "bbc" / path).read_bytes().decode("utf-8", "replace")[start:end]
         elif source == "reuters":
             title, text = self.reuters[ref]
+        elif source == "re3d":
+            # "<source folder>/<document id>:<start>-<end>" (a sentence) or ":title" (the headline alone)
+            doc, span = ref.rsplit(":", 1)
+            document = self.re3d[doc]
+            if span == "title":
+                title, text = document["title"], ""
+            else:
+                start, end = map(int, span.split("-"))
+                text = document["text"][start:end]
+        elif source == "uci":
+            title, text = self.uci[ref], ""
+        elif source == "lee":
+            # "<file>:<line>:<start>-<end>": a sentence of one ABC article (one article a line)
+            name, line, span = ref.split(":")
+            start, end = map(int, span.split("-"))
+            text = self.lee(name)[int(line)][start:end]
         else:
             raise ValueError(f"unknown source {source!r}")
         return UniqueArticle(article_id=f"{source}:{ref}", title=title, text=text, ingested_at=NOW,
@@ -82,6 +103,32 @@ class Corpora:
         if self._reuters is None:
             self._reuters = read_reuters(self.data / "reuters21578")
         return self._reuters
+
+
+    @property
+    def re3d(self) -> dict[str, dict[str, str]]:
+        """re3d documents (title, text) by "<source folder>/<_id>" (JSON lines, one document each)."""
+        if self._re3d is None:
+            self._re3d = {}
+            for folder in sorted(p for p in (self.data / "re3d").iterdir() if p.is_dir()):
+                for line in (folder / "documents.json").open(encoding="utf-8"):
+                    doc = json.loads(line)
+                    self._re3d[f"{folder.name}/{doc['_id']}"] = doc
+        return self._re3d
+
+    @property
+    def uci(self) -> dict[str, str]:
+        """UCI News Aggregator headlines by ID."""
+        if self._uci is None:
+            with (self.data / "uci-news-clusters" / "uci-news-aggregator.head6367.csv").open(encoding="utf-8") as f:
+                self._uci = {r["ID"]: r["TITLE"] for r in csv.DictReader(f)}
+        return self._uci
+
+    def lee(self, name: str) -> list[str]:
+        """The ABC articles of lee/<name>.cor, one a line (Latin-1: lee.cor holds a raw pound sign)."""
+        if name not in self._lee:
+            self._lee[name] = (self.data / "lee" / f"{name}.cor").read_bytes().decode("latin-1").split("\n")
+        return self._lee[name]
 
 
 def read_reuters(folder: Path) -> dict[str, tuple[str, str]]:

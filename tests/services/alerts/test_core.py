@@ -290,3 +290,48 @@ def test_a_state_withdrawing_with_a_force_named_or_a_people_on_the_movement_noun
 )
 def test_the_new_patterns_leave_presence_and_non_military_senses_alone(run, sentence):
     assert run(sentence) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "action", "modality"),
+    [
+        # a future relative clause on the force, and an active one with the force as its subject
+        ("The council met two days before a vanguard of 250 Danish soldiers who will be deployed on Monday.",
+         "deploy", "plan"),
+        ("Soldiers who arrived in Kabul on Monday began patrols on Tuesday.", "arrive", "fact"),
+        ("Government forces closed in on the rebel stronghold of Kismayo.", "deploy", "fact"),
+        # armour moving by itself, as subject or as the agent of a passive
+        ("Israeli tanks moved into the town of Jenin before dawn.", "deploy", "fact"),
+        ("The village was occupied by Israeli tanks on Monday.", "deploy", "fact"),
+        # fighters of an armed group, fleeing
+        ("Hundreds of rebel fighters fled to the mountains near the border.", "withdraw", "fact"),
+        ("Britain is providing an additional 150 soldiers to train the Iraqi army.", "reinforce", "fact"),
+        ("The advance of government troops toward the capital slowed.", "deploy", "fact"),
+    ],
+)
+def test_relative_clauses_armour_fighters_and_more_movement_words(run, sentence, action, modality):
+    (alert,) = run(sentence)
+    assert (alert.frame.action, alert.frame.modality) == (action, modality)
+
+
+def test_a_force_expected_at_a_place_is_an_arrival(run):
+    text = "About 200 Dutch marines are expected in Kabul on Sunday."
+    (alert,) = run(text, entities=_ents(text, ("Dutch", "NORP", "NL"), ("Kabul", "GPE", "AF")))
+    assert (alert.frame.action, alert.frame.place.country) == ("arrive", "AF")
+    # expected without a place is a forecast, not an arrival
+    assert run("About 200 Dutch marines are expected to be wounded.") == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The troops returned fire and the gunmen escaped.",  # shooting back
+        "Israeli jet fighters forced an airliner to land in Cyprus.",  # aircraft, not people
+        "The think tank moved its offices to Brussels.",
+        "Germany sent tanks to Ukraine.",  # weapons delivered, no personnel
+        "Soldiers who were deployed in Iraq were killed by a bomb.",  # a past passive relative: presence
+        "The soldiers who fought in Falluja were decorated.",
+    ],
+)
+def test_the_third_round_patterns_leave_fire_aircraft_weapons_and_presence_alone(run, sentence):
+    assert run(sentence) == []

@@ -395,6 +395,17 @@ def test_an_evicted_event_leaves_nothing_in_the_store(folder):
     assert folder.fold(old[0]).status == "new"
 
 
+def test_without_a_publication_date_the_ingestion_time_counts_so_a_replay_keeps_its_time():
+    ingested = T0 + timedelta(days=2)
+    first = make_alert(published=False).model_copy(update={"ingested_at": ingested,
+                                                           "fired_at": ingested + timedelta(minutes=1)})
+    replayed = first.model_copy(update={"fired_at": ingested + timedelta(days=20)})  # a replay much later
+    assert article_time(first) == article_time(replayed) == ingested
+    # published_at still comes first, and no time after firing is believed
+    assert article_time(first.model_copy(update={"published_at": T0})) == T0
+    assert article_time(first.model_copy(update={"ingested_at": ingested + timedelta(days=9)})) == first.fired_at
+
+
 def test_the_window_is_article_time_published_else_fired(folder):
     published = make_alert(day=0)
     assert article_time(published) == T0

@@ -4,7 +4,7 @@ Run: ``.venv/bin/python -m pytest -m slow tests/services/alerts/test_quality.py 
 
 The sets store ids and labels only; the text is read from /work/shared/data at test time (those
 corpora are research-only). An item is positive when the rule fires on any of its sentences or
-on its title (AG News and Reuters items have one).
+on its title (AG News, Reuters, UCI and re3d-headline items have one).
 
 ``troop_dev.csv`` (758 items; built by the previous author): every AG News test row (headline +
 snippet), CAMEO sentence (train and test) and BBC sentence that names troops, soldiers, forces,
@@ -41,8 +41,38 @@ looked at three times, ``fresh`` twice, and no change was made from their errors
 dev 1.000/0.973, holdout 0.873/0.795, fresh 0.778/0.583 (precision/recall): the dev gain did not
 carry over (holdout recall +1 point, holdout precision -1 point, fresh one more false positive).
 
+Third round, a larger held-out set: ``troop_defence.csv`` (400 items, 415 with "?"), from three
+corpora no one had used here for this rule: re3d (defence/security documents on Syria and Iraq:
+BBC, CENTCOM, UK Government, US State Department, Wikipedia...; body sentences as
+``<folder>/<document id>:<start>-<end>`` and headlines as ``...:title``), the UCI News Aggregator
+headlines (by ID; almost all business news: 37 items, 1 positive) and the Lee ABC news articles
+(sentences as ``<file>:<line>:<start>-<end>``; 2001-02: Afghanistan, the West Bank, Kashmir).
+Selected with the same kind of keyword filter (a force word such as troops/forces/army/fighters/
+militia, or a movement word, together with a military or conflict word; then a second pass: a
+movement word with a force, armour or armed-group word; exact repeats dropped). Labelled by hand by
+one annotator (the helper of this round, an AI model), by reading, with the definition above,
+BEFORE the rule was run on any of them. Labelling choices: fighters of an armed group (Hezbollah,
+Al Qaeda, militias) moving like troops count as a force ("fighters fled to the mountains", "sent
+thousands of fighters"); armour moving by itself ("tanks moved into Nablus") is a movement of its
+crews; capturing, retaking, assaulting or clearing a place is combat (0); an offensive or raid with
+no movement word is "?" (left out); a movement mentioned only as history is still 1 when the item
+discusses it (five sentences on Indonesia's 1975 invasion of East Timor; note that the dev
+annotator labelled "since last month's U.S. invasion" 0: the two annotators differ there).
+1 = 75 items, 0 = 325, "?" = 15. Split by md5(source:ref) parity into ``tune2`` (210 items, 40
+positives) and ``held2`` (190 items, 35 positives).
+
+The third round was tuned on ``dev`` and ``tune2`` only, with general patterns (a future or active
+relative clause on the force, "expected in <place>", "close in on", armour as the mover, flee and
+depart, armed-group fighters and airmen as forces, "an additional 125 soldiers", more movement
+nouns: advance, march, entry, influx; "returned fire", "jet fighters" and "think tank" are no
+force) and checked against the unlabelled AG News rows outside every set for new false alerts.
+``tune2`` went from 0.867/0.325 to 1.000/0.650, ``dev`` stayed 1.000/0.973. Then every held-out
+set was scored ONCE, figures only, and no change was made from their errors: ``held2``
+0.941/0.457 (the previous rule on it, scored in the same look: 1.000/0.286), ``holdout``
+0.873/0.795 (its fourth look, unchanged), ``fresh`` 0.800/0.667 (its third look).
+
 Thresholds sit just under those figures (README, "Quality"); the issue's goal (precision >= 0.95,
-recall >= 0.92 on held-out) is not reached on held-out data.
+recall >= 0.92 on held-out data) is not reached on held-out data: recall on ``held2`` is 0.457.
 """
 
 from __future__ import annotations
@@ -53,7 +83,7 @@ from services.alerts import core
 from services.entities.core import extract_entities, load_nlp
 
 from .conftest import FIRED_AT
-from .labelled import DEV_SET, FRESH_SET, Corpora, read_items, score
+from .labelled import DEFENCE_SET, DEV_SET, FRESH_SET, Corpora, read_items, score
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +103,13 @@ def corpora() -> Corpora:
 
 @pytest.mark.parametrize(
     ("path", "split", "min_precision", "min_recall"),
-    [(DEV_SET, "dev", 0.98, 0.95), (DEV_SET, "holdout", 0.86, 0.78), (FRESH_SET, "fresh", 0.75, 0.55)],
+    [
+        (DEV_SET, "dev", 0.98, 0.95),
+        (DEV_SET, "holdout", 0.86, 0.78),
+        (FRESH_SET, "fresh", 0.78, 0.64),
+        (DEFENCE_SET, "tune2", 0.98, 0.62),
+        (DEFENCE_SET, "held2", 0.92, 0.43),
+    ],
 )
 def test_troop_movement_precision_and_recall(ruleset, parse, entities_nlp, corpora, path, split,
                                              min_precision, min_recall):
@@ -91,15 +127,17 @@ def test_the_sets_store_ids_and_labels_only_and_the_split_is_reproducible():
     import csv
     import hashlib
 
-    for path, sources in ((DEV_SET, {"ag", "cameo", "bbc"}), (FRESH_SET, {"reuters"})):
+    halves = {DEV_SET: ("dev", "holdout"), DEFENCE_SET: ("tune2", "held2")}
+    for path, sources in ((DEV_SET, {"ag", "cameo", "bbc"}), (FRESH_SET, {"reuters"}),
+                          (DEFENCE_SET, {"re3d", "uci", "lee"})):
         with path.open(encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         assert set(rows[0]) == {"source", "ref", "label", "split"}
         assert {r["label"] for r in rows} <= {"0", "1", "?"}
         assert {r["source"] for r in rows} == sources
         for r in rows:
-            if path == DEV_SET:
+            if path in halves:
                 parity = int(hashlib.md5(f"{r['source']}:{r['ref']}".encode()).hexdigest(), 16) % 2
-                assert r["split"] == ("dev" if parity == 0 else "holdout")
+                assert r["split"] == halves[path][parity]
             else:
                 assert r["split"] == "fresh"
