@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 
 from services.dedup.features import split_sentences as dedup_spans
-from shared.schemas import Sentence
+from shared.schemas import Alert, Entity, Frame, FrameParty, Sentence
 from shared.stage import Stage
 
 
@@ -257,3 +258,91 @@ def run_stage(stage: Stage, values: Sequence[bytes], *, settings: Any = None,
     step = Step(app, stage.service, handler, stage.produces, metrics, observe=stage.observe)  # type: ignore[arg-type]
     asyncio.run(step(FakeStream(values, stage.consumes.name)))  # type: ignore[arg-type]
     return StageRun(app.topics, registry)
+
+
+# ------------------------------------------------------------------ alerts for the events step
+
+T0 = datetime(2019, 3, 25, 12, 0, tzinfo=UTC)
+RU = {"text": "Russian", "country": "RU"}
+VE = {"text": "Venezuela", "country": "VE"}
+CARACAS = {"text": "Caracas", "country": "VE"}
+SYRIA = {"text": "Syria", "country": "SY"}
+PLACES = {  # the entities stage's kind of each place, as the alert carries it
+    "Venezuela": ("VE", "country"),
+    "Caracas": ("VE", "city"),
+    "Syria": ("SY", "country"),
+}
+
+
+_serial = iter(range(1_000_000))
+
+
+def troop_alert(
+    *,
+    actor: dict[str, Any] | None = RU,
+    place: dict[str, Any] | None = VE,
+    action: str | None = "deploy",
+    count: int | None = None,
+    equipment: tuple[str, ...] = (),
+    modality: str = "fact",
+    framed: bool = True,
+    day: float = 0,
+    published: bool = True,
+    rule_id: str = "troop_movement",
+    article_id: str | None = None,
+    source: str | None = "example.com",
+    alert_id: str | None = None,
+    sentence_index: int = 0,
+    evidence: str | None = None,
+    title: str | None = None,
+    url: str | None = None,
+    rule_name: str = "",
+    severity: str | None = None,
+) -> Alert:
+    """A troop-movement alert as the alerts core makes it, built by hand; ``day`` is its article time after T0."""
+    n = next(_serial)
+    frame = None
+    entities = []
+    if framed:
+        frame = Frame(
+            actor=FrameParty(**actor) if actor else None,
+            action=action,  # type: ignore[arg-type]
+            place=FrameParty(**place) if place else None,
+            count=count,
+            equipment=list(equipment),
+            modality=modality,  # type: ignore[arg-type]
+            trigger="sent",
+            force="troops",
+        )
+        if place and place["text"] in PLACES:
+            country, kind = PLACES[place["text"]]
+            entities.append(
+                Entity(
+                    text=place["text"],
+                    label="GPE",
+                    start=0,
+                    end=len(place["text"]),
+                    sentence=0,
+                    country=country,
+                    place_kind=kind,
+                )
+            )
+    when = T0 + timedelta(days=day)
+    return Alert(
+        alert_id=alert_id or f"alert-{n:06d}",  # padded: no id is a prefix of another
+        rule_id=rule_id,
+        rule_name=rule_name,
+        severity=severity,  # type: ignore[arg-type]
+        article_id=article_id or f"article-{n:06d}",
+        sentence_index=sentence_index,
+        evidence=evidence or f"sentence {n}",
+        entities=entities,
+        frame=frame,
+        frames=[frame] if frame else [],
+        title=title,
+        url=url,
+        source=source,
+        published_at=when if published else None,
+        # fired a little after publication, as in production; unpublished ones fire at ``when``
+        fired_at=when + timedelta(hours=1) if published else when,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,60 +18,16 @@ from cli.alerts import (
 )
 from cli.main import parse_args
 from services.alerts.events import EventFolder
-from shared.schemas import Alert, Entity, EventAlert, EventMention, Frame, FrameParty
-
-T0 = datetime(2019, 3, 25, 12, 0, tzinfo=UTC)
-RU = {"text": "Russian", "country": "RU"}
-VE = {"text": "Venezuela", "country": "VE"}
-CARACAS = {"text": "Caracas", "country": "VE"}
-PLACE_KINDS = {"Venezuela": "country", "Caracas": "city"}  # as the entities stage tags them
+from shared.schemas import Alert, EventAlert, EventMention, Frame, FrameParty
+from tests.factories import CARACAS, troop_alert
 
 
-def make_alert(
-    n: int,
-    *,
-    actor: dict[str, Any] | None = RU,
-    place: dict[str, Any] | None = VE,
-    action: str = "deploy",
-    count: int | None = None,
-    equipment: tuple[str, ...] = (),
-    modality: str = "fact",
-    source: str | None = "reuters.com",
-    day: float = 0,
-) -> Alert:
-    """An alert as the alerts core makes it (tests/services/alerts/test_events.py's make_alert, trimmed)."""
-    frame = Frame(
-        actor=FrameParty(**actor) if actor else None,
-        action=action,  # type: ignore[arg-type]
-        place=FrameParty(**place) if place else None,
-        count=count,
-        equipment=list(equipment),
-        modality=modality,  # type: ignore[arg-type]
-        trigger="sent",
-        force="troops",
-    )
-    entities = []
-    if place and place["text"] in PLACE_KINDS:
-        entities.append(Entity(text=place["text"], label="GPE", start=0, end=len(place["text"]), sentence=0,
-                               country=place["country"], place_kind=PLACE_KINDS[place["text"]]))
-    when = T0 + timedelta(days=day)
-    return Alert(
-        alert_id=f"alert-{n:04d}",
-        rule_id="troop_movement",
-        rule_name="Troop movement",
-        severity="high",
-        article_id=f"article-{n:04d}",
-        sentence_index=2,
-        evidence=f"Evidence sentence number {n}.",
-        entities=entities,
-        frame=frame,
-        frames=[frame],
-        title=f"Headline {n}",
-        url=f"https://example.org/{n}",
-        source=source,
-        published_at=when,
-        fired_at=when + timedelta(hours=1),
-    )
+def make_alert(n: int, *, source: str | None = "reuters.com", **kwargs: Any) -> Alert:
+    """The n-th report of a movement, with the headline, link and evidence the readable output shows."""
+    return troop_alert(alert_id=f"alert-{n:04d}", article_id=f"article-{n:04d}", sentence_index=2,
+                       evidence=f"Evidence sentence number {n}.", title=f"Headline {n}",
+                       url=f"https://example.org/{n}", rule_name="Troop movement", severity="high",
+                       source=source, **kwargs)
 
 
 @pytest.fixture

@@ -130,18 +130,24 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return now
 
 
-def test_a_message_dropped_unprocessed_is_read_again_after_the_grace_and_then_committed(consumer, clock, app):
-    from shared.kafka import HOLE_GRACE_S, HOLE_RETRY_S
-
+def fake_partition(consumer: Consumer, earliest: int) -> list[tuple[TP, int]]:
+    """The broker side of a rewind: the partition's earliest offset, and the seeks asked for (returned)."""
     seeks: list[tuple[TP, int]] = []
 
     async def seek(tp: TP, offset: int) -> None:
         seeks.append((tp, offset))
 
     async def earliest_offsets(*tps: TP) -> dict[TP, int]:
-        return dict.fromkeys(tps, 0)
+        return dict.fromkeys(tps, earliest)
 
-    consumer.seek, consumer.earliest_offsets = seek, earliest_offsets
+    consumer.seek, consumer.earliest_offsets = seek, earliest_offsets  # type: ignore[method-assign]
+    return seeks
+
+
+def test_a_message_dropped_unprocessed_is_read_again_after_the_grace_and_then_committed(consumer, clock, app):
+    from shared.kafka import HOLE_GRACE_S, HOLE_RETRY_S
+
+    seeks = fake_partition(consumer, earliest=0)
     loop = asyncio.get_event_loop()
     committed_at(consumer, 9)
     ack(consumer, 10, 11)
@@ -170,15 +176,7 @@ def test_a_message_dropped_unprocessed_is_read_again_after_the_grace_and_then_co
 def test_records_deleted_by_retention_before_the_group_read_them_are_committed_past(consumer, clock, app):
     from shared.kafka import HOLE_GRACE_S
 
-    seeks: list[tuple[TP, int]] = []
-
-    async def seek(tp: TP, offset: int) -> None:
-        seeks.append((tp, offset))
-
-    async def earliest_offsets(*tps: TP) -> dict[TP, int]:
-        return dict.fromkeys(tps, 50)
-
-    consumer.seek, consumer.earliest_offsets = seek, earliest_offsets
+    seeks = fake_partition(consumer, earliest=50)
     loop = asyncio.get_event_loop()
     committed_at(consumer, 9)  # the group's last commit, long since deleted
     ack(consumer, 50, 51)

@@ -6,91 +6,19 @@ import copy
 import json
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from services.alerts.events import EventFolder, article_time, bucket_key, fold, party_key
-from shared.schemas import Alert, Entity, EventAlert, Frame, FrameParty
+from shared.schemas import Alert, EventAlert, Frame, FrameParty
+from tests.factories import CARACAS, RU, SYRIA, T0, VE
+from tests.factories import troop_alert as make_alert
 
 from .conftest import SEEDS
 
 WINDOW = timedelta(days=7)
-T0 = datetime(2019, 3, 25, 12, 0, tzinfo=UTC)
-RU = {"text": "Russian", "country": "RU"}
-VE = {"text": "Venezuela", "country": "VE"}
-CARACAS = {"text": "Caracas", "country": "VE"}
-SYRIA = {"text": "Syria", "country": "SY"}
-PLACES = {  # the entities stage's kind of each place, as the alert carries it
-    "Venezuela": ("VE", "country"),
-    "Caracas": ("VE", "city"),
-    "Syria": ("SY", "country"),
-}
-_serial = iter(range(1_000_000))
-
-
-def make_alert(
-    *,
-    actor: dict[str, Any] | None = RU,
-    place: dict[str, Any] | None = VE,
-    action: str | None = "deploy",
-    count: int | None = None,
-    equipment: tuple[str, ...] = (),
-    modality: str = "fact",
-    framed: bool = True,
-    day: float = 0,
-    published: bool = True,
-    rule_id: str = "troop_movement",
-    article_id: str | None = None,
-    source: str | None = "example.com",
-    alert_id: str | None = None,
-) -> Alert:
-    """An alert as the alerts core makes it, built by hand; ``day`` is its article time after T0."""
-    n = next(_serial)
-    frame = None
-    entities = []
-    if framed:
-        frame = Frame(
-            actor=FrameParty(**actor) if actor else None,
-            action=action,  # type: ignore[arg-type]
-            place=FrameParty(**place) if place else None,
-            count=count,
-            equipment=list(equipment),
-            modality=modality,  # type: ignore[arg-type]
-            trigger="sent",
-            force="troops",
-        )
-        if place and place["text"] in PLACES:
-            country, kind = PLACES[place["text"]]
-            entities.append(
-                Entity(
-                    text=place["text"],
-                    label="GPE",
-                    start=0,
-                    end=len(place["text"]),
-                    sentence=0,
-                    country=country,
-                    place_kind=kind,
-                )
-            )
-    when = T0 + timedelta(days=day)
-    return Alert(
-        alert_id=alert_id or f"alert-{n:06d}",  # padded: no id is a prefix of another
-        rule_id=rule_id,
-        article_id=article_id or f"article-{n:06d}",
-        sentence_index=0,
-        evidence=f"sentence {n}",
-        entities=entities,
-        frame=frame,
-        frames=[frame] if frame else [],
-        source=source,
-        published_at=when if published else None,
-        # fired a little after publication, as in production; unpublished ones fire at ``when``
-        fired_at=when + timedelta(hours=1) if published else when,
-    )
-
-
 @pytest.fixture
 def folder() -> EventFolder:
     return EventFolder({}, window=WINDOW)
