@@ -93,6 +93,10 @@ def test_re3d_held_out_figures(nlp):
     result = bench.quality_re3d(nlp, DATA)["held-out"]
     domain = result["ours"]["domain"]
     assert domain.recall >= 0.66 and domain.precision >= 0.75
+    # The vocabulary generalises beyond the tuning half: a lexicon of that half's own gold strings,
+    # memorised, does worse on the held-out half (P 0.658 / R 0.488 when this was written).
+    memorised = result["memorised"]["domain"]
+    assert domain.precision > memorised.precision and domain.recall > memorised.recall
     for kind in bench.RE3D_NER_TYPES:
         ours, plain = result["ours"][kind], result["plain"][kind]
         assert ours.precision >= plain.precision and ours.recall >= plain.recall, kind
