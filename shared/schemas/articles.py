@@ -125,6 +125,11 @@ class EnrichedArticle(UniqueArticle):
     # Set when the text is longer than the stage reads (NEWS_ENTITIES_MAX_CHARS): no entity was
     # looked for from this character offset on. None: the whole text was read.
     entities_truncated_at: int | None = None
+    # The title's entities, found with the body's (one article's places resolve together, so a
+    # headline's "Israeli" or "Poland" gets its country): offsets into ``title``, ``sentence`` -1.
+    # None: the stage that wrote the message did not read titles (the alerts stage then runs the
+    # NER on the title itself); [] a title without entities, or no title.
+    title_entities: list[Entity] | None = None
 
 
 class FrameParty(BaseModel):

@@ -89,9 +89,39 @@ def test_enriched_article_keeps_every_input_field(blank_nlp, make_article):
     enriched = extract_entities(article, blank_nlp)
     assert isinstance(enriched, EnrichedArticle)
     assert (
-        enriched.model_dump(exclude={"entities", "entities_truncated_at"}) == article.model_dump()
+        enriched.model_dump(exclude={"entities", "entities_truncated_at", "title_entities"})
+        == article.model_dump()
     )
     assert enriched.entities_truncated_at is None  # the whole text was read
+
+
+def test_title_entities_point_into_the_title_and_leave_the_body_alone(blank_nlp, make_article):
+    text = "The frigate landed troops. An Il-62 came."
+    title = "Two An-124s and an S-300 reach Caracas"
+    bare = extract_entities(make_article(text), blank_nlp)
+    titled = extract_entities(make_article(text, title="  " + title + " "), blank_nlp)
+    assert titled.entities == bare.entities
+    # Offsets into the stripped title, as the alerts stage reads it; sentence -1 is the title.
+    assert [(e.text, title[e.start : e.end], e.sentence) for e in titled.title_entities] == [
+        ("An-124s", "An-124s", -1), ("S-300", "S-300", -1)
+    ]
+    assert bare.title_entities == []
+    assert extract_entities(make_article(text, title="Nothing military"), blank_nlp).title_entities == []
+
+
+def test_a_ship_class_at_the_end_of_the_text_does_not_merge_with_a_name_in_the_title(
+    blank_nlp, make_article
+):
+    # The title is placed after the text for the article-wide steps; the gap between them is not
+    # blank, so "frigate" (text) + "HMS Ocean" (title) stay two entities.
+    enriched = extract_entities(make_article("They saw the frigate", title="HMS Ocean sails"), blank_nlp)
+    assert [e.text for e in enriched.entities] == ["frigate"]
+    assert [e.text for e in enriched.title_entities] == ["HMS Ocean"]
+
+
+def test_a_long_title_is_read_up_to_its_limit(blank_nlp, make_article):
+    title = "x " * core.TITLE_MAX_CHARS + "An Il-62"
+    assert extract_entities(make_article("Text.", title=title), blank_nlp).title_entities == []
 
 
 def test_entity_in_a_gap_between_sentences_takes_the_sentence_before(blank_nlp, make_article):
@@ -116,7 +146,8 @@ def test_empty_text_gives_no_entities(blank_nlp, make_article):
 
 def test_batch_extraction_matches_one_by_one(blank_nlp, make_article):
     articles = [
-        make_article(t, article_id=str(i)) for i, t in enumerate(["An Il-62.", "", "Two S-300s."])
+        make_article(t, article_id=str(i), title=title)
+        for i, (t, title) in enumerate([("An Il-62.", "An-124 lands"), ("", None), ("Two S-300s.", "Tu-160")])
     ]
     assert list(extract_entities_many(articles, blank_nlp, batch_size=2)) == [
         extract_entities(a, blank_nlp) for a in articles
@@ -223,6 +254,42 @@ def test_seed_people_and_places_are_found_and_grouped(nlp, make_article, seed_te
     # "Trump" alone is grouped under the full name the article gives.
     trump = [e for e in enriched.entities if e.text == "Trump"]
     assert trump and all(e.canonical == "Donald Trump" and e.label == "PERSON" for e in trump)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        # A headline's people and country resolve like the body's (AG News World items).
+        ("Israeli Forces Thrust Into Northern Gaza", "Troops entered the camp on Tuesday.", {"Israeli": "IL"}),
+        ("Poland to Reduce Number of Troops in Iraq", "The defence minister spoke on Friday.",
+         {"Poland": "PL", "Iraq": "IQ"}),
+        # "Georgia" alone is ambiguous (the country, the US state); the body's Tbilisi decides.
+        ("Georgia moves troops", "Soldiers left Tbilisi on Monday.", {"Georgia": "GE"}),
+    ],
+)
+def test_title_places_get_their_country_resolved_with_the_body(nlp, make_article, title, text, expected):
+    enriched = extract_entities(make_article(text, title=title), nlp)
+    found = {e.text: e.country for e in enriched.title_entities if e.text in expected}
+    assert found == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "name", "country"),
+    [
+        ("The Afghan Army was sent to Herat.", "Afghan Army", "AF"),
+        ("Iraqi National Guardsmen advanced.", "Iraqi National Guardsmen", "IQ"),
+        ("The Russian Aerospace Forces struck.", "Russian Aerospace Forces", "RU"),
+        # An armed group whose name holds a people is not that country's forces.
+        ("The Free Syrian Army attacked.", "Free Syrian Army", None),
+        ("The Syrian Democratic Forces advanced.", "Syrian Democratic Forces", None),
+    ],
+)
+def test_a_countrys_forces_named_after_its_people_take_its_country(nlp, make_article, text, name, country):
+    (entity,) = [e for e in extract_entities(make_article(text), nlp).entities if name in e.text]
+    assert entity.label in {"ORG", "MILITARY_UNIT"}
+    assert entity.country == country
 
 
 @pytest.mark.slow
