@@ -32,6 +32,7 @@ from spacy.vocab import Vocab
 from services.alerts import frame as frames
 from services.clean.linear import compile_linear
 from shared.schemas.articles import Alert, EnrichedArticle, Entity, Frame
+from shared.text import headline_case
 
 RULES_PATH = Path(__file__).with_name("rules.yaml")
 # Fixed namespace: an alert id is uuid5(rule, article, sentence), identical on every replay.
@@ -140,21 +141,33 @@ class Candidates(BaseModel):
 
     A sentence that fails it cannot match the rule: write every word your patterns need here
     (the start of the word is enough: ``troop`` finds troops, ``servicem`` servicemen).
+    ``follow``: whole words (pronouns: ``they``) that make a sentence a candidate when the body
+    sentence before it is one by its own words or entities ("Troops entered the town. They
+    moved on ...": the pronoun may stand for the force named there).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     words: tuple[str, ...] = ()
     entity_labels: tuple[str, ...] = ()
+    follow: tuple[str, ...] = ()
 
     _regex: Any = PrivateAttr(default=None)
+    _follow: Any = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _compile(self) -> Candidates:
         if self.words:
             alternation = "|".join(re2.escape(w.lower()) for w in self.words)
             self._regex = compile_linear(f"(?:^|[^\\w])(?:{alternation})", re.IGNORECASE)
+        if self.follow:
+            alternation = "|".join(re2.escape(w.lower()) for w in self.follow)
+            self._follow = compile_linear(f"(?:^|[^\\w])(?:{alternation})(?:$|[^\\w])", re.IGNORECASE)
         return self
+
+    def follows(self, text: str) -> bool:
+        """Whether the sentence has one of ``follow`` (checked only after a candidate sentence)."""
+        return self._follow is not None and self._follow.search(text) is not None
 
     def admit(self, text: str, labels: set[str]) -> bool:
         """Whether the sentence is a candidate."""
@@ -389,27 +402,40 @@ def evaluate_counted(
 
     A rule with ``new_only`` skips sentences marked ``seen`` upstream: a sentence repeated from
     an earlier article is not a new mention, and it already alerted there. A rule that needs the
-    parse looks only at sentences that pass its ``candidates``; only those are parsed, in one batch.
+    parse looks only at sentences that pass its ``candidates`` (or, with ``follow``, come right
+    after one that does); only those are parsed, in one batch, and their pronouns resolved.
     """
     sentences = list(_sentences(article))
     # (sentence, rule) pairs still in play once the cheap tests are done
     todo: list[tuple[_Sentence, CompiledRule]] = []
+    # body sentences a rule's candidates admitted by their own words or entities, by rule id
+    admitted: dict[str, set[int]] = defaultdict(set)
     for sent in sentences:
         for rule in rules.rules:
+            cand = rule.rule.candidates
+            own = cand is None or cand.admit(sent.text, sent.labels)
+            if own:
+                admitted[rule.id].add(sent.index)
             if rule.rule.new_only and sent.seen:
                 continue
             if sent.index == TITLE_INDEX and not rule.rule.headline:
                 continue
-            cand = rule.rule.candidates
-            if rule.needs_parse and cand is not None and not cand.admit(sent.text, sent.labels):
+            if rule.needs_parse and cand is not None and not own and not (
+                    sent.index > 0 and sent.index - 1 in admitted[rule.id] and cand.follows(sent.text)):
                 continue
             todo.append((sent, rule))
     to_parse = [s for s in sentences if any(s is t and r.needs_parse for t, r in todo)]
     if to_parse:
-        docs = parse([frames.headline_case(s.text, article.text) if s.index == TITLE_INDEX else s.text
+        docs = parse([headline_case(s.text, article.text) if s.index == TITLE_INDEX else s.text
                       for s in to_parse], [s.index == TITLE_INDEX for s in to_parse])
         for sent, doc in zip(to_parse, docs, strict=True):
-            _attach(sent, doc, article.entities)
+            _attach(sent, doc, article.entities, article.title_entities)
+        # a pronoun may stand for the subject of the sentence before, when that one was parsed too
+        parsed = {s.index: s.doc for s in to_parse}
+        for sent in to_parse:
+            assert sent.doc is not None
+            previous = parsed.get(sent.index - 1) if sent.index > 0 else None
+            frames.resolve_pronouns(sent.doc, previous)
     alerts: list[Alert] = []
     for sent, rule in todo:
         fired = _fire(sent, rule, article)
@@ -423,16 +449,18 @@ def _sentences(article: EnrichedArticle) -> Iterator[_Sentence]:
     for entity in article.entities:
         by_sentence[entity.sentence].append(entity)
     if article.title and article.title.strip():
-        # The entities stage reads the body only; the title's entities are found when it is parsed.
-        yield _Sentence(TITLE_INDEX, article.title.strip(), False, [], 0)
+        # The entities stage's title entities (with countries) admit the title by their labels
+        # too; the parse's NER adds what they miss (see _attach).
+        yield _Sentence(TITLE_INDEX, article.title.strip(), False, list(article.title_entities or []), 0)
     for s in article.sentences:
         yield _Sentence(s.index, s.text, s.seen, by_sentence.get(s.index, []), s.start)
 
 
-def _attach(sent: _Sentence, doc: Doc, body_entities: list[Entity]) -> None:
-    """Put the sentence's entities on the doc (labels for patterns, countries on tokens)."""
+def _attach(sent: _Sentence, doc: Doc, body_entities: list[Entity],
+            given: list[Entity] | None = None) -> None:
+    """Put the sentence's entities on the doc (labels for patterns, countries on tokens); ``given``: the title's from the entities stage."""
     if sent.index == TITLE_INDEX:
-        sent.entities = frames.title_entities(doc, sent.text, body_entities)
+        sent.entities = frames.title_entities(doc, sent.text, body_entities, given)
     spans: list[tuple[Span, Entity]] = []
     for entity in sent.entities:
         span = doc.char_span(entity.start - sent.offset, entity.end - sent.offset, label=entity.label,

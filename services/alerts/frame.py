@@ -43,6 +43,13 @@ _NUMBERS = {w: n for n, w in enumerate(
 _NUMBERS |= {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
              "ninety": 90, "dozen": 12}
 _MULTIPLIERS = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+# The plural third-person pronouns a movement can be told with ("as they moved back into ...").
+_PLURAL_PRONOUNS = frozenset({"they", "them"})
+_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+# What a resolved pronoun stands for, for patterns: {"_": {"antecedent": {"IN": [troop, ...]}}}.
+# "" (not None) by default: spaCy's Matcher hashes string extension values and fails on None.
+if not Token.has_extension("antecedent"):
+    Token.set_extension("antecedent", default="")
 
 
 def extract_frames(
@@ -115,6 +122,8 @@ def action_of(token: Token, lexicon: Mapping[str, list[tuple[str | None, Action]
 
 
 def _is_force(token: Token, lemmas: set[str], labels: set[str], by_token: Mapping[int, Entity]) -> bool:
+    if token.pos_ == "PRON":
+        return token._.antecedent in lemmas  # "they", resolved to a force (resolve_pronouns)
     entity = by_token.get(token.i)
     if entity is not None and entity.label in labels:
         return token.pos_ in ("NOUN", "PROPN") or token.lemma_.lower() in lemmas
@@ -448,39 +457,60 @@ def _kind(lemma: str) -> Modality | None:
     return None
 
 
-# --------------------------------------------------------------------------------- headlines
+# --------------------------------------------------------------------------------- pronouns
 
 
-def headline_case(title: str, body: str) -> str:
-    """A Title Case headline in sentence case, so the tagger and parser read it as a sentence (same length).
+def resolve_pronouns(doc: Doc, previous: Doc | None = None) -> None:
+    """Mark each "they"/"them" of ``doc`` with the lemma of the plural noun it stands for (``token._.antecedent``), when one is clear.
 
-    Words the body writes capitalised (names: "Russian", "Caracas") keep their capital; a headline
-    already in sentence case is returned as it is.
+    Within the sentence: the nearest plural noun before the pronoun, unless a plural subject
+    before it is another noun ("clashed with Israeli forces as they moved back into ..." -> force;
+    "troops checked voters before they entered ..." and "protesters clashed with troops as they
+    marched" stay unresolved: recency and the subject disagree). With no plural noun before it,
+    the previous sentence of the same text (``previous``), only when that sentence has exactly
+    one plural subject (the subject a next sentence's "they" continues): "Troops entered the
+    town. They moved on ..." -> troop. Anything else stays unresolved ("").
     """
-    words = title.split()
-    alpha = [w for w in words if w[:1].isalpha()]
-    if not alpha or sum(w[:1].isupper() for w in alpha) < 0.6 * len(alpha):
-        return title
-    names = {w.strip("\"'‘’“”.,:;!?()") for w in body.split() if w[:1].isupper()}
-    lowered = {w.strip("\"'‘’“”.,:;!?()").lower() for w in body.split() if w[:1].islower()}
-    out = []
-    for n, word in enumerate(title.split(" ")):
-        bare = word.strip("\"'‘’“”.,:;!?()")
-        keep = n == 0 or not bare or (bare in names and bare.lower() not in lowered) or bare.isupper() and len(bare) > 1
-        out.append(word if keep else word.lower())
-    return " ".join(out)
+    for pronoun in doc:
+        if pronoun.lower_ not in _PLURAL_PRONOUNS or pronoun.pos_ != "PRON":
+            continue
+        before = [t for t in doc[:pronoun.i] if _plural_head(t)]
+        subjects = [t for t in before if t.dep_ in _SUBJECTS]
+        if before:
+            nearest = before[-1]
+            if not subjects or subjects[-1].lemma_ == nearest.lemma_:
+                pronoun._.antecedent = nearest.lemma_.lower()
+        elif previous is not None:
+            candidates = [t for t in previous if _plural_head(t) and t.dep_ in _SUBJECTS]
+            if len(candidates) == 1:
+                pronoun._.antecedent = candidates[0].lemma_.lower()
 
 
-def title_entities(doc: Doc, title: str, body_entities: Sequence[Entity]) -> list[Entity]:
-    """The title's entities from the parse's NER, with country, canonical name and count taken from the same name in the body.
+def _plural_head(token: Token) -> bool:
+    # the head noun of a plural noun phrase ("Israeli forces"), not a modifier inside one ("forces commander")
+    return token.tag_ in ("NNS", "NNPS") and token.dep_ not in ("compound", "amod", "poss", "npadvmod", "nmod")
 
-    Offsets are into the title; ``sentence`` is -1.
+
+# --------------------------------------------------------------------------------- headlines
+# (their casing for the parse is shared.text.headline_case: the entities stage reads them so too)
+
+
+def title_entities(doc: Doc, title: str, body_entities: Sequence[Entity],
+                   given: Sequence[Entity] | None = None) -> list[Entity]:
+    """The title's entities: those the entities stage found in it (``given``), then the parse's NER where they are silent.
+
+    A name the parse finds takes country, canonical name and category from the same name in the
+    title's or the body's entities. Offsets are into the title; ``sentence`` is -1. ``given`` is
+    None for messages written before the entities stage read titles.
     """
     known: dict[str, Entity] = {}
-    for ent in body_entities:
+    for ent in [*(given or ()), *body_entities]:
         known.setdefault(ent.text.lower(), ent)
-    out: list[Entity] = []
+    out: list[Entity] = list(given or ())
+    taken = [(e.start, e.end) for e in out]
     for span in doc.ents:
+        if any(span.start_char < end and start < span.end_char for start, end in taken):
+            continue
         text = title[span.start_char:span.end_char]
         same = known.get(text.lower())
         label = same.label if same is not None else span.label_

@@ -38,7 +38,7 @@ from services.entities.places import (
     name_key,
 )
 from shared.schemas.articles import EnrichedArticle, Entity, Sentence, UniqueArticle
-from shared.text import MAX_RUN, mask_long_runs
+from shared.text import MAX_RUN, headline_case, mask_long_runs
 
 GAZETTEER_PATH = Path(__file__).with_name("gazetteer.yaml")
 VOCABULARY_PATH = Path(__file__).with_name("vocabulary.yaml")
@@ -546,7 +546,9 @@ def extract_entities_many(
             for s, e in plan.spans:
                 yield mask_long_runs(article.text[s:e])
             if title:
-                yield mask_long_runs(title)
+                # Title Case makes the small model see names everywhere ("Reduce Force" an ORG):
+                # the NER reads it in sentence case (same length), the entities keep its letters.
+                yield mask_long_runs(headline_case(title, article.text))
 
     docs = nlp.pipe(pieces(), batch_size=batch_size)
     for article, plan, title in zip(articles, plans, titles, strict=True):

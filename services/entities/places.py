@@ -226,6 +226,8 @@ def build_place_table(extra: Path | None = None) -> PlaceTable:
     data = yaml.safe_load((extra or EXTRA_PATH).read_text(encoding="utf-8")) or {}
     for name, code in (data.get("names") or {}).items():
         add(places, str(name), country(str(code)))
+    for name, code in (data.get("regions") or {}).items():
+        add(places, str(name), Reading(str(code), "region"))
     for name, code in (data.get("peoples") or {}).items():
         add(peoples, str(name), Reading(str(code), None, population=populations.get(str(code))))
     return PlaceTable(

@@ -54,6 +54,11 @@ _LEDE_DATELINE = compile_linear(
     # Moscow | (a city, then a bar) / MOSCOW — (a city in capitals, then a long dash)
     r"|[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}\s*\|\s+"
     r"|[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,2}\s*(?:—|–|--)\s+"
+    # KABUL, Afghanistan - (a city in capitals, its country or state, any dash)
+    r"|[A-Z][A-Z.'’ -]{2,30},\s*[A-Z][\w.]*(?: [A-Z][\w.]*){0,2}\s+[-–—]{1,2}\s+"
+    # Reuters - / AFP - (a wire's name alone before a dash, as news feeds' summaries begin)
+    r"|(?P<wire>Reuters|AFP|AP|UPI|Xinhua|Canadian Press|dpa|Interfax|TASS|ANSA|Kyodo|Yonhap)"
+    r"\s+[-–—]{1,2}\s+"
     r")"
 )
 
@@ -75,4 +80,4 @@ def strip_lede_dateline(paragraph: str) -> tuple[str, Dateline | None]:
     # What follows must be a sentence, not a headline split by a dash.
     if len(rest.split()) < 6 or not rest[:1].isupper() and not rest[:1] in "“\"‘'":
         return paragraph, None
-    return rest, Dateline(match.group(0).strip(), match.group("agency"))
+    return rest, Dateline(match.group(0).strip(), match.group("agency") or match.group("wire"))

@@ -7,6 +7,7 @@ import pytest
 from services.alerts import core
 from services.entities.core import extract_entities, load_nlp
 from shared.schemas.articles import UniqueArticle
+from shared.text import headline_case
 
 from .conftest import FIRED_AT, entity, split_sentences
 
@@ -267,6 +268,22 @@ def test_a_headline_place_after_its_preposition_and_the_possessor_as_actor(run, 
     assert (frame.action, frame.count, frame.place.country, frame.actor.country) == ("arrive", 100, "VE", "RU")
 
 
+def test_a_headline_takes_the_entities_stages_title_entities_and_their_countries(run, make_enriched):
+    # The body never names Poland or Iraq: only the entities stage's reading of the title gives
+    # their countries (AG News World items are a headline and one sentence).
+    title = "Poland to Reduce Number of Troops in Iraq"
+    article = make_enriched("The defence minister spoke on Friday.", title=title,
+                            title_entities=[entity("Poland", title, "GPE", sentence=-1, country="PL"),
+                                            entity("Iraq", title, "GPE", sentence=-1, country="IQ")])
+    (title_alert,) = run(article)
+    frame = title_alert.frame
+    assert (frame.action, frame.actor.country, frame.place.country) == ("reduce", "PL", "IQ")
+    assert [(e.text, e.country) for e in title_alert.entities] == [("Poland", "PL"), ("Iraq", "IQ")]
+    # A message from before titles were read: the parse's NER alone, no countries to give.
+    (old,) = run(make_enriched("The defence minister spoke on Friday.", title=title))
+    assert old.frame.actor.country is None and old.frame.place.country is None
+
+
 @pytest.mark.parametrize(
     ("sentence", "action", "modality"),
     [
@@ -332,3 +349,104 @@ def test_a_force_expected_at_a_place_is_an_arrival(run):
 )
 def test_the_third_round_patterns_leave_fire_aircraft_weapons_and_presence_alone(run, sentence):
     assert run(sentence) == []
+
+
+# Fourth round: a force the parse does not tie to the movement verb (pronouns, the mover's phrase,
+# a lost subject), invasions of a named place, ALL CAPS headlines; givers and quitters are no movers.
+
+
+def test_they_stands_for_a_force_named_before_it_in_the_sentence_or_as_the_subject_before(run):
+    (alert,) = run("A man was killed in a firefight with Dutch marines as they moved into the village.")
+    assert (alert.frame.trigger, alert.frame.force) == ("moved", "they")
+    alerts = run("Dutch marines entered the town on Monday. They moved on to the airport in the evening.")
+    assert [a.sentence_index for a in alerts] == [0, 1]
+    assert (alerts[1].frame.action, alerts[1].frame.force) == ("deploy", "They")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the subject before the pronoun is another plural noun: recency and the subject disagree
+        "Soldiers searched the travellers before they crossed the bridge.",
+        "The villagers welcomed the peacekeepers as they arrived.",
+        # two plural subjects in the sentence before: no single antecedent
+        "Villagers said the soldiers were tired. They moved on to the next village at dawn.",
+        # the sentence before names no force
+        "Protesters gathered in the square. They moved on to the parliament in the evening.",
+    ],
+)
+def test_an_ambiguous_or_unforced_they_moves_nothing(run, text):
+    assert run(text) == []
+
+
+def test_a_sentence_with_they_is_parsed_only_after_a_candidate_sentence(ruleset, parse, make_enriched):
+    article = make_enriched("Markets rose. They moved up. Dutch marines entered the town. They moved on. "
+                            "They moved again.")
+    result = core.evaluate_counted(article, ruleset, parse, fired_at=FIRED_AT)
+    # parsed: the marines and the "they" right after them; not a "they" after a non-candidate
+    assert (result.sentences, result.parsed) == (5, 2)
+    assert [a.sentence_index for a in result.alerts] == [2, 3]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Britain has offered Nepal the help of a company of soldiers.",  # two "of" phrases down
+        "Troop convoys began arriving in the north on Friday.",  # the force modifies the mover
+        "The navy sent food, medicine and marines to the island.",  # the last of a list of objects
+        "Hundreds of insurgents fled into the mountains.",
+        "Rebels smuggled fighters across the border.",
+    ],
+)
+def test_a_force_inside_the_movers_phrase_or_list_is_the_mover(run, sentence):
+    assert [a.rule_id for a in run(sentence)] == ["troop_movement"]
+
+
+def test_a_state_invading_a_named_place_is_a_movement(run):
+    text = "Historians still debate Iraq's invasion of Kuwait."
+    (alert,) = run(text, entities=_ents(text, ("Iraq", "GPE", "IQ"), ("Kuwait", "GPE", "KW")))
+    assert (alert.frame.action, alert.frame.actor.country) == ("deploy", "IQ")
+    text = "Since last year's U.S. invasion, prices have risen."  # no place: history, not a movement
+    assert run(text, entities=_ents(text, ("U.S.", "GPE", "US"))) == []
+
+
+def test_a_unit_named_in_the_movers_phrase_is_the_force(run):
+    text = "Transport planes from the Texas Air National Guard arrived in Kuwait on Monday."
+    (alert,) = run(text, entities=_ents(text, ("Texas Air National Guard", "MILITARY_UNIT", "US"),
+                                        ("Kuwait", "GPE", "KW")))
+    assert (alert.frame.action, alert.frame.place.country) == ("arrive", "KW")
+
+
+def test_a_force_right_before_an_intransitive_movement_verb_matches_without_its_subject(ruleset, alerts_nlp):
+    (rule,) = [r for r in ruleset.rules if r.id == "troop_movement"]
+    doc = alerts_nlp("He said the bulk of the troops will arrive next week.")
+    names = {alerts_nlp.vocab.strings[m] for m, _, _ in rule.matcher(doc)}
+    assert "force_then_move" in names
+    doc = alerts_nlp("Clashes between rebels and troops left ten people dead.")  # leave takes an object
+    assert "force_then_move" not in {alerts_nlp.vocab.strings[m] for m, _, _ in rule.matcher(doc)}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Soldiers committed abuses at the prison.",  # the force gives, it does not move
+        "Soldiers offered to help the villagers.",
+        "Militants offered to free the hostages.",
+        "The soldiers left the army after ten years.",  # quitting the military
+        "The operation will cut off the troops from their supply lines.",  # isolating a force
+        "Clashes between rebels and troops left ten people dead.",
+    ],
+)
+def test_givers_quitters_and_isolated_forces_are_no_movement(run, sentence):
+    assert run(sentence) == []
+
+
+def test_an_all_caps_headline_is_parsed_in_sentence_case_with_the_bodys_names(run, make_enriched):
+    body = "The Pentagon said the U.S. ships were already in the Gulf."
+    assert headline_case("U.S. SENDS MORE MARINES TO GULF", body) == "U.S. sends more marines to Gulf"
+    article = make_enriched("The Ministry of Defence said on Monday that the port was calm.",
+                            title="BRITISH TROOPS ARRIVE IN BASRA")
+    (alert,) = run(article)
+    assert alert.sentence_index == core.TITLE_INDEX and alert.evidence == "BRITISH TROOPS ARRIVE IN BASRA"
+    # the names keep the headline's own spelling (offsets into the title)
+    assert (alert.frame.action, alert.frame.actor.text, alert.frame.place.text) == ("arrive", "BRITISH", "BASRA")

@@ -12,6 +12,8 @@ from services.alerts import core
 from services.alerts.reload import ReloadingRules
 from services.clean.linear import is_linear
 
+from .conftest import FIRED_AT
+
 GOOD = {
     "id": "ships",
     "severity": "low",
@@ -124,3 +126,18 @@ def test_an_edited_rules_file_is_reloaded_and_an_invalid_one_keeps_the_previous_
     clock.now = 4.5
     assert reloading.current().ids == ["fixed"]
     assert reloading.reloads == 2
+
+
+def test_follow_words_admit_the_sentence_right_after_a_candidate_only(tmp_path, make_enriched):
+    import spacy
+
+    nlp = spacy.blank("en")
+    rule = {**GOOD, "candidates": {"words": ["troop"], "follow": ["they"]},
+            "patterns": {"moved": [[{"LOWER": "moved"}]]}, "conditions": [{"tokens": "moved"}]}
+    rules = core.load_rules(write(tmp_path / "r.yaml", rule), vocab=nlp.vocab)
+    text = "Markets moved. They moved up. Troops moved in. They moved on. They moved again. Theyre moved."
+    result = core.evaluate_counted(make_enriched(text), rules, core.make_parser(nlp), fired_at=FIRED_AT)
+    # "They moved on" follows a sentence admitted by its own word; "They moved again" follows one
+    # admitted only by "they", "They moved up" a non-candidate; "Theyre" is not the word
+    assert [a.sentence_index for a in result.alerts] == [2, 3]
+    assert result.parsed == 2

@@ -12,6 +12,7 @@ import pytest
 
 from services.clean.boilerplate import classify_paragraphs, line_kind
 from services.clean.metadata.language import stopwords_for
+from services.clean.metadata.source import strip_lede_dateline
 
 TITLE = "Port strike halts Rotterdam container traffic"
 STORY = [
@@ -183,6 +184,35 @@ def test_byline_becomes_authors_not_body(clean_text):
 
 def test_wire_dateline_is_cut_from_the_lede(clean_text):
     assert_story_intact(clean_text(page(lede_prefix="ROTTERDAM (Reuters) - "))[0].text)
+
+
+@pytest.mark.parametrize(
+    ("lede", "agency"),
+    [
+        ("MOSCOW (Reuters) - Russia said on Friday it would send more troops.", "Reuters"),
+        ("KABUL, Afghanistan - Government troops were dispatched to a western province.", None),
+        ("NAJAF, Iraq -- Explosions rattled through the city as troops moved in.", None),
+        # news feeds' summaries (AG News): the wire's name alone before a dash
+        ("Reuters - Poland said Friday it plans to reduce the number of its troops.", "Reuters"),
+        ("AFP - A company of Nigerian infantry flew out of Abuja on Sunday.", "AFP"),
+    ],
+)
+def test_wire_datelines_of_every_form_are_cut(lede, agency):
+    rest, dateline = strip_lede_dateline(lede)
+    assert dateline is not None and dateline.agency == agency
+    assert lede.endswith(rest) and rest[0].isupper() and len(rest) < len(lede)
+
+
+@pytest.mark.parametrize(
+    "lede",
+    [
+        "Reuters said on Friday that its profits rose - sharply.",  # the wire as a subject
+        "APPLE, the company - famous for phones.",  # too short after the dash to be a story
+        "A-B test results - for the team - came in on Monday morning.",
+    ],
+)
+def test_a_lede_that_only_looks_like_a_dateline_is_kept(lede):
+    assert strip_lede_dateline(lede) == (lede, None)
 
 
 def test_credit_lines_are_removed(clean_text):
