@@ -30,7 +30,7 @@ from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
 from services.alerts import frame as frames
-from services.clean.linear import compile_linear
+from shared.linear import compile_linear
 from shared.schemas.articles import Alert, EnrichedArticle, Entity, Frame
 from shared.text import headline_case
 

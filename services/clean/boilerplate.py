@@ -20,8 +20,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from services.clean.linear import compile_linear
 from services.clean.metadata.dates import is_date_line
+from shared.linear import compile_linear
 
 # Every pattern here runs on scraped text of any length, so each is compiled with RE2 (linear
 # time) except the tokenisers (_WORD, _SHARE_TOKEN, _WORD_RUN), which stay in ``re``: a run of

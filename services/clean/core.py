@@ -17,12 +17,12 @@ from services.clean.extractors.base import Draft, ExtractContext, Extractor
 from services.clean.extractors.html import HtmlExtractor
 from services.clean.extractors.sgml import SgmlExtractor
 from services.clean.extractors.text import TextExtractor
-from services.clean.linear import compile_linear
 from services.clean.metadata.dates import not_in_future, pick_published
 from services.clean.metadata.language import build_language_detector, detect_language
 from services.clean.metadata.source import normalise_source, source_domain
 from services.clean.normalise import join_paragraphs, normalise_text
 from shared.errors import Reject
+from shared.linear import compile_linear
 from shared.schemas import CleanArticle, RawArticle
 
 __all__ = ["EXTRACTORS", "build_language_detector", "clean_article", "decode_raw", "pick_extractor"]

@@ -8,7 +8,7 @@ import unicodedata
 
 import ftfy
 
-from services.clean.linear import compile_linear
+from shared.linear import compile_linear
 
 # ftfy's defaults, except that typographic quotes are the publisher's text and stay curly.
 _FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, explain=False, unescape_html=False)

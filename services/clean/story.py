@@ -12,10 +12,10 @@ from services.clean.boilerplate import (
     is_headline_like,
     words_of,
 )
-from services.clean.linear import compile_linear
 from services.clean.metadata.bylines import parse_byline
 from services.clean.metadata.dates import find_dates
 from services.clean.metadata.source import strip_lede_dateline
+from shared.linear import compile_linear
 
 _URL_LINE = compile_linear(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 # Kept in re for its lookahead, which findall needs not to consume. Linear: an attempt starts

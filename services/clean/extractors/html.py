@@ -16,11 +16,11 @@ from trafilatura.settings import Document
 
 from services.clean.boilerplate import line_kind
 from services.clean.extractors.base import Draft, ExtractContext
-from services.clean.linear import compile_linear
 from services.clean.metadata.bylines import parse_byline
 from services.clean.metadata.dates import find_dates
 from services.clean.normalise import normalise_text, to_paragraphs
 from shared.errors import Reject
+from shared.linear import compile_linear
 from shared.schemas import RawArticle
 
 # RE2: in re, a run of comments before a non-HTML start ("<!---->" * 30 + "x") backtracked

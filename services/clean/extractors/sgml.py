@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 
 from services.clean.extractors.base import Draft, ExtractContext
-from services.clean.linear import compile_linear
 from services.clean.metadata.dates import find_dates
 from services.clean.metadata.language import stopwords_for
 from services.clean.normalise import normalise_text
 from services.clean.story import clean_story
+from shared.linear import compile_linear
 from shared.schemas import RawArticle
 
 # RE2: a record without its closing tag made the lazy (.*?) of every later opening tag scan to the

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from services.clean.boilerplate import is_headline_like, is_prose, words_of
 from services.clean.extractors.base import Draft, ExtractContext
-from services.clean.linear import compile_linear
 from services.clean.metadata.dates import is_date_line
 from services.clean.metadata.language import detect_language, looks_english, stopwords_for
 from services.clean.normalise import normalise_text, to_paragraphs
 from services.clean.story import clean_story
 from shared.errors import Reject
+from shared.linear import compile_linear
 from shared.schemas import RawArticle
 
 _URL_LINE = compile_linear(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from services.clean.linear import compile_linear
 from services.clean.metadata.dates import date_spans, remove_relative_dates
+from shared.linear import compile_linear
 
 # Each pattern runs on one line of at most 160 characters (parse_byline checks first); all but
 # _NAME_SPLIT are RE2 anyway, as the line comes from text we do not control.

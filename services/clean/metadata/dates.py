@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from dateutil import parser as dateparser  # type: ignore[import-untyped]
 from dateutil.tz import tzoffset  # type: ignore[import-untyped]
 
-from services.clean.linear import compile_linear
+from shared.linear import compile_linear
 
 # Patterns that can see text of any length are compiled with RE2 (linear time). The few kept in
 # ``re`` need Unicode \b or a lookaround where the match's extent matters (sub, split), and each

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from tld import get_fld
 
-from services.clean.linear import compile_linear
+from shared.linear import compile_linear
 
 _HOST = compile_linear(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/\s]*@)?([^/:?#\s]+)", re.IGNORECASE)
 

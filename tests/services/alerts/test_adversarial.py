@@ -8,7 +8,7 @@ import time
 import pytest
 
 from services.alerts import core, frame
-from services.clean.linear import is_linear
+from shared.linear import is_linear
 from shared.schemas.articles import EnrichedArticle, Sentence
 from tests.factories import repeat_to
 

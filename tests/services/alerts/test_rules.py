@@ -10,7 +10,7 @@ import yaml
 
 from services.alerts import core
 from services.alerts.reload import ReloadingRules
-from services.clean.linear import is_linear
+from shared.linear import is_linear
 
 from .conftest import FIRED_AT
 

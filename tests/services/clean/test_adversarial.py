@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import services.clean
-from services.clean import boilerplate, core, linear, normalise
+from services.clean import boilerplate, core, normalise
 from services.clean.extractors import html, sgml
 from services.clean.metadata import dates
+from shared import linear
 from shared.errors import Reject
 from shared.schemas import RawArticle
 from tests.factories import assert_linear, best_of_3, repeat_to
@@ -50,8 +51,8 @@ ALLOWED_RE: dict[str, str] = {
 BOUNDED = {name for name, why in ALLOWED_RE.items() if why.startswith("bounded")}
 # Every module of the clean package is scanned, so a new one cannot escape the audit, except the
 # service shell (``app`` builds the faust app on import; ``stage`` and ``settings`` hold no
-# patterns) and ``linear``, which compiles the patterns and matches no input text itself.
-SHELL = {"app", "stage", "settings", "linear"}
+# patterns). Its patterns are compiled by ``shared.linear``.
+SHELL = {"app", "stage", "settings"}
 MODULES = {
     info.name.removeprefix("services.clean."): importlib.import_module(info.name)
     for info in pkgutil.walk_packages(services.clean.__path__, "services.clean.")
@@ -322,33 +323,3 @@ _DATE_PIECES = st.sampled_from(
 def test_date_spans_match_the_old_pattern(pieces):
     line = "".join(pieces)
     assert dates.date_spans(line) == [m.span() for m in _OLD_DATE.finditer(line)]
-
-
-# --- compile_linear itself --------------------------------------------------------------------
-
-_TRANSLATED = [
-    r"\w+",
-    r"[^\W\d_]+",
-    r"\s*[:|>»-]\s*\S",
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
-    r"^\W*(?:by|for)\s+\d+$",
-    r"[^\S\n]+",
-    r"[\u200b\u2060]",
-    r"(?:^|\W)we(?:\W|$)",
-]
-
-
-@settings(max_examples=300, deadline=None, database=None)
-@given(st.sampled_from(_TRANSLATED), st.text(max_size=40), st.booleans())
-def test_compile_linear_finds_what_re_finds(pattern, text, ignore_case):
-    flags = re.IGNORECASE if ignore_case else 0
-    expected = [m.span() for m in re.finditer(pattern, text, flags)]
-    assert [m.span() for m in linear.compile_linear(pattern, flags).finditer(text)] == expected
-    found = linear.compile_linear(pattern, flags).search(text)
-    assert (found.span() if found else None) == (expected[0] if expected else None)
-
-
-@pytest.mark.parametrize("pattern", [r"\bword", r"a(?=b)", r"(?<!a)b", r"(a)\1"])
-def test_compile_linear_refuses_what_re2_cannot_do_exactly(pattern):
-    with pytest.raises(ValueError):
-        linear.compile_linear(pattern)
