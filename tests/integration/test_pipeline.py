@@ -8,10 +8,13 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from services.alerts.events import EventFolder
+from services.alerts.settings import AlertsSettings
 from shared.schemas import (
     Alert,
     CleanArticle,
@@ -171,11 +174,22 @@ def test_newswatch_alerts_prints_the_events_readably_and_as_json_and_the_alerts_
     assert alerts[0].rule_id in raw and squash(alerts[0].evidence)[:60] in squash(raw)
 
 
-def test_the_seeds_raise_at_most_three_new_events_and_the_caracas_arrival_is_one(submitted):
-    """Issue 11's done-when through the Kafka pipeline: every seed alert gets one event record, none lost."""
+def test_every_seed_alert_gets_the_event_record_the_core_gives_in_the_order_the_alerts_arrived(submitted):
+    """Issue 11 through the Kafka pipeline: every seed alert gets one event record, none lost, as the core decides.
+
+    The count of new events depends on the order articles reach the alerts stage, which Kafka's
+    partitions do not fix: four seed articles have no date (their time is when they were
+    ingested, today) and one file holds stories of March 2019, so when a 2019 story is folded
+    first its events are closed by the next article, seven years later by the window, and the
+    movement opens again (2 to 4 new events over the orders of the five files). What holds in
+    every order: the events stage decides what ``EventFolder`` decides over the alerts in the
+    order of their topic (one bucket, one partition). The done-when in file order (at most three new events,
+    the Caracas arrival one of them) is ``newswatch process``'s, in tests/cli/test_main.py.
+    """
     wait_caught_up(submitted.bootstrap, submitted.group("alerts"), ENRICHED_ARTICLES.name, timeout=180)
     wait_caught_up(submitted.bootstrap, submitted.group("alerts"), ALERTS.name, timeout=180)
-    alerts = [Alert.model_validate_json(r.value) for r in read(submitted, ALERTS.name).read_to_end()]
+    arrived = sorted(read(submitted, ALERTS.name).read_to_end(), key=lambda r: (r.partition, r.offset))
+    alerts = [Alert.model_validate_json(r.value) for r in arrived]
     seed_alerts = {a.alert_id for a in alerts if squash(a.evidence) in SEED_TEXT}
     assert len(seed_alerts) >= 10, "the seeds' troop sentences did not alert"
     records = {}
@@ -184,9 +198,15 @@ def test_the_seeds_raise_at_most_three_new_events_and_the_caracas_arrival_is_one
             record = event_record(json.loads(r.value))
             records.setdefault(record.alert_id, record)  # a replay repeats the same record
     assert seed_alerts <= set(records), "an alert without its event record"
+    # The core over the same alerts in the same order (buckets are independent: one store is theirs).
+    folder = EventFolder({}, window=timedelta(days=AlertsSettings().alerts_event_window_days))
+    expected = {}
+    for alert in alerts:
+        expected.setdefault(alert.alert_id, folder.fold(alert))
+    decided = lambda r: (r.status, r.event_key, r.event_id, tuple(r.added))
+    assert {a: decided(records[a]) for a in seed_alerts} == {a: decided(expected[a]) for a in seed_alerts}
     ours = [records[a] for a in seed_alerts]
-    assert 1 <= sum(r.status == "new" for r in ours) <= 3
-    assert len({r.event_id for r in ours if r.event_key == "troop_movement|in|RU|VE"}) == 1
+    assert any(r.status == "new" and r.event_key == "troop_movement|in|RU|VE" for r in ours)
     assert sum(r.status == "mention" for r in ours) >= len(ours) // 2  # restatements are not news
 
 
