@@ -42,6 +42,8 @@ class Corpora:
         self._re3d: dict[str, dict[str, str]] | None = None
         self._uci: dict[str, str] | None = None
         self._lee: dict[str, list[str]] = {}
+        self._reuters_body: dict[str, str] | None = None
+        self._zyte: dict[str, str] | None = None
 
     @property
     def ag(self) -> list[dict[str, str]]:
@@ -92,6 +94,12 @@ class Corpora:
             name, line, span = ref.split(":")
             start, end = map(int, span.split("-"))
             text = self.lee(name)[int(line)][start:end]
+        elif source in ("reuters-body", "zyte"):
+            # "<NEWID or benchmark key>:<start>-<end>": a sentence of the story body, no title
+            key, span = ref.rsplit(":", 1)
+            start, end = map(int, span.split("-"))
+            bodies = self.reuters_body if source == "reuters-body" else self.zyte
+            text = bodies[key][start:end]
         else:
             raise ValueError(f"unknown source {source!r}")
         return UniqueArticle(article_id=f"{source}:{ref}", title=title, text=text, ingested_at=NOW,
@@ -104,6 +112,21 @@ class Corpora:
             self._reuters = read_reuters(self.data / "reuters21578")
         return self._reuters
 
+
+    @property
+    def reuters_body(self) -> dict[str, str]:
+        """Reuters-21578 story bodies by NEWID, whole and normalised (the sentences after the first are ``troop_fresh2``)."""
+        if self._reuters_body is None:
+            self._reuters_body = read_reuters_bodies(self.data / "reuters21578")
+        return self._reuters_body
+
+    @property
+    def zyte(self) -> dict[str, str]:
+        """The extraction benchmark's article bodies by key, exactly as stored."""
+        if self._zyte is None:
+            with (self.data / "extraction-benchmark" / "ground-truth.json").open(encoding="utf-8") as f:
+                self._zyte = {key: page["articleBody"] for key, page in json.load(f).items()}
+        return self._zyte
 
     @property
     def re3d(self) -> dict[str, dict[str, str]]:
@@ -146,6 +169,19 @@ def read_reuters(folder: Path) -> dict[str, tuple[str, str]]:
             first = body.split(". ", 1)[0].rstrip(".") + "."
             stories[newid] = (" ".join(title.split()), first)
     return stories
+
+
+def read_reuters_bodies(folder: Path) -> dict[str, str]:
+    """Each Reuters-21578 story's body by NEWID, read as ``read_reuters`` reads it (title or not), whitespace collapsed."""
+    bodies: dict[str, str] = {}
+    for path in sorted(folder.glob("*.sgm")):
+        raw = path.read_bytes().decode("latin-1")
+        for chunk in raw.split("<REUTERS ")[1:]:
+            newid = _between(chunk, 'NEWID="', '"')
+            body = _unescape(_between(chunk, "<BODY>", "</BODY>"))
+            if newid and body:
+                bodies[newid] = " ".join(body.replace("Reuter\x03", "").split())
+    return bodies
 
 
 def _between(text: str, start: str, end: str) -> str:

@@ -170,3 +170,62 @@ def test_the_sets_store_ids_and_labels_only_and_the_split_is_reproducible():
                 assert r["split"] == halves[path][parity]
             else:
                 assert r["split"] == "fresh"
+
+
+AGREEMENT_SET = DEV_SET.parent / "troop_agreement.csv"
+
+
+def _agreement_sample() -> list[tuple[str, str]]:
+    """The items the second reader labelled: per set file, its non-"?" rows shuffled with a fixed
+    seed, the first 200 (so both sets and all four halves are in)."""
+    import csv
+    import random
+
+    sample = []
+    for path in (DEV_SET, DEFENCE_SET):
+        with path.open(encoding="utf-8") as f:
+            rows = [r for r in csv.DictReader(f) if r["label"] != "?"]
+        random.Random(20261202).shuffle(rows)
+        sample += [(r["source"], r["ref"]) for r in rows[:200]]
+    return sample
+
+
+def test_a_second_reader_agrees_with_the_labels_but_not_as_closely_as_issue_10s_goal_asks():
+    """How far the labels themselves can be trusted: a second annotator's labels against them.
+
+    ``troop_agreement.csv``: 400 items of ``troop_dev.csv`` and ``troop_defence.csv`` (both halves
+    of each, drawn as ``_agreement_sample`` says), labelled again by a second annotator (an AI
+    model, as the first ones were) with the same definition, BLIND: it read only the items' text
+    (title and text, as the rule sees them), never the first labels, the rule or its output.
+    Measured when it was made (2026-12-02): Cohen's kappa 0.854; the second reader scored against
+    the first labels P 0.820 / R 0.961 (it calls more items movements: "influx of foreign
+    fighters", reservists "called to active duty" as background), 8 items "?" for it.
+    Neither way round (second reader against first, or first against second) do precision and
+    recall reach issue 10's goal (P >= 0.95, R >= 0.92): two careful readers do not agree as
+    closely as the goal asks the rule to agree with one of them.
+    """
+    import csv
+
+    gold: dict[tuple[str, str], str] = {}
+    for path in (DEV_SET, DEFENCE_SET):
+        with path.open(encoding="utf-8") as f:
+            gold.update({(r["source"], r["ref"]): r["label"] for r in csv.DictReader(f)})
+    with AGREEMENT_SET.open(encoding="utf-8") as f:
+        second = {(r["source"], r["ref"]): r["label"] for r in csv.DictReader(f)}
+    assert sorted(second) == sorted(_agreement_sample())
+    pairs = [(gold[k], v) for k, v in second.items() if v != "?"]
+    tp = sum(g == "1" and s == "1" for g, s in pairs)
+    fp = sum(g == "0" and s == "1" for g, s in pairs)
+    fn = sum(g == "1" and s == "0" for g, s in pairs)
+    tn = sum(g == "0" and s == "0" for g, s in pairs)
+    n = len(pairs)
+    observed = (tp + tn) / n
+    expected = ((tp + fp) * (tp + fn) + (fn + tn) * (fp + tn)) / n / n
+    kappa = (observed - expected) / (1 - expected)
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    print(f"\nsecond reader vs labels: n={n} kappa={kappa:.3f} P={precision:.3f} R={recall:.3f}")
+    # Substantial agreement: the labels measure something a second reader finds too ...
+    assert kappa >= 0.8
+    # ... but not within the goal's margins, in either role.
+    assert not (precision >= 0.95 and recall >= 0.92)
+    assert not (recall >= 0.95 and precision >= 0.92)

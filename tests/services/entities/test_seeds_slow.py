@@ -97,6 +97,13 @@ def test_re3d_held_out_figures(nlp):
     # memorised, does worse on the held-out half (P 0.658 / R 0.488 when this was written).
     memorised = result["memorised"]["domain"]
     assert domain.precision > memorised.precision and domain.recall > memorised.recall
+    # Why the goal is out of reach of vocabulary: a lexicon of the held-out half's OWN gold strings,
+    # scored on that half (a cheat that knows its answers), reaches P >= 0.85 or R >= 0.75 but at
+    # no share both (re3d annotates the same string in some occurrences, not in others). The
+    # goal needs a tagger that reads context, trained on labelled defence text (see the README).
+    oracle = result["self-oracle"]
+    assert not any(sc.precision >= 0.85 and sc.recall >= 0.75 for _, sc in oracle), oracle
+    assert any(sc.precision >= 0.85 for _, sc in oracle) and any(sc.recall >= 0.75 for _, sc in oracle)
     for kind in bench.RE3D_NER_TYPES:
         ours, plain = result["ours"][kind], result["plain"][kind]
         assert ours.precision >= plain.precision and ours.recall >= plain.recall, kind
