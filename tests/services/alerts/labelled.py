@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 DEV_SET = HERE / "troop_dev.csv"
 FRESH_SET = HERE / "troop_fresh.csv"
 DEFENCE_SET = HERE / "troop_defence.csv"
+FRESH2_SET = HERE / "troop_fresh2.csv"
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
 

@@ -112,7 +112,7 @@ from services.alerts import core
 from services.entities.core import extract_entities, load_nlp
 
 from .conftest import FIRED_AT
-from .labelled import DEFENCE_SET, DEV_SET, FRESH_SET, Corpora, read_items, score
+from .labelled import DEFENCE_SET, DEV_SET, FRESH2_SET, FRESH_SET, Corpora, read_items, score
 
 pytestmark = pytest.mark.slow
 
@@ -157,8 +157,9 @@ def test_the_sets_store_ids_and_labels_only_and_the_split_is_reproducible():
     import hashlib
 
     halves = {DEV_SET: ("dev", "holdout"), DEFENCE_SET: ("tune2", "held2")}
+    fresh = {FRESH_SET: "fresh", FRESH2_SET: "fresh2"}
     for path, sources in ((DEV_SET, {"ag", "cameo", "bbc"}), (FRESH_SET, {"reuters"}),
-                          (DEFENCE_SET, {"re3d", "uci", "lee"})):
+                          (DEFENCE_SET, {"re3d", "uci", "lee"}), (FRESH2_SET, {"reuters-body", "zyte"})):
         with path.open(encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         assert set(rows[0]) == {"source", "ref", "label", "split"}
@@ -169,7 +170,7 @@ def test_the_sets_store_ids_and_labels_only_and_the_split_is_reproducible():
                 parity = int(hashlib.md5(f"{r['source']}:{r['ref']}".encode()).hexdigest(), 16) % 2
                 assert r["split"] == halves[path][parity]
             else:
-                assert r["split"] == "fresh"
+                assert r["split"] == fresh[path]
 
 
 AGREEMENT_SET = DEV_SET.parent / "troop_agreement.csv"
