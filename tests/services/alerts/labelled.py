@@ -11,6 +11,7 @@ from pathlib import Path
 
 from shared.schemas.articles import UniqueArticle
 from tests.factories import split_sentences
+from tests.figures import wilson
 
 DATA = Path(__file__).resolve().parents[4] / "shared" / "data"  # /work/shared/data, read-only
 HERE = Path(__file__).resolve().parent
@@ -223,8 +224,13 @@ class Score:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
     def __str__(self) -> str:
+        # With a few dozen positives a set's figures are wide: one item moves recall by 2 to 8
+        # points. The 95% Wilson intervals say how wide.
+        p_lo, p_hi = wilson(self.tp, self.tp + self.fp)
+        r_lo, r_hi = wilson(self.tp, self.tp + self.fn)
         return (f"tp={self.tp} fp={self.fp} fn={self.fn} precision={self.precision:.3f} "
-                f"recall={self.recall:.3f}")
+                f"[{p_lo:.2f}, {p_hi:.2f}] recall={self.recall:.3f} [{r_lo:.2f}, {r_hi:.2f}]")
+
 
 
 def score(items: Iterable[Item], predict: Callable[[UniqueArticle], bool]) -> Score:
