@@ -450,3 +450,65 @@ def test_an_all_caps_headline_is_parsed_in_sentence_case_with_the_bodys_names(ru
     assert alert.sentence_index == core.TITLE_INDEX and alert.evidence == "BRITISH TROOPS ARRIVE IN BASRA"
     # the names keep the headline's own spelling (offsets into the title)
     assert (alert.frame.action, alert.frame.actor.text, alert.frame.place.text) == ("arrive", "BRITISH", "BASRA")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "action"),
+    [
+        # an armed group by name: a verb that means nothing but a movement, or one going somewhere
+        ("Hezbollah has massed along the border.", "mobilise"),
+        ("The Taliban advanced on Kunduz overnight.", "deploy"),
+        ("The SDF moved into the eastern districts of Raqqa.", "deploy"),
+        ("The Taliban fled the city after the airstrikes.", "withdraw"),
+        # ... or owning a movement noun
+        ("The Peshmerga advance stalled near Mosul.", "deploy"),
+        ("Gen. Townsend provided the following statement on the SDF advance:", "deploy"),
+        # a movement noun owned by "their"/"its" in a phrase of the clause whose subject moves
+        ("In their march toward Raqqah, the SDF has already liberated dozens of villages.", "deploy"),
+        ("During their retreat, the militants burned several oil wells.", "withdraw"),
+        ("In its advance on Mosul, the army retook dozens of villages.", "deploy"),
+        # a gerund the parse takes for a modifier of its object, the force last of the list
+        ("He assisted in smuggling weapons, money and fighters across the border.", "deploy"),
+        # an ordinal before a proper name: a numbered formation
+        ("While the deployment may be shorter, the 507th ARW will be deploying again.", "deploy"),
+        ("Israeli troops reoccupied the town of Jenin.", "deploy"),
+        ("The town has been partly reoccupied by Israeli tanks.", "deploy"),
+    ],
+)
+def test_armed_groups_numbered_units_own_movements_and_gerund_objects_move(run, sentence, action):
+    (alert,) = run(sentence)
+    assert alert.frame.action == action
+
+
+def test_an_armed_group_leaving_a_named_place_and_a_unit_owning_a_movement_noun(run):
+    text = "ISIL withdrew from Raqqa on Sunday."
+    (alert,) = run(text, entities=_ents(text, ("ISIL", "ORG", None), ("Raqqa", "GPE", "SY")))
+    assert (alert.frame.action, alert.frame.actor.text, alert.frame.place.country) == ("withdraw", "ISIL", "SY")
+    text = "The deployment of the 82nd Airborne Division was announced on Friday."
+    (alert,) = run(text, entities=_ents(text, ("82nd Airborne Division", "MILITARY_UNIT", "US")))
+    assert alert.frame.action == "deploy"
+    text = "Wagner Group's withdrawal from Bakhmut began on Thursday."
+    (alert,) = run(text, entities=_ents(text, ("Wagner Group", "MILITARY_UNIT", None), ("Bakhmut", "GPE", "UA")))
+    assert (alert.frame.action, alert.frame.place.country) == ("withdraw", "UA")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # an armed group is a political actor too
+        "Hamas withdrew its delegation from the talks.",
+        "Hamas withdrew from the talks in Cairo.",
+        "Hezbollah's withdrawal from the cabinet toppled the government.",
+        "The Taliban moved to block the deal.",
+        "Hamas advanced a new proposal.",
+        "The Taliban returned to power in 2021.",
+        # no armed group, no force: a company's or a court's movements
+        "Apple's advance in the smartphone market continued.",
+        "In its advance into new markets, the company hired 300 staff.",
+        "The 9th Circuit will move the hearing to May.",
+        "The 5th Avenue store deployed new software.",
+        "Soldiers caught him smuggling cigarettes and alcohol across the border.",
+    ],
+)
+def test_political_groups_companies_and_courts_do_not_move(run, sentence):
+    assert run(sentence) == []

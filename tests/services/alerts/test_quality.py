@@ -100,8 +100,45 @@ countries reach the alerts stage) and re-case them as the alerts stage does; eve
 twice more, figures only, to check that this moved nothing: the figures above, unchanged. Looks in
 all: ``held2`` five (figures four times), ``holdout`` eight, ``fresh`` seven.
 
-Thresholds sit just under those figures (README, "Quality"); the issue's goal (precision >= 0.95,
-recall >= 0.92 on held-out data) is not reached on held-out data: recall on ``held2`` is 0.486.
+A fifth held-out set, ``troop_fresh2.csv`` (2026-12-02): the sentences after the first of
+Reuters-21578 story bodies (``reuters-body``, refs ``<NEWID>:<start>-<end>`` into the body with
+whitespace collapsed; the first sentences were ``fresh``) and the sentences of the Zyte
+article-extraction benchmark's article bodies (``zyte``, ``<key>:<start>-<end>``), text no one had
+used for this rule. Selected by the same kind of keyword filter, written down before any item was
+read (a force word together with a movement word or a military/conflict word; exact repeats
+dropped): 244 items, labelled by reading by one annotator (a helper, an AI model) with the
+definition above, BEFORE any rule ran on them; 1 = 46, 0 = 190, "?" = 8. Choices: warships moving
+with no personnel named are 0 (vessels without personnel; five items, the closest call), a
+navy or naval force as the mover is 1, a past invasion used only as a date ("18 years after
+Washington invaded") is 0. The rule of the fourth round was scored on it once, figures only:
+0.946/0.761.
+
+Fifth round, tuned on ``dev`` and ``tune2`` only (a helper; held-out sets never scored or read by
+it): a named armed group as the mover (a list in the rules: SDF, ISIL, Hezbollah, Taliban ...,
+moving only with a verb that can mean nothing but a movement, or going into, toward or out of a
+place: "Hamas withdrew its delegation from the talks" stays silent), a named unit or armed group
+owning a movement noun ("the SDF advance", "the deployment of the 82nd Airborne Division"), "in
+their march toward Raqqah, the SDF ...", a gerund the parse takes for a modifier ("smuggling
+weapons, money and fighters"), an ordinal before a proper name deploying ("the 507th ARW will be
+deploying"), reoccupy (and its lemmatizer's spelling "reoccupie"). ``tune2`` went from 1.000/0.800
+to 1.000/0.925, ``dev`` stayed 1.000/1.000, and on 9,070 unlabelled articles (BBC business, sport,
+tech, entertainment; AG News rows outside every set) the alerts stayed the same 15. Then every
+held-out set was scored once, figures only, no change made from their errors: ``held2``
+0.857/0.514 (one more movement found), ``holdout`` 0.886/0.795, ``fresh`` 0.667/0.667 and
+``fresh2`` 0.946/0.761, all three unchanged. Five rounds now tell the same story: gains on the
+tuning sets carry over as a single item or none. A run of the alerts tests with the new thresholds
+then scored them once more, pass/fail only. Looks in all: ``held2`` seven (figures five times),
+``holdout`` ten, ``fresh`` nine, ``fresh2`` three (figures twice).
+
+How close can the labels themselves be matched? A second annotator labelled 400 of these items
+again, blind (``test_a_second_reader_agrees_with_the_labels_but_not_as_closely_as_issue_10s_goal_asks``):
+kappa 0.854, and against the first labels P 0.820 / R 0.961 (F1 0.884). Pooled over the four
+held-out sets the rule scores P 0.879 / R 0.719 (tp 123, fp 17, fn 48; F1 0.791): about nine
+points of F1 below a second careful reader, the gap being recall. The issue's goal (precision >=
+0.95 and recall >= 0.92 on held-out data) asks the rule to agree with one annotator more closely
+than a second annotator does; it is not reached.
+
+Thresholds sit just under the figures measured (README, "Quality").
 """
 
 from __future__ import annotations
@@ -136,8 +173,9 @@ def corpora() -> Corpora:
         (DEV_SET, "dev", 0.98, 0.98),
         (DEV_SET, "holdout", 0.87, 0.78),
         (FRESH_SET, "fresh", 0.64, 0.64),
-        (DEFENCE_SET, "tune2", 0.98, 0.78),
-        (DEFENCE_SET, "held2", 0.83, 0.46),
+        (DEFENCE_SET, "tune2", 0.98, 0.90),
+        (DEFENCE_SET, "held2", 0.83, 0.49),
+        (FRESH2_SET, "fresh2", 0.92, 0.73),
     ],
 )
 def test_troop_movement_precision_and_recall(ruleset, parse, entities_nlp, corpora, path, split,

@@ -141,3 +141,14 @@ def test_follow_words_admit_the_sentence_right_after_a_candidate_only(tmp_path, 
     # admitted only by "they", "They moved up" a non-candidate; "Theyre" is not the word
     assert [a.sentence_index for a in result.alerts] == [2, 3]
     assert result.parsed == 2
+
+
+def test_every_armed_group_the_patterns_name_makes_its_sentence_a_candidate():
+    # a group name the candidates miss would leave its sentence unparsed: its patterns could never match
+    data = yaml.safe_load(core.RULES_PATH.read_text(encoding="utf-8"))
+    groups = data["definitions"]["armed_groups"]
+    (troop,) = [r.rule for r in core.load_rules().rules if r.id == "troop_movement"]
+    assert troop.candidates is not None
+    missed = [g for g in groups if not troop.candidates.admit(f"Yesterday the {g} went north.", set())]
+    assert missed == []
+    assert not troop.candidates.admit("Yesterday the company went north.", set())
