@@ -15,7 +15,7 @@ import importlib
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
@@ -139,6 +139,8 @@ class Gazetteer:
     # Names of a country's armed forces after its people or its name ("Afghan Army", "Israeli
     # Forces"), lower-cased: an ORG or MILITARY_UNIT named so takes that country.
     national_forces: frozenset[str] = frozenset()
+    # Abbreviated unit kinds after an ordinal ("507th ARW" -> wing), as written.
+    unit_abbreviations: dict[str, str] = field(default_factory=dict)
 
 
 def load_gazetteer(
@@ -178,6 +180,14 @@ def load_gazetteer(
             exact.add((f"{label}{_ENT_ID_SEP}{canonical}", str(alias)))
     for raw in data.get("patterns", []):
         patterns.append({"label": raw["label"], "pattern": raw["pattern"]})
+    # Numbered formations written with an abbreviated kind ("the 507th ARW", "4th ID"): one token
+    # pattern (an ORTH set lookup after the ordinal), the kinds from the vocabulary.
+    unit_abbreviations = {str(k): str(v) for k, v in (vocab.get("unit_abbreviations") or {}).items()}
+    if unit_abbreviations:
+        patterns.append({"label": "MILITARY_UNIT", "pattern": [
+            {"LOWER": {"REGEX": r"^\d+(st|nd|rd|th)$"}},
+            {"ORTH": {"IN": sorted(unit_abbreviations)}},
+        ]})
     lowercase_only = {str(w) for w in vocab.get("lowercase_only") or []}
     owned = vocab.get("owned") or {}
     owners = [str(o) for o in owned.get("owners") or []]
@@ -244,6 +254,7 @@ def load_gazetteer(
             for category in classes
         ),
         national_forces=frozenset(str(w).lower() for w in vocab.get("national_forces") or []),
+        unit_abbreviations=unit_abbreviations,
     )
 
 
@@ -751,8 +762,11 @@ def _unit_kind(text: str, label: str, gazetteer: Gazetteer) -> str | None:
     # "2nd Battalion" -> "battalion": numbered formations matched by the gazetteer's patterns.
     if label != "MILITARY_UNIT":
         return None
-    words = _tidy(text).lower().split()
-    return words[-1] if words and words[-1] in gazetteer.unit_kinds else None
+    words = _tidy(text).split()
+    if words and words[-1] in gazetteer.unit_abbreviations:
+        return gazetteer.unit_abbreviations[words[-1]]
+    last = words[-1].lower() if words else ""
+    return last if last in gazetteer.unit_kinds else None
 
 
 def _masked(text: str, start: int) -> bool:

@@ -37,6 +37,10 @@ DOMAIN = ("AIRCRAFT", "WEAPON", "VESSEL", "VEHICLE", "MILITARY_UNIT")
         ("2nd Battalion", "MILITARY_UNIT", "battalion"),
         ("3rd Infantry Brigade", "MILITARY_UNIT", "brigade"),
         ("82nd Airborne Division", "MILITARY_UNIT", "division"),
+        # an abbreviated kind after the ordinal, as military releases write them
+        ("507th ARW", "MILITARY_UNIT", "wing"),
+        ("4th ID", "MILITARY_UNIT", "division"),
+        ("1st Bn", "MILITARY_UNIT", "battalion"),
         ("suicide bombers", "WEAPON", "bomb"),  # re3d's Weapon, not a bomber aircraft
         ("guns", "WEAPON", "small arms"),
         ("military hardware", "WEAPON", "military hardware"),
@@ -61,6 +65,7 @@ def test_generic_and_named_military_nouns_get_label_and_category(
         "The film starred Sam Neill.",  # acronyms only in capitals ("SAM")
         "The passenger jet landed.",
         "Vehicles queued at the border.",  # vehicles without an armed owner
+        "The 2nd ad ran on Sunday.",  # an abbreviated unit kind only as written
     ],
 )
 def test_words_that_are_not_weapons_here_are_left_alone(blank_nlp, make_article, text):
