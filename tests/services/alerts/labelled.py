@@ -19,6 +19,11 @@ DEV_SET = HERE / "troop_dev.csv"
 FRESH_SET = HERE / "troop_fresh.csv"
 DEFENCE_SET = HERE / "troop_defence.csv"
 FRESH2_SET = HERE / "troop_fresh2.csv"
+# Second readers and adjudication (test_quality.py's docstring says how they were made).
+AGREEMENT_SET = HERE / "troop_agreement.csv"  # reader B: 400 items of dev, tune2, holdout, held2
+SECOND_SET = HERE / "troop_second.csv"  # reader C: the held-out items B did not read
+ADJUDICATED_SET = HERE / "troop_adjudicated.csv"  # a third reader's decision where two disagreed
+HELD_OUT = ((DEV_SET, "holdout"), (DEFENCE_SET, "held2"), (FRESH_SET, "fresh"), (FRESH2_SET, "fresh2"))
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -204,6 +209,37 @@ def read_items(path: Path, corpora: Corpora, *, split: str | None = None) -> lis
         rows = list(csv.DictReader(f))
     return [Item(r["source"], r["ref"], r["label"], r["split"], corpora.article(r["source"], r["ref"]))
             for r in rows if r["label"] != "?" and (split is None or r["split"] == split)]
+
+
+def _labels(path: Path) -> dict[tuple[str, str], str]:
+    with path.open(encoding="utf-8") as f:
+        return {(r["source"], r["ref"]): r["label"] for r in csv.DictReader(f)}
+
+
+def second_labels() -> dict[tuple[str, str], str]:
+    """The second reader's label of every item it read (B's sample, then C's held-out items)."""
+    return {**_labels(AGREEMENT_SET), **_labels(SECOND_SET)}
+
+
+def adjudicated_held_out(corpora: Corpora) -> list[Item]:
+    """Every held-out item (holdout, held2, fresh, fresh2) with its final label, "?" left out.
+
+    Final: the first label where the second reader agreed or abstained ("?"), the adjudicator's
+    where the two gave 1 and 0. Raises if a held-out item has no second label or a disagreement
+    no adjudication: the set must be complete to be scored.
+    """
+    second, decided = second_labels(), _labels(ADJUDICATED_SET)
+    items = []
+    for path, split in HELD_OUT:
+        with path.open(encoding="utf-8") as f:
+            rows = [r for r in csv.DictReader(f) if r["split"] == split and r["label"] != "?"]
+        for r in rows:
+            key = (r["source"], r["ref"])
+            other = second[key]  # KeyError: an item no second reader read
+            label = r["label"] if other in ("?", r["label"]) else decided[key]
+            if label != "?":
+                items.append(Item(r["source"], r["ref"], label, split, corpora.article(*key)))
+    return items
 
 
 @dataclass

@@ -138,6 +138,26 @@ points of F1 below a second careful reader, the gap being recall. The issue's go
 0.95 and recall >= 0.92 on held-out data) asks the rule to agree with one annotator more closely
 than a second annotator does; it is not reached.
 
+Then the held-out labels were made sounder. Every held-out item (``holdout``, ``held2``,
+``fresh``, ``fresh2``: 987 with a 0/1 label) was read by a second annotator, blind as above:
+the 200 in the sample above by reader B, the other 787 by reader C (``troop_second.csv``; kappa
+0.900 with the first labels; C called warships moving a movement, against the definition, 7 of
+its 24 extra positives). Where the two gave 1 and 0 (33 items) a third annotator decided by the
+definition, seeing the text and the two labels in random order, never the rule or its output
+(``troop_adjudicated.csv``, with a reason per item): 18 became or stayed 1, 14 became or stayed 0,
+one "?" (left out). Where the second reader abstained ("?"), the first label stands. The result,
+``adjudicated_held_out``: 986 items, 188 positives (17 more than the first labels: movements of
+armed groups "who had taken refuge", "the flow of foreign fighters", requested deployments; all
+12 warship items are 0).
+
+Against those labels a single careful reader is near, not above, the goal: the first annotator
+scores P 1.000 / R 0.910, the second P 0.930 / R 0.995 (both favoured: the final labels come from
+them), F1 0.953 and 0.961; neither reaches both thresholds. The rule, scored once on them
+(``test_troop_movement_against_the_adjudicated_held_out_labels``): P 0.886 [0.82, 0.93] / R 0.660
+[0.59, 0.72], F1 0.756: about twenty points of F1 below a human reader, nearly all of it recall
+(64 movements missed, 16 false alerts over 986 items). The goal asks for a human reader's
+agreement; the rule reads like a cautious keyword-and-syntax matcher.
+
 Thresholds sit just under the figures measured (README, "Quality").
 """
 
@@ -149,7 +169,20 @@ from services.alerts import core
 from services.entities.core import extract_entities, load_nlp
 
 from .conftest import FIRED_AT
-from .labelled import DEFENCE_SET, DEV_SET, FRESH2_SET, FRESH_SET, Corpora, read_items, score
+from .labelled import (
+    ADJUDICATED_SET,
+    AGREEMENT_SET,
+    DEFENCE_SET,
+    DEV_SET,
+    FRESH2_SET,
+    FRESH_SET,
+    HELD_OUT,
+    Corpora,
+    adjudicated_held_out,
+    read_items,
+    score,
+    second_labels,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -211,8 +244,6 @@ def test_the_sets_store_ids_and_labels_only_and_the_split_is_reproducible():
                 assert r["split"] == fresh[path]
 
 
-AGREEMENT_SET = DEV_SET.parent / "troop_agreement.csv"
-
 
 def _agreement_sample() -> list[tuple[str, str]]:
     """The items the second reader labelled: per set file, its non-"?" rows shuffled with a fixed
@@ -268,3 +299,45 @@ def test_a_second_reader_agrees_with_the_labels_but_not_as_closely_as_issue_10s_
     # ... but not within the goal's margins, in either role.
     assert not (precision >= 0.95 and recall >= 0.92)
     assert not (recall >= 0.95 and precision >= 0.92)
+
+
+MIN_ADJUDICATED = (0.86, 0.64)  # (precision, recall): just under the figures measured
+
+
+def test_troop_movement_against_the_adjudicated_held_out_labels(ruleset, parse, entities_nlp, corpora):
+    """The rule on every held-out item, each read by two annotators and, where they disagreed, by a third.
+
+    Labels: ``adjudicated_held_out`` (the first label where the second reader agreed or abstained,
+    ``troop_adjudicated.csv`` where one said 1 and the other 0). Measured 2026-12-02, scored once
+    when made: see the module docstring; the thresholds sit just under.
+    """
+
+    def fires(article) -> bool:
+        enriched = extract_entities(article, entities_nlp)
+        return any(a.rule_id == "troop_movement" for a in core.evaluate(enriched, ruleset, parse, fired_at=FIRED_AT))
+
+    result = score(adjudicated_held_out(corpora), fires)
+    print(f"\nheld out, adjudicated: {result}")
+    assert result.precision >= MIN_ADJUDICATED[0], result.errors
+    assert result.recall >= MIN_ADJUDICATED[1], result.errors
+
+
+def test_every_held_out_item_was_read_twice_and_every_disagreement_decided():
+    import csv
+
+    second = second_labels()
+    with ADJUDICATED_SET.open(encoding="utf-8") as f:
+        decided = {(r["source"], r["ref"]): r["label"] for r in csv.DictReader(f)}
+    disagreements = set()
+    for path, split in HELD_OUT:
+        with path.open(encoding="utf-8") as f:
+            for r in csv.DictReader(f):
+                if r["split"] != split or r["label"] == "?":
+                    continue
+                key = (r["source"], r["ref"])
+                assert second.get(key) in ("0", "1", "?"), key
+                if second[key] != "?" and second[key] != r["label"]:
+                    disagreements.add(key)
+    # decided exactly where the two readers gave 1 and 0, nowhere else
+    assert set(decided) == disagreements
+    assert set(decided.values()) <= {"0", "1", "?"}
