@@ -50,6 +50,7 @@ SEAT_LABELS = frozenset({"ORG"})  # a government named by its capital or country
 # (Washington DC vs Washington, Tyne and Wear: 10.3; Paris vs Paris, Texas: 86).
 MIN_POPULATION = 100_000
 DOMINANCE = 10.0
+CAPITAL_OVER_ANCHOR = 100.0
 # ASCII alternative names are only taken for cities this large: the small towns' alternative
 # names are mostly transliterations and airport codes, and multiply the ambiguous readings.
 ALTERNATE_NAME_POPULATION = 100_000
@@ -193,7 +194,10 @@ def build_place_table(extra: Path | None = None) -> PlaceTable:
         # countryinfo files some constituent countries under GB ("Wales", "Scotland"): their
         # names are regions (pycountry has them), only their demonyms are taken.
         if name_key(str(row.get("name", ""))) in {name_key(n) for n in country_names.get(code, ())}:
-            country_names[code].update(str(a) for a in row.get("altSpellings") or [])
+            # Not the two-letter ISO codes countryinfo lists among the spellings: news does not
+            # name countries so ("BB", "IT", "ID", "NO" are ratings, technology, identity, no);
+            # "US" and "UK", which it does, are in places_extra.yaml.
+            country_names[code].update(str(a) for a in row.get("altSpellings") or [] if len(str(a)) > 2)
         for demonym in str(row.get("demonym") or "").split(","):
             if demonym.strip():
                 add(peoples, demonym.strip(), Reading(code, None, population=populations.get(code)))
@@ -247,6 +251,8 @@ def _choose(readings: list[Reading], anchors: set[str]) -> Place | None:
         chosen = next(iter(countries))
     else:
         anchored = countries & anchors
+        if anchored and _capital_dwarfs(readings, anchored):
+            anchored = set()
         if len(anchored) == 1:
             chosen = next(iter(anchored))
         else:
@@ -256,6 +262,18 @@ def _choose(readings: list[Reading], anchors: set[str]) -> Place | None:
         return None
     best = _best_of(r for r in readings if r.country == chosen)
     return Place(chosen, best.kind, best.latitude, best.longitude)
+
+
+def _capital_dwarfs(readings: list[Reading], anchored: set[str]) -> bool:
+    # "Moscow" in a story that names the US is Russia's capital, not the Idaho town of 25,000 the
+    # US anchor points to: a national capital CAPITAL_OVER_ANCHOR times as populous as every
+    # anchored reading is what news means ("London" in a Canadian story stays open: 23 times
+    # London, Ontario). Then the anchor is not taken and the capital's dominance decides.
+    capital = max((r for r in readings if r.capital and r.population), key=lambda r: r.population or 0, default=None)
+    if capital is None or capital.country in anchored:
+        return False
+    return all((r.population or 0) * CAPITAL_OVER_ANCHOR <= (capital.population or 0)
+               for r in readings if r.country in anchored)
 
 
 def _country_by_name(pool: list[Reading]) -> str | None:

@@ -82,3 +82,23 @@ def test_ambiguous_or_unknown_name_gets_no_country(places, text, label):
 def test_name_key_ignores_dots_case_accents_article_and_possessive():
     assert name_key("the U.S.'s") == name_key("US") == "us"
     assert name_key("Maiquetía") == "maiquetia"
+
+
+def test_a_capital_that_dwarfs_the_anchored_reading_wins_over_the_articles_other_places(places):
+    # A US story that names Moscow means Russia's capital, not Moscow, Idaho (25,000 people).
+    moscow, us = places.resolve_article([("Moscow", "GPE"), ("U.S.", "GPE")])
+    assert moscow is not None and us is not None
+    assert (moscow.country, us.country) == ("RU", "US")
+    # Paris, France is 84 times Paris, Texas, short of the factor: a Texas story keeps its Paris.
+    paris, _ = places.resolve_article([("Paris", "GPE"), ("Texas", "GPE")])
+    assert paris is not None and paris.country == "US"
+
+
+@pytest.mark.parametrize("text", ["BB", "IT", "ID", "NO"])
+def test_two_letter_iso_codes_are_not_country_names(places, text):
+    # countryinfo lists every alpha-2 code among a country's spellings; a credit rating "BB" is not Barbados
+    assert places.resolve_article([(text, "GPE")]) == [None]
+
+
+def test_us_and_uk_stay_country_names(places):
+    assert [p.country if p else None for p in places.resolve_article([("US", "GPE"), ("UK", "GPE")])] == ["US", "GB"]
