@@ -272,7 +272,9 @@ def _capital_dwarfs(readings: list[Reading], anchored: set[str]) -> bool:
     capital = max((r for r in readings if r.capital and r.population), key=lambda r: r.population or 0, default=None)
     if capital is None or capital.country in anchored:
         return False
-    return all((r.population or 0) * CAPITAL_OVER_ANCHOR <= (capital.population or 0)
+    # A reading without a population (a region) is not dwarfed: "Victoria" in a story about
+    # Australia stays the Australian state, whatever Hong Kong's Victoria weighs.
+    return all(r.population is not None and r.population * CAPITAL_OVER_ANCHOR <= (capital.population or 0)
                for r in readings if r.country in anchored)
 
 

@@ -92,6 +92,10 @@ def test_a_capital_that_dwarfs_the_anchored_reading_wins_over_the_articles_other
     # Paris, France is 84 times Paris, Texas, short of the factor: a Texas story keeps its Paris.
     paris, _ = places.resolve_article([("Paris", "GPE"), ("Texas", "GPE")])
     assert paris is not None and paris.country == "US"
+    # A region has no population to weigh: the anchor stands (Hong Kong's
+    # Victoria is a capital of 7 million).
+    victoria, _ = places.resolve_article([("Victoria", "GPE"), ("Australia", "GPE")])
+    assert victoria is not None and victoria.country == "AU"
 
 
 @pytest.mark.parametrize("text", ["BB", "IT", "ID", "NO"])
