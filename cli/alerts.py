@@ -87,7 +87,7 @@ def _print_alerts(consumer: Any, args: argparse.Namespace) -> None:
 
 def _print_events(consumer: Any, args: argparse.Namespace) -> None:
     models = {EVENT_ALERTS.name: EVENT_ALERTS.model, EVENT_MENTIONS.name: EVENT_MENTIONS.model}
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     view = EventView()
     try:
         while True:
@@ -129,12 +129,17 @@ def _caught_up(consumer: object) -> bool:
     return all(consumer.position(tp) >= end for tp, end in ends.items())  # type: ignore[attr-defined]
 
 
-def first_time(seen: set[tuple[str, str]], record: EventAlert) -> bool:
-    """Whether ``record`` is shown for the first time (and remember it): a replay repeats its event and alert id."""
-    key = (record.event_id, record.alert_id)
-    if key in seen:
+def first_time(seen: set[str], record: EventAlert) -> bool:
+    """Whether ``record``'s alert is shown for the first time (and remember it).
+
+    Keyed by the alert alone, not by (event, alert): delivery is at-least-once, and a replayed
+    alert whose event has left the window since its first fold (an old article's alert, replayed
+    after newer alerts of its bucket evicted its event) is decided again and can land in another
+    event. The reader shows each alert once, under the event it was first folded into.
+    """
+    if record.alert_id in seen:
         return False
-    seen.add(key)
+    seen.add(record.alert_id)
     return True
 
 
