@@ -567,13 +567,14 @@ def extract_entities_many(
         for start, _ in plan.spans:
             found += _found_in(next(docs), start)
         text = article.text
+        title_start = len(article.text) + len(_TITLE_GAP)
         if title:
             # The title after the text (see _TITLE_GAP), so that its names resolve with the body's.
             text = article.text + _TITLE_GAP + title
-            found += _found_in(next(docs), len(article.text) + len(_TITLE_GAP))
+            found += _found_in(next(docs), title_start)
         found.sort(key=lambda f: (f[2], f[3]))
         entities, title_entities = _split_title(
-            _entities_from_found(found, text, article.sentences, gazetteer), len(article.text) + len(_TITLE_GAP)
+            _entities_from_found(found, text, article.sentences, gazetteer), title_start
         )
         payload = {**article.model_dump(), "entities": [e.model_dump() for e in entities],
                    "title_entities": [e.model_dump() for e in title_entities]}

@@ -363,13 +363,9 @@ def _occurrences(text: str, form: str) -> list[tuple[int, int]]:
     return [m.span() for m in re.finditer(r"(?<![\w-])" + re.escape(form) + r"(?![\w-])", text.lower())]
 
 
-def memorised_lexicon(corpus: Re3dCorpus, doc_ids: list[str], min_share: float = 0.5) -> set[str]:
-    """The best context-free lexicon for ``doc_ids``, fit on their own gold (a ceiling, not a tagger).
-
-    Every lowercased gold Weapon/MilitaryPlatform string (leading articles and numbers off) that
-    re3d annotates in at least ``min_share`` of its occurrences in those documents: what a string
-    tagger that knew every answer of those documents would tag.
-    """
+def gold_shares(corpus: Re3dCorpus, doc_ids: list[str]) -> dict[str, float]:
+    """Each lowercased gold Weapon/MilitaryPlatform string of ``doc_ids`` (leading articles and
+    numbers off), with the share of its occurrences there that re3d annotates."""
     forms = set()
     for doc_id in doc_ids:
         for s, e in _domain_gold(corpus, doc_id):
@@ -377,13 +373,25 @@ def memorised_lexicon(corpus: Re3dCorpus, doc_ids: list[str], min_share: float =
             while _LEADING.match(form):
                 form = _LEADING.sub("", form, count=1)
             forms.add(form)
-    lexicon = set()
+    shares = {}
     for form in forms:
         hits = [_overlaps(span, _domain_gold(corpus, d)) for d in doc_ids
                 for span in _occurrences(corpus.texts[d], form)]
-        if hits and sum(hits) >= min_share * len(hits):
-            lexicon.add(form)
-    return lexicon
+        if hits:
+            shares[form] = sum(hits) / len(hits)
+    return shares
+
+
+def memorised_lexicon(corpus: Re3dCorpus, doc_ids: list[str], min_share: float = 0.5,
+                      shares: dict[str, float] | None = None) -> set[str]:
+    """The best context-free lexicon for ``doc_ids``, fit on their own gold (a ceiling, not a tagger).
+
+    Every gold string of those documents (``gold_shares``, computed here unless given) that re3d
+    annotates in at least ``min_share`` of its occurrences there: what a string tagger that knew
+    every answer of those documents would tag.
+    """
+    shares = gold_shares(corpus, doc_ids) if shares is None else shares
+    return {form for form, share in shares.items() if share >= min_share}
 
 
 # Shares tried by the self-oracle: from "tag a string annotated in a third of its occurrences"
@@ -399,7 +407,8 @@ def self_oracle(corpus: Re3dCorpus, doc_ids: list[str]) -> list[tuple[float, Sco
     and not in others, so even this cheat trades precision for recall: where no share reaches
     both of issue 9's goals, no tagger that decides by the string alone can reach them there.
     """
-    return [(share, quality_scores(corpus, lexicon_predict(corpus, memorised_lexicon(corpus, doc_ids, share)),
+    shares = gold_shares(corpus, doc_ids)  # once: each share below only thresholds it
+    return [(share, quality_scores(corpus, lexicon_predict(corpus, memorised_lexicon(corpus, doc_ids, share, shares)),
                                    doc_ids, RE3D_OURS_MAP)["domain"])
             for share in ORACLE_SHARES]
 

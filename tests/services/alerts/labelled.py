@@ -211,14 +211,15 @@ def read_items(path: Path, corpora: Corpora, *, split: str | None = None) -> lis
             for r in rows if r["label"] != "?" and (split is None or r["split"] == split)]
 
 
-def _labels(path: Path) -> dict[tuple[str, str], str]:
+def read_labels(path: Path) -> dict[tuple[str, str], str]:
+    """Every label of one CSV file of labels, by (source, ref), "?" included."""
     with path.open(encoding="utf-8") as f:
         return {(r["source"], r["ref"]): r["label"] for r in csv.DictReader(f)}
 
 
 def second_labels() -> dict[tuple[str, str], str]:
     """The second reader's label of every item it read (B's sample, then C's held-out items)."""
-    return {**_labels(AGREEMENT_SET), **_labels(SECOND_SET)}
+    return {**read_labels(AGREEMENT_SET), **read_labels(SECOND_SET)}
 
 
 def adjudicated_held_out(corpora: Corpora) -> list[Item]:
@@ -228,7 +229,7 @@ def adjudicated_held_out(corpora: Corpora) -> list[Item]:
     where the two gave 1 and 0. Raises if a held-out item has no second label or a disagreement
     no adjudication: the set must be complete to be scored.
     """
-    second, decided = second_labels(), _labels(ADJUDICATED_SET)
+    second, decided = second_labels(), read_labels(ADJUDICATED_SET)
     items = []
     for path, split in HELD_OUT:
         with path.open(encoding="utf-8") as f:
