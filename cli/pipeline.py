@@ -12,10 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from prometheus_client import CollectorRegistry
-
 from shared.errors import classify, make_dead_letter
-from shared.metrics import ServiceMetrics
 from shared.schemas import (
     Alert,
     CleanArticle,
@@ -28,7 +25,7 @@ from shared.schemas import (
     UniqueArticle,
 )
 from shared.settings import ServiceSettings
-from shared.stage import Handler, Stage
+from shared.stage import Handler, Stage, as_handled
 from shared.topics import DEAD_LETTERS, RAW_ARTICLES, encode_output
 
 Kind = Literal["clean", "unique", "duplicate", "enriched", "alert", "event", "mention", "dead_letter"]
@@ -61,22 +58,23 @@ class Record:
 class LocalPipeline:
     """The stages' handlers, built once from their settings, keyed by the topic each consumes.
 
-    A stage with a table gets a plain dict as its store (dedup's index, alerts' events: as long as the run).
+    A stage with a table gets a plain dict as its store (dedup's index, alerts' events: as long as
+    the run, or until ``forget``). Domain counts are the workers' business: here they are dropped.
     """
 
-    def __init__(self, stages: Sequence[Stage], settings: Mapping[str, ServiceSettings] | None = None,
-                 until: str | None = None) -> None:
-        names = [stage.service for stage in stages]
-        if until is not None:  # every stage of that service (alerts: its rules and its events)
-            stages = stages[: len(names) - names[::-1].index(until)]
+    def __init__(self, stages: Sequence[Stage], settings: Mapping[str, ServiceSettings] | None = None) -> None:
         settings = settings or {}
         self.stores: dict[str, dict[str, Any]] = {}
         self.handlers: dict[str, tuple[Stage, Handler]] = {}
         for stage in stages:
             store = self.stores.setdefault(stage.step, {}) if stage.table else None
-            metrics = ServiceMetrics(stage.service, CollectorRegistry())
             own = settings.get(stage.service) or stage.settings()
-            self.handlers[stage.consumes.name] = (stage, stage.build(own, store, metrics))
+            self.handlers[stage.consumes.name] = (stage, stage.make_handler(own, store))
+
+    def forget(self) -> None:
+        """Empty every stage's store: the next message is handled as if it were the first."""
+        for store in self.stores.values():
+            store.clear()
 
     def feed(self, value: bytes, topic: str = RAW_ARTICLES.name) -> Iterator[Record]:
         """Run one message of ``topic`` through every stage it reaches, depth first."""
@@ -85,7 +83,7 @@ class LocalPipeline:
             return
         stage, handler = entry
         try:
-            outputs = list(handler(value))
+            outputs = as_handled(handler(value)).outputs
             # As the worker: every output encoded (and checked against its topic's size) before
             # any is published, so an input with one output too large is dead-lettered whole.
             records = [encode_output(out) for out in outputs]

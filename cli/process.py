@@ -7,18 +7,17 @@ import json
 import sys
 
 from cli.inputs import read_inputs
+from cli.pipeline import LocalPipeline
+from services.entities.settings import EntitiesSettings
+from services.stages import stages_until
 
 
 def cmd_process(args: argparse.Namespace) -> int:
     """Run the four cores in this process and print one JSON line per record."""
-    from cli.pipeline import LocalPipeline
-    from services.entities.settings import EntitiesSettings
-    from services.stages import STAGES
-
     overrides = {}
     if args.spacy_model:
         overrides["entities"] = EntitiesSettings().model_copy(update={"entities_spacy_model": args.spacy_model})
-    pipeline = LocalPipeline(STAGES, overrides, until=args.until)
+    pipeline = LocalPipeline(stages_until(args.until), overrides)
     out = sys.stdout
     for _origin, value in read_inputs(args.paths):
         for record in pipeline.feed(value):

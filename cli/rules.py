@@ -1,4 +1,4 @@
-"""``newswatch rules test [--rules PATH] PATH...``: each input article through the clean, entities and alerts cores on its own (no dedup state); one JSON line per match on stdout, a summary on stderr.
+"""``newswatch rules test [--rules PATH] PATH...``: each input article through the stages up to the rules, on its own; one JSON line per match on stdout, a summary on stderr.
 
 The rule author's loop: edit the rules file, run this on a folder of articles, read what fired
 and with which frame. Every sentence counts as new (nothing is remembered between articles).
@@ -10,11 +10,15 @@ import argparse
 import json
 import sys
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from cli.inputs import read_inputs
+from cli.pipeline import LocalPipeline
+from services.alerts.settings import AlertsSettings
+from services.alerts.stage import STAGE as RULES
+from services.stages import STAGES
+from shared.schemas import Alert, DeadLetter
 
 
 def add_parser(subparsers: Any) -> None:
@@ -28,61 +32,54 @@ def add_parser(subparsers: Any) -> None:
 
 
 def cmd_rules_test(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """Run the rules on each input article; exit 2 when the rules file is invalid."""
-    from prometheus_client import CollectorRegistry
+    """Run the rules on each input article; exit 2 when the rules file is invalid.
 
+    The registry's stages up to the rules, as ``newswatch process`` runs them, with every store
+    emptied before each input, so each article is read on its own.
+    """
+    # The rules' module loads spaCy: only this command pays for it, not every `newswatch` call.
     from services.alerts import core
-    from services.alerts.settings import AlertsSettings
-    from services.alerts.stage import load_nlp
-    from services.clean.stage import STAGE as CLEAN
-    from services.dedup.features import split_sentences
-    from services.entities.stage import STAGE as ENTITIES
-    from shared.metrics import ServiceMetrics
-    from shared.schemas import CleanArticle, EnrichedArticle, Sentence, UniqueArticle
 
     out, err = stdout or sys.stdout, stderr or sys.stderr
     settings = AlertsSettings()
     path = Path(args.rules or settings.alerts_rules or core.RULES_PATH)
-    nlp = load_nlp(settings.alerts_spacy_model)
+    stages = STAGES[: STAGES.index(RULES) + 1]
     try:
-        rules = core.load_rules(path, vocab=nlp.vocab)
+        pipeline = LocalPipeline(stages, {"alerts": settings.model_copy(update={"alerts_rules": str(path)})})
     except core.RulesError as error:
         err.write(f"newswatch: invalid rules: {error}\n")
         return 2
-    clean = CLEAN.build(CLEAN.settings(), None, ServiceMetrics("clean", CollectorRegistry()))
-    entities = ENTITIES.build(ENTITIES.settings(), None, ServiceMetrics("entities", CollectorRegistry()))
-    parse = core.make_parser(nlp)
     articles = failed = 0
     fired: Counter[str] = Counter()
     for origin, value in read_inputs(args.paths):
-        try:
-            stories = [m for m in clean(value) if isinstance(m, CleanArticle)]
-        except Exception as error:  # noqa: BLE001 — an unusable input is reported, the others go on
-            failed += 1
-            err.write(f"{origin}: not an article ({error.__class__.__name__}: {error})\n")
-            continue
-        for story in stories:
-            articles += 1
-            sentences = [Sentence(index=i, start=s, end=e, text=story.text[s:e])
-                         for i, (s, e) in enumerate(split_sentences(story.text))]
-            unique = UniqueArticle(**story.model_dump(), sentences=sentences)
-            (enriched,) = [m for m in entities(unique.to_bytes()) if isinstance(m, EnrichedArticle)]
-            alerts = core.evaluate(enriched, rules, parse, fired_at=datetime.now(UTC))
-            for alert in alerts:
+        pipeline.forget()
+        for record in pipeline.feed(value):
+            message = record.value
+            if record.kind == "clean":
+                articles += 1
+            elif isinstance(message, DeadLetter):
+                failed += 1
+                err.write(f"{origin}: not usable ({message.reason}: {message.error})\n")
+            elif isinstance(message, Alert):
+                alert = message
                 fired[alert.rule_id] += 1
-                out.write(json.dumps({
-                    "article_id": alert.article_id, "origin": origin, "rule_id": alert.rule_id,
-                    "severity": alert.severity, "sentence_index": alert.sentence_index,
-                    "evidence": alert.evidence,
-                    "frame": alert.frame.model_dump(mode="json") if alert.frame else None,
-                    "frames": [f.model_dump(mode="json") for f in alert.frames],
-                }, ensure_ascii=False) + "\n")
+                out.write(json.dumps(_match(origin, alert), ensure_ascii=False) + "\n")
                 err.write(_summary_line(origin, alert))
     out.flush()
     by_rule = ", ".join(f"{rule} {n}" for rule, n in sorted(fired.items())) or "none"
     err.write(f"rules test: {articles} article(s), {sum(fired.values())} match(es) ({by_rule}); "
               f"{failed} input(s) not usable; rules from {path}\n")
     return 0
+
+
+def _match(origin: str, alert: Any) -> dict[str, Any]:
+    return {
+        "article_id": alert.article_id, "origin": origin, "rule_id": alert.rule_id,
+        "severity": alert.severity, "sentence_index": alert.sentence_index,
+        "evidence": alert.evidence,
+        "frame": alert.frame.model_dump(mode="json") if alert.frame else None,
+        "frames": [f.model_dump(mode="json") for f in alert.frames],
+    }
 
 
 def _summary_line(origin: str, alert: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import subprocess
 import sys
@@ -11,18 +12,28 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from kafka.admin import KafkaAdminClient
+from kafka.errors import KafkaError
+
+from cli.broker import LocalKafka
 from cli.connect import bootstrap_of, partitions_of
-from cli.supervise import KILL_GRACE_S, Interrupts
-from shared.settings import DEFAULT_BOOTSTRAP
-from shared.topics import (
-    ALERTS,
-    CLEAN_ARTICLES,
-    ENRICHED_ARTICLES,
-    RAW_ARTICLES,
-    SERVICES,
-    TOPICS,
-    UNIQUE_ARTICLES,
+from cli.settings import child_environment
+from cli.supervise import (
+    KILL_GRACE_S,
+    GiveUp,
+    GroupProgress,
+    Interrupts,
+    RestartPolicy,
+    Supervisor,
+    say,
 )
+from cli.supervise import stop_workers as stop_supervised
+from services.stages import sources
+from shared.admin import broker_reachable, ensure_topics
+from shared.security import kafka_python_kwargs
+from shared.settings import DEFAULT_BOOTSTRAP, RunSettings
+from shared.topics import ALERTS, RAW_ARTICLES, SERVICES, TOPICS
+from shared.worker.lifecycle import die_with_parent
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -34,14 +45,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     past them everything stops and the exit status is 1. Ctrl-C, SIGTERM or SIGHUP stop the workers
     (bounded), then the broker; a closed stdout never cuts that short.
     """
-    import logging
-
-    from cli.broker import LocalKafka
-    from cli.supervise import GiveUp, GroupProgress, RestartPolicy, Supervisor, say, stop_workers
-    from shared.admin import broker_reachable, ensure_topics
-    from shared.security import kafka_python_kwargs
-    from shared.settings import RunSettings
-
     _INTERRUPTS.install()
     settings = RunSettings()
     security: dict[str, Any] = kafka_python_kwargs(settings)
@@ -82,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 spawned[f"{service} (pid {proc.pid})"] = proc
             return proc
 
-        probe = GroupProgress(bootstrap, groups, {svc: [t.name for t in specs] for svc, specs in SOURCES.items()}, security)
+        probe = GroupProgress(bootstrap, groups, {svc: [t.name for t in specs] for svc, specs in sources().items()}, security)
         supervisor = Supervisor(
             SERVICES, spawn, policy, say=lambda line: say(f"newswatch: {line}"), broker=broker,
             reachable=None if broker is not None else lambda: broker_reachable(bootstrap, 2.0, security=security),
@@ -113,18 +116,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         if probe is not None:
             probe.close()
         # Workers first (they commit and leave their groups while the broker is still there).
-        stop_workers(spawned, settings.run_stop_timeout_s + KILL_GRACE_S,
+        stop_supervised(spawned, settings.run_stop_timeout_s + KILL_GRACE_S,
                      say=lambda line: say(f"newswatch: {line}"))
         if broker is not None:
             broker.stop(settings.run_stop_timeout_s)
         say(f"newswatch: stopped; {policy.summary()}")
     return code
-
-
-# The topics each service consumes, as its stages declare them (services/<svc>/stage.py; a unit
-# test checks they agree): the supervisor's lag. Spelled here so `newswatch run` need not import spaCy.
-SOURCES = {"clean": (RAW_ARTICLES,), "dedup": (CLEAN_ARTICLES,), "entities": (UNIQUE_ARTICLES,),
-           "alerts": (ENRICHED_ARTICLES, ALERTS)}
 
 
 # SIGINT/SIGTERM/SIGHUP → KeyboardInterrupt in `newswatch run`, held while a worker is being started.
@@ -138,9 +135,6 @@ def _interrupt(signum: int, frame: object = None) -> None:
 def wait_ready(bootstrap: str, groups: list[str], workers: dict[str, subprocess.Popen[bytes]],
                timeout: float = 180.0, security: dict[str, Any] | None = None) -> None:
     """Wait until every worker's consumer group is Stable with members (partitions assigned)."""
-    from kafka.admin import KafkaAdminClient
-    from kafka.errors import KafkaError
-
     admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="newswatch-run",
                              **(security or {}))
     deadline = time.monotonic() + timeout
@@ -167,9 +161,6 @@ def wait_ready(bootstrap: str, groups: list[str], workers: dict[str, subprocess.
 def start_worker(service: str, bootstrap: str, log_file: Path, partitions: int,
                  env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start one faust worker process (``python -m services.<svc>.app worker``), in its own process group."""
-    from cli.settings import child_environment
-    from shared.lifecycle import die_with_parent
-
     environ = child_environment({**(env or {}), "NEWS_KAFKA_BOOTSTRAP": bootstrap,
                                  "NEWS_TOPIC_PARTITIONS": str(partitions)})
     with open(log_file, "ab") as log:
@@ -180,13 +171,11 @@ def start_worker(service: str, bootstrap: str, log_file: Path, partitions: int,
             # a SIGKILL of the group takes the worker's isolated stage child too.
             start_new_session=True,
             # SIGTERM when newswatch dies: faust then commits and leaves its group, or its stop
-            # watchdog (shared.kafka.run_worker) ends it within the stop timeout.
+            # watchdog (shared.worker.main.run_worker) ends it within the stop timeout.
             preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509 — started before any thread
         )
 
 
 def stop_workers(procs: Iterable[subprocess.Popen[bytes]], timeout: float = 30.0) -> None:
     """SIGTERM (faust commits and leaves the group), then SIGKILL the process groups left after ``timeout``."""
-    from cli.supervise import stop_workers as stop
-
-    stop({f"pid {p.pid}": p for p in procs}, timeout)
+    stop_supervised({f"pid {p.pid}": p for p in procs}, timeout)

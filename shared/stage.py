@@ -1,28 +1,62 @@
-"""A stage, declared once by each service: the topic it consumes, the topics it produces, how it builds its handler, whether it takes batches, and how its outputs are counted.
+"""A stage, declared once by each service and run by every runner: topics, build, metrics.
 
-The faust worker (``shared.kafka.build_worker``) runs it; so does ``newswatch process``. No Kafka here.
+A declaration is cheap: it names its build as a ``"module:function"`` reference, imported only by
+the runner that runs the stage (the faust worker, its isolated child, ``newswatch process``), so
+``newswatch run`` or a test that needs the topics never loads spaCy. ``services/stages.py`` lists
+the stages in order. No Kafka here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping, Sequence
+import importlib
+import logging
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from shared.metrics import ServiceMetrics
 from shared.schemas import Message
 from shared.settings import ServiceSettings
 from shared.topics import TopicSpec
 
-# One consumed message's value in, the messages to publish out (routed by their model's topic).
-Handler = Callable[[bytes], Sequence[Message]]
-# build(settings, store, metrics) -> handler. ``store`` is the stage's state (a changelogged faust
-# Table in the worker, a dict elsewhere) when the stage declares a ``table``, else None.
-Builder = Callable[[Any, "MutableMapping[str, Any] | None", ServiceMetrics], Handler]
-# observe(metrics, outputs): domain counters, always in the runner's own process.
-Observer = Callable[[ServiceMetrics, Sequence[Message]], None]
-# A batch's answer: for each value in order, its outputs or the exception that rejected it alone.
-BatchResult = list[Sequence[Message] | Exception]
+log = logging.getLogger("newswatch")
+
+
+class Count(NamedTuple):
+    """One increment of a stage's domain counter: ``news_<metric>{service, *labels}`` += ``value``."""
+
+    metric: str
+    labels: tuple[str, ...] = ()
+    value: float = 1.0
+
+
+class Handled(NamedTuple):
+    """What a handler answers for one message: the messages to publish and its domain counts.
+
+    The counts travel with the outputs (through an isolated stage's pipe too) and the runner counts
+    them once the outputs are written, so no counter is kept where the runner cannot see it.
+    """
+
+    outputs: Sequence[Message]
+    counts: Sequence[Count] = ()
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A domain counter a stage declares: ``news_<name>`` with the ``service`` label, then ``labels``."""
+
+    name: str
+    doc: str
+    labels: tuple[str, ...] = ()
+
+
+# One consumed message's value in, its outputs (routed by their model's topic) and counts out.
+Handler = Callable[[bytes], Handled]
+# build(settings, store) -> handler. ``store`` is the stage's state (a changelogged faust Table in
+# the worker, a dict elsewhere) when the stage declares a ``table``, else None.
+Builder = Callable[[Any, "MutableMapping[str, Any] | None"], Handler]
+# A batch's answer: for each value in order, what it handled or the exception that rejected it alone.
+BatchResult = list[Handled | Exception]
 
 
 @runtime_checkable
@@ -33,7 +67,7 @@ class BatchHandler(Protocol):
     fallback call it one message at a time, and the worker hands it batches.
     """
 
-    def __call__(self, value: bytes) -> Sequence[Message]:
+    def __call__(self, value: bytes) -> Handled:
         """One value's outputs; raises what rejects it (``Reject``, ``ValidationError``, a bug)."""
         ...
 
@@ -62,20 +96,18 @@ class Batching:
     budget_s: float
 
 
-def observe_nothing(metrics: ServiceMetrics, outputs: Sequence[Message]) -> None:
-    """The default observer: the standard metrics are counted by the runner already."""
-
-
 @dataclass(frozen=True)
 class Stage:
-    """One service's stage.
+    """One step of a service: what it consumes and produces, its build, its domain metrics.
+
+    ``build``: ``"module:function"``, the function ``build(settings, store) -> handler``.
 
     ``isolated``: the handler is pure (no state between messages), so the worker runs it in a
-    child process under a per-message time budget (``shared.isolate``): CPU-bound work never holds
-    the worker's event loop, and a message that exceeds the budget is dead-lettered as ``timeout``
-    with the child replaced, so no work is left running behind. A stage with a ``table`` writes
-    faust Table state, which only the consuming task may do, so it runs inline; its work must be
-    bounded by its input's size (dedup's is linear in the text).
+    child process under a per-message time budget (``shared.worker.isolate``): CPU-bound work
+    never holds the worker's event loop, and a message that exceeds the budget is dead-lettered
+    as ``timeout`` with the child replaced. A stage with a ``table`` writes faust Table state,
+    which only the consuming task may do, so it runs inline; its work must be bounded by its
+    input's size (dedup's is linear in the text).
 
     A service may run more than one stage in its workers (alerts: the rules, then the events
     they fold into); each has its own ``name`` and all share the service's word, consumer group,
@@ -90,17 +122,24 @@ class Stage:
     consumes: TopicSpec
     produces: tuple[TopicSpec, ...]
     settings: type[ServiceSettings]
-    build: Builder
-    observe: Observer = observe_nothing
+    build: str
+    metrics: tuple[Metric, ...] = ()
     table: str | None = None
     isolated: bool = True
     batching: Callable[[Any], Batching] | None = None
     # A service with a second stage in its workers names it (the faust agent; alerts' "events").
     name: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.table is not None and self.isolated:
+            raise ValueError(f"{self.service}: a stage with a table cannot run isolated")
+        module, _, function = self.build.partition(":")
+        if not module or not function:
+            raise ValueError(f"{self.service}: build must be 'module:function', not {self.build!r}")
+
     @property
     def step(self) -> str:
-        """The stage's name within its service: the faust agent's name; the service word for its first stage."""
+        """The stage's name within its service: its faust agent; the service word for the first."""
         return self.name or self.service
 
     @property
@@ -108,6 +147,45 @@ class Stage:
         """Every topic the stage touches except its dead-letter topic."""
         return [self.consumes, *self.produces]
 
-    def __post_init__(self) -> None:
-        if self.table is not None and self.isolated:
-            raise ValueError(f"{self.service}: a stage with a table cannot run isolated")
+    def builder(self) -> Builder:
+        """The build function, imported now (this is where a stage's heavy imports happen)."""
+        builder: Builder = resolve(self.build)
+        return builder
+
+    def make_handler(self, settings: Any, store: MutableMapping[str, Any] | None = None) -> Handler:
+        """Build the stage's handler from its settings (and its store, for a stage with a table)."""
+        return self.builder()(settings, store)
+
+
+def resolve(ref: str) -> Any:
+    """Import ``module:NAME`` and return the name."""
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def as_handled(result: Handled | Iterable[Message]) -> Handled:
+    """A handler's answer as ``Handled``: a bare sequence of messages has no counts."""
+    if isinstance(result, Handled):
+        return result
+    return Handled(tuple(result))
+
+
+def register_metrics(metrics: ServiceMetrics, stages: Iterable[Stage]) -> None:
+    """Create the stages' domain counters up front, so /metrics lists them before the first count."""
+    for stage in stages:
+        for metric in stage.metrics:
+            metrics.counter(metric.name, metric.doc, metric.labels)
+
+
+def record_counts(metrics: ServiceMetrics, stage: Stage, counts: Iterable[Count]) -> None:
+    """Add a handler's counts to the stage's declared counters; an undeclared one is logged, not counted."""
+    declared = {metric.name: metric for metric in stage.metrics}
+    for count in counts:
+        metric = declared.get(count.metric)
+        if metric is None or len(count.labels) != len(metric.labels):
+            log.error("%s: the handler counted %s%s, which the stage does not declare",
+                      stage.step, count.metric, count.labels)
+            continue
+        if count.value:
+            metrics.counter(metric.name, metric.doc, metric.labels).labels(
+                metrics.service, *count.labels).inc(count.value)

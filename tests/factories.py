@@ -12,7 +12,9 @@ from prometheus_client import CollectorRegistry
 
 from services.dedup.features import split_sentences as dedup_spans
 from shared.schemas import Alert, Entity, Frame, FrameParty, Sentence
-from shared.stage import Stage
+from shared.metrics import ServiceMetrics
+from shared.stage import Stage, register_metrics
+from shared.worker.loop import Step
 
 
 def split_sentences(text: str, seen: Iterable[int] = ()) -> list[Sentence]:
@@ -215,7 +217,7 @@ class FakeStream:
 
 
 class FakeApp:
-    """What ``shared.kafka.Step`` asks of a faust app: its topics."""
+    """What ``shared.worker.loop.Step`` asks of a faust app: its topics."""
 
     def __init__(self) -> None:
         self.topics: dict[str, FakeTopic] = {}
@@ -243,19 +245,17 @@ class StageRun:
 def run_stage(stage: Stage, values: Sequence[bytes], *, settings: Any = None,
               store: MutableMapping[str, Any] | None = None) -> StageRun:
     """Run ``values`` through ``stage`` as its worker does: its build, the agent loop
-    (``shared.kafka.Step``: decode → handler → send → ack → count, dead letters), fake topics.
+    (``shared.worker.loop.Step``: decode → handler → send → ack → count, dead letters), fake topics.
 
     The handler runs inline (the worker runs an isolated stage's same build in a child process:
     tests/shared/test_isolate.py); a stage with a table gets ``store`` (a dict by default).
     """
-    from shared.kafka import Step
-    from shared.metrics import ServiceMetrics
-
     app, registry = FakeApp(), CollectorRegistry()
     metrics = ServiceMetrics(stage.service, registry)
+    register_metrics(metrics, [stage])
     table = (store if store is not None else {}) if stage.table else None
-    handler = stage.build(settings or stage.settings(), table, metrics)
-    step = Step(app, stage.service, handler, stage.produces, metrics, observe=stage.observe)  # type: ignore[arg-type]
+    handler = stage.make_handler(settings or stage.settings(), table)
+    step = Step(app, stage, handler, metrics)  # type: ignore[arg-type]
     asyncio.run(step(FakeStream(values, stage.consumes.name)))  # type: ignore[arg-type]
     return StageRun(app.topics, registry)
 

@@ -1,10 +1,12 @@
 """alerts: consumes news.enriched-article.v1 and news.alert.v1, produces news.alert.v1, news.event-alert.v1 and news.event-mention.v1, dead-letters news.alerts.dlq."""
 
-from services.alerts.stage import EVENTS, STAGE
-from shared.kafka import build_worker, run_worker
+from services.stages import stages_of
+from shared.worker.app import build_worker
+from shared.worker.main import run_worker
 
-settings = STAGE.settings()
-app = build_worker(STAGE, "services.alerts.stage:STAGE", settings, (EVENTS, "services.alerts.stage:EVENTS"))
+stages = stages_of("alerts")
+settings = stages[0].settings()
+app = build_worker(stages, settings)
 
 if __name__ == "__main__":
-    run_worker(app, STAGE.service, settings, [*STAGE.topics, *EVENTS.topics])
+    run_worker(app, stages, settings)

@@ -1,10 +1,12 @@
 """entities: consumes news.unique-article.v1, produces news.enriched-article.v1, dead-letters news.entities.dlq."""
 
-from services.entities.stage import STAGE
-from shared.kafka import build_worker, run_worker
+from services.stages import stages_of
+from shared.worker.app import build_worker
+from shared.worker.main import run_worker
 
-settings = STAGE.settings()
-app = build_worker(STAGE, "services.entities.stage:STAGE", settings)
+stages = stages_of("entities")
+settings = stages[0].settings()
+app = build_worker(stages, settings)
 
 if __name__ == "__main__":
-    run_worker(app, STAGE.service, settings, STAGE.topics)
+    run_worker(app, stages, settings)

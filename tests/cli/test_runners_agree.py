@@ -76,7 +76,7 @@ def test_every_stage_gives_the_same_records_under_both_runners():
     assert {t for t, _ in workers} <= {t.name for t in TOPICS}
 
 
-def _build_oversize(settings, store, metrics):
+def _build_oversize(settings, store=None):
     from datetime import UTC, datetime
 
     from shared.schemas import CleanArticle
@@ -94,7 +94,7 @@ def test_an_output_too_large_for_its_topic_dead_letters_the_input_whole_under_bo
     from shared.stage import Stage
     from shared.topics import CLEAN_ARTICLES, RAW_ARTICLES
 
-    stage = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, _build_oversize)
+    stage = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, "tests.cli.test_runners_agree:_build_oversize")
     workers, process = through_workers([b"anything"], (stage,)), through_process([b"anything"], (stage,))
     assert workers == process
     [(topic, letter)] = list(workers)  # nothing published, not even the small output

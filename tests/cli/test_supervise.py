@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cli.supervise import KILL_GRACE_S, GiveUp, Interrupts, Progress, RestartPolicy, Supervisor
-from shared.lifecycle import EXIT_STOP_TIMEOUT, ConnectionErrorFilter
+from shared.worker.lifecycle import EXIT_STOP_TIMEOUT, ConnectionErrorFilter
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -326,7 +326,7 @@ def test_other_records_are_never_limited():
 
 
 def test_the_stop_watchdog_exits_a_hung_process_within_its_timeout():
-    code = ("from shared.lifecycle import arm_stop_watchdog; import time; "
+    code = ("from shared.worker.lifecycle import arm_stop_watchdog; import time; "
             "assert arm_stop_watchdog(1.0, 'dedup'); assert not arm_stop_watchdog(1.0); time.sleep(60)")
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=30,
@@ -384,10 +384,9 @@ def test_an_interrupt_while_deferred_is_raised_when_the_section_ends():
 
 
 def test_run_lag_topics_are_the_topics_the_stages_consume():
-    from cli.run import SOURCES
-    from services.stages import STAGES
+    from services.stages import STAGES, sources
 
     consumed: dict[str, set[str]] = {}
     for stage in STAGES:
         consumed.setdefault(stage.service, set()).add(stage.consumes.name)
-    assert {svc: {spec.name for spec in specs} for svc, specs in SOURCES.items()} == consumed
+    assert {svc: {spec.name for spec in specs} for svc, specs in sources().items()} == consumed

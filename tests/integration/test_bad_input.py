@@ -24,7 +24,7 @@ from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
 
 from cli.pipeline import LocalPipeline
-from services.stages import STAGES
+from services.stages import stages_until
 from shared.schemas import CleanArticle, DeadLetter, DuplicateNotice, EnrichedArticle, UniqueArticle
 from shared.topics import (
     CLEAN_ARTICLES,
@@ -166,7 +166,7 @@ def records(pipeline: RunningPipeline, topic: str) -> list:
 
 
 def test_each_bad_input_is_dead_lettered_by_clean_with_the_reason_process_gives_it(fuzzed, pipeline):
-    local = LocalPipeline(STAGES, until="clean")
+    local = LocalPipeline(stages_until("clean"))
     letters = {(d.partition, d.offset): d for d in (DeadLetter.model_validate_json(r.value)
                                                     for r in records(pipeline, DEAD_LETTERS["clean"].name))}
     clean_ids = {CleanArticle.model_validate_json(r.value).article_id for r in records(pipeline, CLEAN_ARTICLES.name)}

@@ -10,7 +10,7 @@ import pytest
 from spacy.language import Language
 
 from services.alerts import core
-from services.alerts.stage import load_nlp
+from services.alerts.handler import load_nlp
 from shared.schemas.articles import Alert, EnrichedArticle, Entity
 from tests.factories import split_sentences  # dedup's real segmentation
 

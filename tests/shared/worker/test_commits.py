@@ -1,6 +1,6 @@
 """The offsets a worker commits, without a broker: never past a consumed message that was not acked, and a dropped message read again.
 
-A worker's consumer (``shared.kafka.make_app``) commits, per partition, up to the first message
+A worker's consumer (``shared.worker.app.make_app``) commits, per partition, up to the first message
 not yet acked. A message faust delivered and then dropped without acking (on a recovery it clears
 the agents' queues after seeking back, and may not fetch what it cleared again) must hold the
 commit, so that a restart replays it; committing past it loses it: in a CI rehearsal of
@@ -18,7 +18,7 @@ import pytest
 from faust.transport.consumer import Consumer
 from faust.types import TP
 
-from shared.kafka import make_app
+from shared.worker.app import make_app
 from shared.settings import ServiceSettings
 from shared.topics import CLEAN_ARTICLES
 
@@ -123,10 +123,10 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    import shared.kafka
+    import shared.worker.commits
 
     now = Clock()
-    monkeypatch.setattr(shared.kafka, "_clock", now)
+    monkeypatch.setattr(shared.worker.commits, "_clock", now)
     return now
 
 
@@ -145,7 +145,7 @@ def fake_partition(consumer: Consumer, earliest: int) -> list[tuple[TP, int]]:
 
 
 def test_a_message_dropped_unprocessed_is_read_again_after_the_grace_and_then_committed(consumer, clock, app):
-    from shared.kafka import HOLE_GRACE_S, HOLE_RETRY_S
+    from shared.worker.commits import HOLE_GRACE_S, HOLE_RETRY_S
 
     seeks = fake_partition(consumer, earliest=0)
     loop = asyncio.get_event_loop()
@@ -174,7 +174,7 @@ def test_a_message_dropped_unprocessed_is_read_again_after_the_grace_and_then_co
 
 
 def test_records_deleted_by_retention_before_the_group_read_them_are_committed_past(consumer, clock, app):
-    from shared.kafka import HOLE_GRACE_S
+    from shared.worker.commits import HOLE_GRACE_S
 
     seeks = fake_partition(consumer, earliest=50)
     loop = asyncio.get_event_loop()

@@ -16,17 +16,17 @@ from prometheus_client import CollectorRegistry
 
 from services.entities import core
 from services.entities.settings import EntitiesSettings
-from services.entities.stage import EntitiesHandler
+from services.entities.handler import EntitiesHandler
 from shared.errors import classify
-from shared.isolate import IsolatedHandler, StageUnavailable
-from shared.kafka import Step, _parts
+from shared.worker.isolate import IsolatedHandler, StageUnavailable
+from shared.worker.loop import Step, _parts
 from shared.metrics import ServiceMetrics
 from shared.schemas import CleanArticle, DeadLetter, EnrichedArticle, UniqueArticle
 from shared.settings import ServiceSettings
-from shared.stage import Batching
+from shared.stage import Batching, Count
 from shared.topics import CLEAN_ARTICLES, RAW_ARTICLES
 from tests.factories import split_sentences
-from tests.shared.isolate_stages import Batched, build
+from tests.shared.worker.isolate_stages import BATCHED, MISBEHAVING, NO_BATCH, Batched, build
 
 _apps = itertools.count()
 
@@ -103,8 +103,8 @@ def run(values: list[bytes], batch, *, single=None, size: int = 4, within_s: flo
     log = [] if log is None else log
     app = app or FakeApp(log)
     registry = CollectorRegistry()
-    step = Step(app, "clean", single or build(None, None, None), [CLEAN_ARTICLES],  # type: ignore[arg-type]
-                ServiceMetrics("clean", registry), batch=batch, fatal=fatal,
+    step = Step(app, MISBEHAVING, single or build(None), ServiceMetrics("clean", registry),  # type: ignore[arg-type]
+                batch=batch, fatal=fatal,
                 batching=Batching(size=size, within_s=within_s, max_bytes=max_bytes, budget_s=1.0))
     faust_app = faust.App(f"test-batch-{next(_apps)}", broker="kafka://127.0.0.1:1", web_enabled=False,
                           key_serializer="raw", value_serializer="raw")
@@ -155,7 +155,7 @@ def article(article_id: str, text: str = "Troops arrived.") -> bytes:
 
 def test_a_batch_is_acked_only_after_every_output_of_it_is_written():
     values = [article(f"a{n}") for n in range(7)]
-    batched = Batched(build(None, None, None))
+    batched = Batched(build(None))
     result = run(values, batched.batch, size=3)
     assert result.out() == [f"a{n}" for n in range(7)]
     assert max(batched.calls) <= 3 and sum(batched.calls) == 7 and len(batched.calls) >= 3
@@ -167,7 +167,7 @@ def test_a_batch_is_acked_only_after_every_output_of_it_is_written():
 
 def test_a_message_rejected_inside_a_batch_is_dead_lettered_alone_and_the_rest_go_on():
     values = [article("a"), article("r", "reject"), b"{not json", article("c")]
-    batched = Batched(build(None, None, None))
+    batched = Batched(build(None))
     result = run(values, batched.batch, size=4, within_s=10)  # full at four, never split by a slow machine
     assert batched.calls == [4]  # one call for the batch: no fallback
     assert result.out() == ["a", "c"]
@@ -185,7 +185,7 @@ def test_a_message_rejected_inside_a_batch_is_dead_lettered_alone_and_the_rest_g
 
 def test_a_batch_that_raises_falls_back_to_one_message_at_a_time_and_only_the_culprit_is_dead_lettered():
     values = [article("a"), article("b", "boom"), article("c")]
-    batched = Batched(build(None, None, None))
+    batched = Batched(build(None))
     # A batch of exactly the three: full at three, and a long wait so a busy machine cannot split it.
     result = run(values, batched.batch, single=batched, size=3, within_s=10)
     assert batched.calls == [3]
@@ -198,7 +198,7 @@ def test_a_batch_that_raises_falls_back_to_one_message_at_a_time_and_only_the_cu
 
 
 def test_fewer_messages_than_a_batch_are_flushed_within_the_wait():
-    batched = Batched(build(None, None, None))
+    batched = Batched(build(None))
     result = run([article("a"), article("b")], batched.batch, size=100, within_s=0.2)
     assert result.out() == ["a", "b"] and sum(batched.calls) == 2
     assert result.took_s < 1.0  # not waiting for 100 messages
@@ -206,7 +206,7 @@ def test_fewer_messages_than_a_batch_are_flushed_within_the_wait():
 
 def test_a_batch_holds_at_most_max_bytes_of_values():
     values = [article(f"a{n}", "x" * 100) for n in range(5)]
-    batched = Batched(build(None, None, None))
+    batched = Batched(build(None))
     result = run(values, batched.batch, size=5, within_s=0.2, max_bytes=2 * len(values[0]))
     assert result.out() == [f"a{n}" for n in range(5)]
     assert max(batched.calls) <= 2 and sum(batched.calls) == 5
@@ -228,7 +228,7 @@ def test_an_output_the_broker_refuses_dead_letters_its_input_alone():
     app = FakeApp(log)
     app.topics[CLEAN_ARTICLES.name] = RefusingTopic(CLEAN_ARTICLES.name, log, {b"b"}, RecordTooLargeError("too large"))
     values = [article("a"), article("b"), article("c")]
-    result = run(values, Batched(build(None, None, None)).batch, log=log, app=app)
+    result = run(values, Batched(build(None)).batch, log=log, app=app)
     (letter,) = result.letters()
     assert (letter.reason, letter.original) == ("output_too_large", values[1])
     assert result.sample("news_messages_produced_total", service="clean", topic=CLEAN_ARTICLES.name) == 2
@@ -243,7 +243,7 @@ def test_a_send_failure_stops_the_worker_before_faust_acks_the_batch():
         log.append(("fatal", type(error)))
 
     values = [article("a"), article("b"), article("c")]
-    result = run(values, Batched(build(None, None, None)).batch, log=log, app=app, fatal=fatal)
+    result = run(values, Batched(build(None)).batch, log=log, app=app, fatal=fatal)
     stop = result.log.index(("fatal", KafkaConnectionError))
     assert not [e for e in result.log[:stop] if e[0] == "ack"]
     assert result.committable == [False] * 3  # held: had the worker gone on, nothing of it commits
@@ -255,7 +255,7 @@ def test_a_send_failure_stops_the_worker_before_faust_acks_the_batch():
 
 @pytest.fixture
 def isolated():
-    handler = IsolatedHandler("tests.shared.isolate_stages:BATCHED", ServiceSettings(), budget_s=1.0,
+    handler = IsolatedHandler(BATCHED, ServiceSettings(), budget_s=1.0,
                               start_timeout_s=60, batch_budget_s=1.0)
     handler.start()
     yield handler
@@ -264,7 +264,7 @@ def isolated():
 
 def test_the_child_answers_a_batch_message_by_message(isolated):
     a, rejected, invalid = isolated.call_batch([article("a"), article("r", "reject"), b"{not json"])
-    assert [out.article_id for out in a] == ["a"]
+    assert [out.article_id for out in a.outputs] == ["a"]
     assert classify(rejected) == ("empty_after_cleaning", False)
     assert classify(invalid) == ("invalid_json", False)
 
@@ -282,7 +282,7 @@ def test_a_batch_over_its_budget_or_crashing_falls_back_and_only_the_culprit_is_
 
 
 def test_a_stage_that_declares_batches_without_a_batch_handler_cannot_start():
-    handler = IsolatedHandler("tests.shared.isolate_stages:NO_BATCH", ServiceSettings(), budget_s=1.0,
+    handler = IsolatedHandler(NO_BATCH, ServiceSettings(), budget_s=1.0,
                               start_timeout_s=60)
     with pytest.raises(StageUnavailable, match="no batch handler"):
         handler.start()
@@ -304,7 +304,8 @@ def test_the_entities_batch_answers_what_each_article_alone_answers_and_bad_json
     batched = [results[0], results[2], results[3]]
     alone = [handler(value) for value in values]
     assert batched == alone
-    (first,) = batched[0]
+    (first,) = batched[0].outputs
+    assert batched[0].counts == (Count("entities", ("AIRCRAFT",), 2),)
     assert isinstance(first, EnrichedArticle)
     assert {(e.text, e.label) for e in first.entities} >= {("Il-62", "AIRCRAFT"), ("An-124", "AIRCRAFT")}
 
@@ -325,7 +326,7 @@ def test_a_stop_in_the_middle_leaves_the_messages_in_hand_uncommitted(batches):
     async def stuck_one(value):
         return await stuck([value])
 
-    step = Step(FakeApp([]), "clean", stuck_one, [CLEAN_ARTICLES], ServiceMetrics("clean", CollectorRegistry()),  # type: ignore[arg-type]
+    step = Step(FakeApp([]), MISBEHAVING, stuck_one, ServiceMetrics("clean", CollectorRegistry()),  # type: ignore[arg-type]
                 batch=stuck if batches else None,
                 batching=Batching(size=4, within_s=0.05, max_bytes=1 << 20, budget_s=1.0))
     faust_app = faust.App(f"test-batch-{next(_apps)}", broker="kafka://127.0.0.1:1", web_enabled=False,

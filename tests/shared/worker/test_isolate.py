@@ -8,10 +8,10 @@ import psutil
 import pytest
 
 from shared.errors import Reject, StageError, classify, make_dead_letter
-from shared.isolate import IsolatedHandler, StageUnavailable
+from shared.worker.isolate import IsolatedHandler, StageUnavailable
 from shared.settings import ServiceSettings
+from tests.shared.worker.isolate_stages import BROKEN, MISBEHAVING
 
-MISBEHAVING = "tests.shared.isolate_stages:MISBEHAVING"
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def isolated():
 
 
 def test_outputs_come_back_from_the_child(isolated):
-    (out,) = isolated.call(b'{"id": "a", "text": "Troops arrived."}')
+    (out,) = isolated.call(b'{"id": "a", "text": "Troops arrived."}').outputs
     assert (out.article_id, out.text) == ("a", "Troops arrived.")
 
 
@@ -40,7 +40,7 @@ def test_errors_come_back_classified_with_the_childs_traceback(isolated):
     with pytest.raises(StageError) as invalid:
         isolated.call(b"{not json")
     assert classify(invalid.value) == ("invalid_json", False)
-    assert isolated.call(b'{"id": "b", "text": "Ships left."}')[0].article_id == "b"  # the child goes on
+    assert isolated.call(b'{"id": "b", "text": "Ships left."}').outputs[0].article_id == "b"  # the child goes on
 
 
 @pytest.mark.parametrize("value", [b"spin", b"sleep"])
@@ -51,7 +51,7 @@ def test_a_message_over_the_budget_is_a_timeout_and_its_work_is_killed(isolated,
     assert timeout.value.reason == "timeout"
     assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
     # The next message gets a new child, started from the event loop.
-    (out,) = asyncio.run(isolated(b"pid"))
+    (out,) = asyncio.run(isolated(b"pid")).outputs
     assert int(out.article_id) != child.pid and isolated.restarts == 1
 
 
@@ -59,11 +59,11 @@ def test_a_child_that_dies_on_a_message_is_reported_and_replaced(isolated):
     with pytest.raises(Reject) as crashed:
         isolated.call(b"die")
     assert crashed.value.reason == "stage_crashed" and "died with 9" in str(crashed.value)
-    assert asyncio.run(isolated(b'{"id": "c", "text": "Troops arrived."}'))[0].article_id == "c"
+    assert asyncio.run(isolated(b'{"id": "c", "text": "Troops arrived."}')).outputs[0].article_id == "c"
 
 
 def test_a_stage_that_cannot_build_is_unavailable_not_a_dead_letter():
-    handler = IsolatedHandler("tests.shared.isolate_stages:BROKEN", ServiceSettings(), budget_s=1.0,
+    handler = IsolatedHandler(BROKEN, ServiceSettings(), budget_s=1.0,
                               start_timeout_s=60)
     with pytest.raises(StageUnavailable, match="model not installed"):
         handler.start()

@@ -6,8 +6,8 @@ killed when a message exceeds the budget (the caller dead-letters it as ``timeou
 is started for the next message. The worker's event loop only waits on a pipe, so heartbeats and
 /metrics keep going whatever the handler does.
 
-The child is ``python -m shared.isolate FD_IN FD_OUT module:STAGE``: it imports the stage, builds
-its handler once (the spaCy model, the language detector, the rules), then answers one request at a
+The child is ``python -m shared.worker.isolate FD_IN FD_OUT``: it reads the stage and its settings
+from the pipe, builds its handler once (the spaCy model, the language detector, the rules), then answers one request at a
 time (pickles): ``("one", value)`` → ``("ok", outputs)`` or ``("error", (reason, is_bug, type,
 text))``; for a stage that takes batches, ``("batch", values)`` → ``("ok", [each value's
 ("ok", outputs) or ("error", …)])``, or ``("error", …)`` when the batch as a whole failed.
@@ -16,8 +16,8 @@ text))``; for a stage that takes batches, ``("batch", values)`` → ``("ok", [ea
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
-import importlib
 import logging
 import os
 import signal
@@ -29,8 +29,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from shared.errors import Reject, StageError, describe
-from shared.schemas import Message
-from shared.stage import BatchHandler, BatchResult
+from shared.stage import BatchHandler, BatchResult, Handled, Stage, as_handled
+from shared.worker.lifecycle import die_with_parent
 
 log = logging.getLogger("newswatch")
 
@@ -40,11 +40,12 @@ class StageUnavailable(RuntimeError):
 
 
 class IsolatedHandler:
-    """Calls ``stage_ref``'s handler in a child process, one message within ``budget_s`` or one batch within ``batch_budget_s`` at a time."""
+    """Calls ``stage``'s handler in a child process, one message within ``budget_s`` or one batch within ``batch_budget_s`` at a time."""
 
-    def __init__(self, stage_ref: str, settings: Any, *, budget_s: float, start_timeout_s: float,
+    def __init__(self, stage: Stage, settings: Any, *, budget_s: float, start_timeout_s: float,
                  batch_budget_s: float | None = None) -> None:
-        self.stage_ref = stage_ref
+        self.stage = stage
+        self.name = f"{stage.service}'s {stage.step} stage"
         self.settings = settings
         self.budget_s = budget_s
         self.batch_budget_s = budget_s if batch_budget_s is None else batch_budget_s
@@ -74,14 +75,12 @@ class IsolatedHandler:
             await asyncio.to_thread(self._wait_ready)
 
     def _spawn(self) -> None:
-        from shared.lifecycle import die_with_parent
-
         self.close()
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "shared.isolate", str(in_r), str(out_w), self.stage_ref],
+                [sys.executable, "-m", "shared.worker.isolate", str(in_r), str(out_w)],
                 pass_fds=(in_r, out_w),
                 preexec_fn=die_with_parent(signal.SIGKILL),  # noqa: PLW1509 — no lock is taken in it
             )
@@ -90,23 +89,23 @@ class IsolatedHandler:
             os.close(out_w)
         self._to_child = Connection(in_w, readable=False)
         self._from_child = Connection(out_r, writable=False)
-        self._to_child.send(self.settings)
+        self._to_child.send((self.stage, self.settings))
 
     def _wait_ready(self) -> None:
         assert self._from_child is not None and self.proc is not None
         if not self._from_child.poll(self.start_timeout_s):
             self.close()
-            raise StageUnavailable(f"{self.stage_ref}: not ready after {self.start_timeout_s:.0f} s")
+            raise StageUnavailable(f"{self.name}: not ready after {self.start_timeout_s:.0f} s")
         try:
             status, detail = self._from_child.recv()
         except EOFError:
             code = self.proc.wait()
             self.close()
-            raise StageUnavailable(f"{self.stage_ref}: the stage process exited with {code} while starting"
+            raise StageUnavailable(f"{self.name}: the stage process exited with {code} while starting"
                                    " (its error is in the log above)") from None
         if status != "ready":
             self.close()
-            raise StageUnavailable(f"{self.stage_ref}: could not build its handler: {detail}")
+            raise StageUnavailable(f"{self.name}: could not build its handler: {detail}")
         self._ready = True
 
     def ready(self) -> bool:
@@ -128,15 +127,16 @@ class IsolatedHandler:
 
     # ------------------------------------------------------------------ messages
 
-    async def __call__(self, value: bytes) -> list[Message]:
+    async def __call__(self, value: bytes) -> Handled:
         """The handler's outputs for ``value``; its error as a ``StageError``; ``Reject("timeout")``."""
         if not self.ready():
             await self.astart()
         return await asyncio.to_thread(self.call, value)
 
-    def call(self, value: bytes) -> list[Message]:
+    def call(self, value: bytes) -> Handled:
         """Blocking form of ``__call__`` for a child that is already running."""
-        return list(self._ask(("one", value), self.budget_s, "this message"))
+        handled: Handled = self._ask(("one", value), self.budget_s, "this message")
+        return handled
 
     async def batch(self, values: Sequence[bytes]) -> BatchResult:
         """Each value's outputs or its own error (a ``StageError``), from one call in the child.
@@ -152,7 +152,7 @@ class IsolatedHandler:
     def call_batch(self, values: Sequence[bytes]) -> BatchResult:
         """Blocking form of ``batch`` for a child that is already running."""
         answers = self._ask(("batch", list(values)), self.batch_budget_s, f"a batch of {len(values)}")
-        return [list(payload) if status == "ok" else StageError(*payload) for status, payload in answers]
+        return [payload if status == "ok" else StageError(*payload) for status, payload in answers]
 
     def _ask(self, request: tuple[str, Any], budget_s: float, what: str) -> Any:
         assert self._to_child is not None and self._from_child is not None and self.proc is not None
@@ -179,29 +179,17 @@ class IsolatedHandler:
         raise StageError(*payload)
 
 
-def resolve(stage_ref: str) -> Any:
-    """Import ``module:NAME``."""
-    module, _, name = stage_ref.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def _serve(conn_in: Connection, conn_out: Connection, stage_ref: str) -> int:
-    from prometheus_client import CollectorRegistry
-
-    from shared.metrics import ServiceMetrics
-
-    settings = conn_in.recv()
+def _serve(conn_in: Connection, conn_out: Connection) -> int:
+    stage, settings = conn_in.recv()
     logging.basicConfig(level=str(getattr(settings, "log_level", "info")).upper(),
                         format="%(asctime)s %(levelname)s %(name)s (stage process): %(message)s")
     try:
-        stage = resolve(stage_ref)
-        # Counters a handler may touch land in a private registry: the worker counts from outputs.
-        handler = stage.build(settings, None, ServiceMetrics(stage.service, CollectorRegistry()))
+        handler = stage.make_handler(settings)
     except Exception as error:
         conn_out.send(("failed", f"{error.__class__.__name__}: {error}"))
         raise
     if stage.batching is not None and not isinstance(handler, BatchHandler):
-        conn_out.send(("failed", f"{stage_ref} takes batches but its build returned no batch handler"))
+        conn_out.send(("failed", f"{stage.step} takes batches but its build returned no batch handler"))
         return 1
     # What the build loaded (spaCy's pipeline, entities' place table: ~250,000 objects) lives as
     # long as this process: out of the collector's reach, a full collection costs ~0 instead of
@@ -218,9 +206,9 @@ def _serve(conn_in: Connection, conn_out: Connection, stage_ref: str) -> int:
         try:
             if kind == "batch":
                 reply = ("ok", [("error", describe(result)) if isinstance(result, Exception)
-                                else ("ok", list(result)) for result in handler.batch(payload)])
+                                else ("ok", as_handled(result)) for result in handler.batch(payload)])
             else:
-                reply = ("ok", list(handler(payload)))
+                reply = ("ok", as_handled(handler(payload)))
         except Exception as error:  # noqa: BLE001 — every per-message failure goes back, classified
             reply = ("error", describe(error))
         conn_out.send(reply)
@@ -240,9 +228,6 @@ def release_memory() -> None:
     A large input leaves the heap at its high-water mark: freed, but kept by the allocator, so
     the process's resident memory would ratchet up with every large message (issue 7).
     """
-    import ctypes
-    import gc
-
     gc.collect()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -251,11 +236,11 @@ def release_memory() -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Entry point of the child: ``python -m shared.isolate FD_IN FD_OUT module:STAGE``."""
+    """Entry point of the child: ``python -m shared.worker.isolate FD_IN FD_OUT``."""
     # The worker handles Ctrl-C and stops us by closing the pipe or killing us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    fd_in, fd_out, stage_ref = int(argv[0]), int(argv[1]), argv[2]
-    return _serve(Connection(fd_in, writable=False), Connection(fd_out, readable=False), stage_ref)
+    fd_in, fd_out = int(argv[0]), int(argv[1])
+    return _serve(Connection(fd_in, writable=False), Connection(fd_out, readable=False))
 
 
 if __name__ == "__main__":

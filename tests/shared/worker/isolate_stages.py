@@ -13,7 +13,7 @@ from shared.stage import Batching, BatchResult, Stage
 from shared.topics import CLEAN_ARTICLES, RAW_ARTICLES
 
 
-def build(settings, store, metrics):
+def build(settings, store=None):
     started = os.getpid()
 
     def handle(value: bytes) -> list[Message]:
@@ -59,11 +59,11 @@ class Batched:
         return results
 
 
-def build_batched(settings, store, metrics):
-    return Batched(build(settings, store, metrics))
+def build_batched(settings, store=None):
+    return Batched(build(settings, store))
 
 
-def build_broken(settings, store, metrics):
+def build_broken(settings, store=None):
     raise OSError("model not installed")
 
 
@@ -71,8 +71,8 @@ def batching(settings) -> Batching:
     return Batching(size=4, within_s=0.05, max_bytes=1 << 20, budget_s=1.0)
 
 
-MISBEHAVING = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, build)
-BROKEN = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, build_broken)
-BATCHED = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, build_batched, batching=batching)
+MISBEHAVING = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, "tests.shared.worker.isolate_stages:build")
+BROKEN = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, "tests.shared.worker.isolate_stages:build_broken")
+BATCHED = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, "tests.shared.worker.isolate_stages:build_batched", batching=batching)
 # Declares batches but builds a handler without ``batch``: the stage cannot run.
-NO_BATCH = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, build, batching=batching)
+NO_BATCH = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, "tests.shared.worker.isolate_stages:build", batching=batching)

@@ -1,6 +1,6 @@
 """Process lifecycle guards the workers and the runners share: children that die with their parent, rate-limited connection errors, a stop that cannot hang.
 
-Used by ``shared.kafka.run_worker`` (the workers), ``shared.isolate`` (stage children) and the
+Used by ``shared.worker.main`` (the workers), ``shared.worker.isolate`` (stage children) and the
 ``cli`` package (the broker JVM, ``newswatch run``).
 """
 

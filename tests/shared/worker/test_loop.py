@@ -10,12 +10,13 @@ from aiokafka.errors import KafkaConnectionError, RecordTooLargeError
 from prometheus_client import CollectorRegistry
 
 from shared.errors import Reject
-from shared.isolate import StageUnavailable
-from shared.kafka import Step
+from shared.worker.isolate import StageUnavailable
+from shared.worker.loop import Step
 from shared.metrics import ServiceMetrics
 from shared.schemas import CleanArticle, DeadLetter, RawArticle
 from shared.topics import CLEAN_ARTICLES, RAW_ARTICLES
 from tests.factories import FakeApp, FakeStream, FakeTopic
+from tests.shared.worker.isolate_stages import MISBEHAVING
 
 
 def handler(value: bytes) -> list[CleanArticle]:
@@ -37,8 +38,7 @@ def run(values: list[bytes], asynchronous: bool = False, app: FakeApp | None = N
     app = app or FakeApp()
     registry = CollectorRegistry()
     metrics = ServiceMetrics("clean", registry)
-    step = Step(app, "clean", async_handler if asynchronous else handler, [CLEAN_ARTICLES], metrics,  # type: ignore[arg-type]
-                **kwargs)
+    step = Step(app, MISBEHAVING, async_handler if asynchronous else handler, metrics, **kwargs)  # type: ignore[arg-type]
     asyncio.run(step(stream or FakeStream(values, RAW_ARTICLES.name)))  # type: ignore[arg-type]
     return app.topics, registry
 
@@ -125,7 +125,7 @@ def test_a_stage_that_cannot_run_stops_the_worker_instead_of_dead_lettering_ever
 
     app = FakeApp()
     stopped: list[BaseException] = []
-    step = Step(app, "clean", unavailable, [CLEAN_ARTICLES], ServiceMetrics("clean", CollectorRegistry()),  # type: ignore[arg-type]
+    step = Step(app, MISBEHAVING, unavailable, ServiceMetrics("clean", CollectorRegistry()),  # type: ignore[arg-type]
                 fatal=stopped.append)
     asyncio.run(step(FakeStream([b'{"text": "Troops arrived."}'], RAW_ARTICLES.name)))  # type: ignore[arg-type]
     assert [type(e) for e in stopped] == [StageUnavailable]
