@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-unit test-integration bench process-seeds seed topics kafka \
-        up down lint fmt clean
+        up down lint fmt docs clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-17s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ lint: $(STAMP) ## ruff over everything, mypy over shared/ and the pure cores
 
 fmt: $(STAMP) ## ruff format
 	$(VENV)/bin/ruff format shared services tests
+
+docs: $(STAMP) ## regenerate docs/configuration.md from the settings classes
+	$(VENV)/bin/newswatch docs config --output docs/configuration.md
 
 clean: ## remove caches (keeps the virtualenv and Kafka's jars)
 	rm -rf .cache/faust .cache/logs .pytest_cache

@@ -10,6 +10,7 @@ import sys
 
 from cli.alerts import cmd_alerts
 from cli.broker import cmd_broker
+from cli.docs import add_parser as add_docs_parser
 from cli.process import cmd_process
 from cli.rules import add_parser as add_rules_parser
 from cli.run import REPO, cmd_run
@@ -74,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("broker", help="run the local Kafka broker in the foreground "
                                       "(options: --port, --data-dir, --fresh, … as `python -m cli.broker start`)")
     p.set_defaults(func=cmd_broker, broker_args=[])
+
+    add_docs_parser(sub)  # `newswatch docs config`: docs/configuration.md
     return parser
 
 

@@ -18,7 +18,10 @@ from shared.settings import RunSettings
 class CliSettings(RunSettings):
     """The ``newswatch`` command's own: the consumer group ``newswatch alerts`` reads with."""
 
-    alerts_group: str = "newswatch-cli-alerts"
+    alerts_group: str = Field(
+        default="newswatch-cli-alerts",
+        description="The consumer group newswatch alerts reads with: it remembers what was shown.",
+    )
 
 
 class BrokerSettings(BaseSettings):
@@ -26,7 +29,11 @@ class BrokerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", env_ignore_empty=True)
 
-    java_home: Path | None = Field(default=None, validation_alias=AliasChoices("JAVA_HOME"))
+    java_home: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("JAVA_HOME"),
+        description="The Java that runs the development broker; unset: java on the PATH.",
+    )
 
 
 def child_environment(overrides: dict[str, str]) -> dict[str, str]:

@@ -19,7 +19,7 @@ PREFIX = "news_"
 DEFAULT_PORTS = {"clean": 9101, "dedup": 9102, "entities": 9103, "alerts": 9104}
 
 # spaCy dominates: a short article takes ~5 ms, a long dump ~1 s; 2 s is the bound no accepted
-# input may pass in any stage (README, "Bad input"), so it is a bucket edge.
+# input may pass in any stage (docs/bad-input.md), so it is a bucket edge.
 PROCESSING_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 

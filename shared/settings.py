@@ -25,24 +25,51 @@ class ServiceSettings(BaseSettings):
     # hide_input_in_errors: a validation error would otherwise print every NEWS_* value it was
     # given, NEWS_KAFKA_SASL_PASSWORD included.
     model_config = SettingsConfigDict(
-        env_prefix="NEWS_", frozen=True, extra="ignore", hide_input_in_errors=True,
+        env_prefix="NEWS_",
+        frozen=True,
+        extra="ignore",
+        hide_input_in_errors=True,
         # Compose passes an unset variable as empty (`${VAR:-}`): empty means "not set".
         env_ignore_empty=True,
     )
 
-    # NEWS_KAFKA_BOOTSTRAP: one spelling, in code, STYLE.md and deploy/.env.
-    kafka_bootstrap: str = DEFAULT_BOOTSTRAP
+    # Every field has a description: docs/configuration.md is generated from them (make docs).
+    kafka_bootstrap: str = Field(
+        default=DEFAULT_BOOTSTRAP, description="Kafka bootstrap servers, host:port[,host:port...]."
+    )
     # How every Kafka client (faust workers, CLI, admin) joins the cluster; shared.security maps
     # these to each client library, and check_kafka_security rejects inconsistent combinations.
-    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] | None = None
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: SecretStr | None = None
-    kafka_ssl_cafile: Path | None = None  # PEM CA bundle; None: the system's trusted CAs
-    kafka_ssl_certfile: Path | None = None  # PEM client certificate (mutual TLS), optional
-    kafka_ssl_keyfile: Path | None = None  # its private key, if not inside the certfile
-    kafka_ssl_key_password: SecretStr | None = None
-    kafka_ssl_check_hostname: bool = True
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description="How every Kafka client joins the cluster (docs/security.md).",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] | None = Field(
+        default=None, description="The SASL mechanism; required with SASL_SSL or SASL_PLAINTEXT."
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None, description="The SASL login; required with SASL."
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, description="The SASL password; required with SASL. Never logged."
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        default=None,
+        description="PEM CA bundle that signed the brokers' certificates; unset: the system's CAs.",
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        default=None, description="PEM client certificate (mutual TLS), optional."
+    )
+    kafka_ssl_keyfile: Path | None = Field(
+        default=None, description="Its private key, if not inside the certfile."
+    )
+    kafka_ssl_key_password: SecretStr | None = Field(
+        default=None, description="The private key's password, if it has one."
+    )
+    kafka_ssl_check_hostname: bool = Field(
+        default=True,
+        description="Check the broker's hostname against its certificate (the chain is verified "
+        "either way).",
+    )
 
     @field_validator(
         "kafka_sasl_mechanism", "kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_cafile",
@@ -109,45 +136,94 @@ class ServiceSettings(BaseSettings):
             raise ValueError("; ".join(problems))
         return self
 
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int = 0  # 0: the service's own default port (shared.metrics.DEFAULT_PORTS)
-    log_level: str = "info"
-    topic_partitions: int = Field(default=3, ge=1)
-    # How long a restarted worker waits before the group hands its partitions to someone else;
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address /metrics listens on (0.0.0.0 inside Compose)."
+    )
+    metrics_port: int = Field(
+        default=0,
+        description="Port of /metrics; 0: the service's own default (shared.metrics.DEFAULT_PORTS: "
+        "9101-9104 for clean, dedup, entities, alerts).",
+    )
+    log_level: str = Field(default="info", description="Log level of the workers.")
+    topic_partitions: int = Field(
+        default=3,
+        ge=1,
+        description="Partitions of each topic created at start-up (news.clean-article.v1 always "
+        "has one: dedup's index must see every article).",
+    )
     # faust's 60 s default made a restarted worker idle for ~110 s (notes/faust-lessons.md).
-    session_timeout_s: float = 10.0
-    # Appended to each faust app id (= consumer group), so tests can run isolated pipelines.
-    group_suffix: str = ""
-    data_dir: str = ".cache/faust"
-    # Where faust keeps table state (dedup's index): "memory://" rebuilds it from the changelog at
-    # every start; "rocksdb://" keeps it on disk under data_dir (memory bounded, faster restarts).
-    table_store: str = "memory://"
-    # Per-message time budget of an isolated stage (clean, entities, alerts run in a child
-    # process): a message that takes longer is dead-lettered as "timeout" and the child replaced.
-    # Far above what any accepted input takes (README, "Bad input"); a backstop, not a target.
-    stage_budget_s: float = Field(default=30.0, gt=0)
-    # How long an isolated stage's child may take to build its resources (spaCy, lingua) at start.
-    stage_start_timeout_s: float = Field(default=300.0, gt=0)
+    session_timeout_s: float = Field(
+        default=10.0,
+        description="How long a restarted worker waits before the group hands its partitions to "
+        "someone else: a restarted worker gets its partitions back quickly.",
+    )
+    group_suffix: str = Field(
+        default="",
+        description="Appended to each faust app id (= consumer group), so tests can run isolated "
+        "pipelines.",
+    )
+    data_dir: str = Field(default=".cache/faust", description="Where faust keeps its local state.")
+    table_store: str = Field(
+        default="memory://",
+        description="Where faust keeps table state (dedup's index, the events): memory:// rebuilds "
+        "it from the changelog at every start; rocksdb:// keeps it on disk under data_dir (memory "
+        "bounded, faster restarts; Compose uses it).",
+    )
+    # Far above what any accepted input takes (docs/bad-input.md); a backstop, not a target.
+    stage_budget_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Per-message time budget of an isolated stage (clean, entities, alerts run in "
+        "a child process): a message that takes longer is dead-lettered as timeout and the child "
+        "replaced.",
+    )
+    stage_start_timeout_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long an isolated stage's child may take to build its resources (spaCy, "
+        "lingua) at start.",
+    )
 
 
 class RunSettings(ServiceSettings):
     """Supervision by ``newswatch run`` (cli.supervise); the workers read the stop bound too."""
 
-    # A dead worker or broker is restarted at most this many times within the window; one more
-    # failure stops everything with exit 1.
-    run_max_restarts: int = Field(default=5, ge=0)
-    run_restart_window_s: float = Field(default=600.0, gt=0)
-    # The wait before a restart: the group session timeout, doubling with each try up to this cap
-    # (never below the session timeout, so the dead member has left the group first).
-    run_backoff_max_s: float = Field(default=60.0, gt=0)
-    # Tests only: a fixed wait instead of the backoff, even below the session timeout (it
-    # reproduces faust's rebalance-during-recovery race).
-    run_restart_delay_s: float | None = Field(default=None, ge=0)
-    # A worker whose group has lag and has committed nothing new for this long is restarted.
-    run_stall_after_s: float = Field(default=60.0, gt=0)
-    # A worker must stop within this after SIGTERM: it then exits hard by itself (a watchdog in
-    # shared.kafka.run_worker) and `newswatch run` SIGKILLs what is left 5 s later.
-    run_stop_timeout_s: float = Field(default=20.0, gt=0)
-    # Workers log the first connection error of a kind, then at most one a period with a count.
-    run_log_repeat_s: float = Field(default=30.0, gt=0)
-
+    run_max_restarts: int = Field(
+        default=5,
+        ge=0,
+        description="A dead worker or broker is restarted at most this many times within the "
+        "window; one more failure stops everything with exit 1.",
+    )
+    run_restart_window_s: float = Field(
+        default=600.0, gt=0, description="The window NEWS_RUN_MAX_RESTARTS counts restarts in."
+    )
+    run_backoff_max_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="The wait before a restart is the session timeout, doubling with each try up "
+        "to this cap (never below the session timeout, so the dead member has left the group).",
+    )
+    run_restart_delay_s: float | None = Field(
+        default=None,
+        ge=0,
+        description="Tests only: a fixed wait instead of the backoff, even below the session "
+        "timeout (it reproduces faust's rebalance-during-recovery race).",
+    )
+    run_stall_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="A worker whose group has lag and has committed nothing new for this long is "
+        "restarted.",
+    )
+    run_stop_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="A worker must stop within this after SIGTERM: it then exits hard by itself "
+        "(a watchdog in shared.kafka.run_worker) and newswatch run SIGKILLs what is left 5 s later.",
+    )
+    run_log_repeat_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Workers log the first connection error of a kind, then at most one a period "
+        "with a count.",
+    )

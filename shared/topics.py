@@ -68,13 +68,13 @@ def dlq_name(service: str) -> str:
 _SIZED = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
 RAW_ARTICLES = TopicSpec(topic_name(RawArticle), RawArticle, configs=_SIZED)
 # dedup's index must see every article, so its input has one partition until the index is
-# repartitioned by LSH band (README, "Scaling dedup").
+# repartitioned by LSH band (docs/scaling.md, "dedup").
 CLEAN_ARTICLES = TopicSpec(topic_name(CleanArticle), CleanArticle, partitions=1, configs=_SIZED)
 UNIQUE_ARTICLES = TopicSpec(topic_name(UniqueArticle), UniqueArticle, configs=_SIZED)
 DUPLICATES = TopicSpec(topic_name(DuplicateNotice), DuplicateNotice, configs=_SIZED)
 ENRICHED_ARTICLES = TopicSpec(topic_name(EnrichedArticle), EnrichedArticle, configs=_SIZED)
 # Keyed by ``Alert.bucket`` (rule and direction): the events step, in the alerts workers, reads it
-# back partitioned so that one worker owns a bucket and its events (services/alerts/README.md).
+# back partitioned so that one worker owns a bucket and its events (docs/events.md).
 ALERTS = TopicSpec(topic_name(Alert), Alert, configs=_SIZED)
 # Keyed by event id: an event's new, its updates and its mentions stay in order on one partition.
 EVENT_ALERTS = TopicSpec(topic_name(EventAlert), EventAlert, configs=_SIZED)

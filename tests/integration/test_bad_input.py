@@ -203,7 +203,7 @@ def test_every_good_article_goes_all_the_way_and_nothing_is_a_bug(fuzzed, pipeli
 def test_no_message_comes_near_the_stage_budget_in_any_stage(fuzzed):
     """No input stalls a stage: none takes a third of the 30 s stage budget.
 
-    How many take 2 s or more (README: none on a quiet machine) is printed, not asserted: on a
+    How many take 2 s or more (docs/bad-input.md: none on a quiet machine) is printed, not asserted: on a
     shared 2-core machine under load a long article's spaCy pass can cross 2 s, and speed is
     measured in benchmarks, not in timed tests.
     """
