@@ -1,6 +1,6 @@
 """Topic administration and broker probes every Kafka client here shares: consumes nothing, produces nothing; creates topics.
 
-The workers (``shared.kafka.run_worker``), ``newswatch run``/``topics`` and the tests create topics
+The workers (``shared.worker.main.run_worker``), ``newswatch run``/``topics`` and the tests create topics
 and probe brokers through these. Standard library and kafka-python only (aiokafka only to explain a
 refused login: :func:`explain_refusal`). The helpers take kafka-python's security arguments
 (``shared.security.kafka_python_kwargs``) for secured brokers.

@@ -219,7 +219,7 @@ class RunSettings(ServiceSettings):
         default=20.0,
         gt=0,
         description="A worker must stop within this after SIGTERM: it then exits hard by itself "
-        "(a watchdog in shared.kafka.run_worker) and newswatch run SIGKILLs what is left 5 s later.",
+        "(a watchdog in shared.worker.main.run_worker) and newswatch run SIGKILLs what is left 5 s later.",
     )
     run_log_repeat_s: float = Field(
         default=30.0,

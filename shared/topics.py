@@ -28,7 +28,7 @@ SERVICES = ("clean", "dedup", "entities", "alerts")
 # internal topic takes the same: from an accepted input (≤ NEWS_CLEAN_MAX_BYTES) a unique article
 # is about twice its text (the sentences repeat it) and an enriched one adds its entities, well
 # under this; a larger output is dead-lettered as output_too_large before anything is sent
-# (shared.kafka.Step), never refused silently by the broker.
+# (shared.worker.loop.Step), never refused silently by the broker.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 # Kafka's own default for a topic without max.message.bytes.
 KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
@@ -127,7 +127,7 @@ def encode_output(message: Message) -> tuple[str, bytes | None, bytes]:
     """A stage's output as the record both runners publish: its topic, key and bytes.
 
     Raises ``Reject("output_too_large")`` when the record is larger than its topic takes, so the
-    worker (``shared.kafka.Step``) and ``newswatch process`` dead-letter the input alike, before
+    worker (``shared.worker.loop.Step``) and ``newswatch process`` dead-letter the input alike, before
     anything of it is published.
     """
     from shared.errors import Reject

@@ -1,7 +1,7 @@
 """Hot reload of the alerts rules: consumes the rules file (a stat at most once per interval, at message time), produces the RuleSet in force; logs each change.
 
 Why at message time and inside the handler: the handler runs in an isolated child process
-(shared/isolate.py) that only wakes for a message, so the check is one ``os.stat`` per interval
+(shared/worker/isolate.py) that only wakes for a message, so the check is one ``os.stat`` per interval
 on the message path, and a rules change is in force for the next message. An invalid file is
 rejected with an ERROR line naming file, rule and field; the previous rules stay in force.
 """
