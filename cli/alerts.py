@@ -12,7 +12,10 @@ import argparse
 import sys
 from typing import Any
 
+from kafka import KafkaConsumer, TopicPartition
+
 from cli.connect import bootstrap_of, connecting, kafka_security
+from cli.settings import CliSettings
 from shared.schemas import Alert, EventAlert, Frame, FrameParty
 from shared.topics import ALERTS, EVENT_ALERTS, EVENT_MENTIONS, TopicSpec
 
@@ -39,10 +42,6 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 def _open(args: argparse.Namespace, specs: list[TopicSpec]) -> Any:
     """A consumer on ``specs``: its group's position, or every partition from the start without a group."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    from cli.settings import CliSettings
-
     bootstrap, security = bootstrap_of(args), kafka_security()
     group = None if args.from_beginning else (args.group or CliSettings().alerts_group)
     with connecting(bootstrap, security):

@@ -7,16 +7,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from kafka.errors import KafkaError
+from pydantic import ValidationError
+
+from shared.admin import KafkaAccessError, reveal_access_failures
+from shared.security import kafka_python_kwargs
+from shared.settings import ServiceSettings
+
 
 def partitions_of(args: argparse.Namespace) -> int:
-    from shared.settings import ServiceSettings
-
+    """The partition count a command asked for (``--partitions``), else NEWS_TOPIC_PARTITIONS."""
     return getattr(args, "partitions", None) or ServiceSettings().topic_partitions
 
 
 def bootstrap_of(args: argparse.Namespace) -> str:
-    from shared.settings import ServiceSettings
-
+    """The bootstrap servers a command asked for (``--bootstrap``), else NEWS_KAFKA_BOOTSTRAP."""
     return getattr(args, "bootstrap", None) or ServiceSettings().kafka_bootstrap
 
 
@@ -26,11 +31,6 @@ def kafka_security() -> dict[str, Any]:
     For every kafka-python client the CLI makes: ``KafkaProducer(..., **kafka_security())``.
     Inconsistent settings stop the command with the settings' own message.
     """
-    from pydantic import ValidationError
-
-    from shared.security import kafka_python_kwargs
-    from shared.settings import ServiceSettings
-
     try:
         return kafka_python_kwargs(ServiceSettings())
     except ValidationError as error:
@@ -40,10 +40,6 @@ def kafka_security() -> dict[str, Any]:
 @contextmanager
 def connecting(bootstrap: str, security: dict[str, Any]) -> Iterator[None]:
     """Around a kafka-python client's construction: a refused login or no broker ends the command with one line."""
-    from kafka.errors import KafkaError
-
-    from shared.admin import KafkaAccessError, reveal_access_failures
-
     try:
         with reveal_access_failures(bootstrap, security):
             yield

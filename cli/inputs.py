@@ -47,7 +47,7 @@ def _read_file(file: Path) -> Iterator[tuple[str, bytes]]:
     if suffix in {".html", ".htm"}:
         # Pages come in many charsets: decode as trafilatura does (meta charset, then detection),
         # since a JSON message can only carry text.
-        from trafilatura.utils import decode_file
+        from trafilatura.utils import decode_file  # noqa: PLC0415 — only for HTML files: it is slow to import
 
         yield str(file), json.dumps({"html": decode_file(data)}).encode()
     elif suffix == ".jsonl":

@@ -38,7 +38,7 @@ def cmd_rules_test(args: argparse.Namespace, *, stdout: TextIO | None = None, st
     emptied before each input, so each article is read on its own.
     """
     # The rules' module loads spaCy: only this command pays for it, not every `newswatch` call.
-    from services.alerts import core
+    from services.alerts import core  # noqa: PLC0415
 
     out, err = stdout or sys.stdout, stderr or sys.stderr
     settings = AlertsSettings()

@@ -5,19 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+from tqdm import tqdm
+
 from cli.connect import bootstrap_of, connecting, kafka_security
 from cli.inputs import read_inputs
-from shared.topics import RAW_ARTICLES
+from shared.topics import MAX_MESSAGE_BYTES, RAW_ARTICLES
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
     """Send files, folders, JSON lines or stdin onto the input topic."""
-    from kafka import KafkaProducer
-    from kafka.errors import KafkaError
-    from tqdm import tqdm
-
-    from shared.topics import MAX_MESSAGE_BYTES
-
     items = list(read_inputs(args.paths))
     bootstrap, security = bootstrap_of(args), kafka_security()
     with connecting(bootstrap, security):

@@ -114,7 +114,7 @@ def faust_credentials(settings: ServiceSettings) -> CredentialsT | None:
     protocol = settings.kafka_security_protocol
     if protocol == "PLAINTEXT":
         return None
-    import faust  # here, so the CLI's kafka-python commands do not import faust
+    import faust  # noqa: PLC0415 — here, so the CLI's kafka-python commands do not import faust
 
     context = ssl_context(settings)
     if protocol == "SSL":

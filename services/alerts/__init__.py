@@ -1,0 +1,1 @@
+"""alerts: rules over enriched articles, and the events the alerts fold into."""

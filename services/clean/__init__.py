@@ -1,0 +1,1 @@
+"""clean: raw JSON, text or HTML → a clean article per story."""

@@ -1,0 +1,1 @@
+"""dedup: exact and near-duplicate articles dropped, seen sentences marked."""

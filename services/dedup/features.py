@@ -91,8 +91,6 @@ def sentence_fingerprint(sentence: str) -> str:
 def _default_nlp() -> Any:
     # Loaded once per process: a blank English tokenizer plus the rule-based sentencizer, which is
     # all sentence novelty needs (no statistical model, no download).
-    import spacy
-
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     return nlp

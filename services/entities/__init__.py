@@ -1,0 +1,1 @@
+"""entities: spaCy entities, domain entities and the countries of places."""

@@ -14,7 +14,7 @@ from shared.metrics import ServiceMetrics
 from shared.security import faust_credentials
 from shared.settings import ServiceSettings
 from shared.stage import BatchHandler, Stage, register_metrics
-from shared.topics import MAX_MESSAGE_BYTES, TopicSpec
+from shared.topics import MAX_MESSAGE_BYTES
 from shared.worker.commits import Transport
 from shared.worker.isolate import IsolatedHandler
 from shared.worker.loop import Step, declare, exit_loudly

@@ -78,6 +78,6 @@ def strip_lede_dateline(paragraph: str) -> tuple[str, Dateline | None]:
         return paragraph, None
     rest = paragraph[match.end() :]
     # What follows must be a sentence, not a headline split by a dash.
-    if len(rest.split()) < 6 or not rest[:1].isupper() and not rest[:1] in "“\"‘'":
+    if len(rest.split()) < 6 or not rest[:1].isupper() and rest[:1] not in "“\"‘'":
         return paragraph, None
     return rest, Dateline(match.group(0).strip(), match.group("agency") or match.group("wire"))
