@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
+from services.clean import furniture
 from services.clean.metadata.dates import is_date_line
 from shared.linear import compile_linear
 
@@ -39,168 +41,12 @@ _CLOSERS = "\"'”’»)]"
 _FOUR_DIGITS = compile_linear(r"\d{4}")
 _QUOTED = compile_linear(r"[“\"«„][^“”\"«»„]*[”\"»]")
 
-_AD = compile_linear(
-    r"^\W*(?:advertisement|advertising|advert|ads?|sponsored(?: (?:content|post|links?|stories))?"
-    r"|promoted(?: (?:content|stories|links))?|paid (?:content|post|partner(?: content)?)"
-    r"|partner content|(?:story|article|text) continues (?:below|after)(?: (?:this|the))? (?:advertisement|ad)"
-    r"|continue reading (?:below|the main story)|scroll(?: down)? to continue(?: with content)?)"
-    r"(?:\W+(?:advertisement|scroll to continue(?: with content)?))?\W*$",
-    re.IGNORECASE,
-)
-_CONTACT = compile_linear(
-    r"^\W*(?:to contact|contact|write to|e-?mail|reach|send (?:news )?tips to)\s+(?:the\s+)?"
-    r"(?:reporters?|editors?|authors?|writers?|journalists?|newsroom|correspondents?|us)(?:\W|$)",
-    re.IGNORECASE,
-)
-_COPYRIGHT = compile_linear(
-    r"^\W*(?:©|\(c\)\s*\d{4}|copyright(?:\W|$))|all rights reserved", re.IGNORECASE
-)
-_RELATED_HEADING = compile_linear(
-    r"^\W*(?:related(?: (?:coverage|articles?|stories|news|content|links|topics|reading|posts?|videos?))?"
-    r"|more (?:on|from|about|in) [\w .'’&-]{1,40}|more (?:stories|news|articles)"
-    r"|see also|check also|also read|read also|also see|you (?:may|might) also (?:like|enjoy|be interested in)"
-    r"|recommended(?: for you| stories| reading| articles)?|most (?:read|popular|viewed|shared)"
-    r"|popular (?:now|stories|posts|articles)|trending(?: now| stories)?|top stories"
-    r"|editor'?s'? picks?|what to read next|further reading|in other news|latest (?:news|stories)"
-    r"|don'?t miss|explore more|more like this|read next|up next)\W*$",
-    re.IGNORECASE,
-)
-_READ_MORE = compile_linear(
-    r"^\W*(?:read|see|click|continue reading|learn|find out|view)(?: (?:the|this|our))?"
-    r"(?: (?:more|full (?:story|article|coverage)|here|on|article|story))?\W*$",
-    re.IGNORECASE,
-)
-# "Read more: <headline>", "RELATED: <headline>", "Also read - <headline>".
-_INLINE_TEASER = compile_linear(
-    r"^\W*(?:read more|read also|also read|related|see also|more|watch|listen|recommended|"
-    r"click here|read the full story)\s*[:|>»-]\s*\S",
-    re.IGNORECASE,
-)
-_COMMENT_HEADING = compile_linear(
-    r"^\W*(?:(?:leave|post|add|write|submit)(?: a| your)? (?:reply|comment|response)"
-    r"|\d+\s+(?:comments?|replies|responses)|comments?(?: \(\d+\))?|responses|reader comments"
-    r"|join the (?:conversation|discussion)|(?:show|view|load|read|see) (?:all )?(?:\d+ )?comments"
-    r"|(?:sign|log) ?in to (?:comment|reply)|comments are closed|discussion)\W*$",
-    re.IGNORECASE,
-)
-_COMMENT_FORM = compile_linear(
-    r"your email address will not be published|required fields are marked"
-    r"|save my name,? e-?mail,? and website|notify me of (?:follow-up comments|new posts)"
-    r"|you must be (?:logged|signed) in to post|this site uses akismet"
-    r"|^\W*(?:name|e-?mail|website|comment|your name|your comment)\s*\*?\W*$"
-    r"|^\W*(?:post|submit|cancel) (?:comment|reply)\W*$|^\W*cancel reply\W*$",
-    re.IGNORECASE,
-)
-_READ_TIME = compile_linear(
-    r"^\W*(?:\d+\s*-?\s*min(?:ute)?s?(?:\s+read(?:ing)?)?(?:\s+time)?|(?:estimated\s+)?"
-    r"read(?:ing)? time\W*\d+\s*min(?:ute)?s?|\d+\s*min(?:ute)?s?\s+read)(?:\W[\W\w]{0,39})?$",
-    re.IGNORECASE,
-)
-_CREDITS = compile_linear(
-    r"^\W*(?:with\s+)?(?:additional\s+)?(?:reporting|writing|editing|compiled|translated|"
-    r"produced|assistance|research|graphics?|edited|written|fact-checked)\s+(?:by|from)(?:\W|$)"
-    r"|(?:^|\W)contributed(?: reporting)? to this (?:report|story|article)\W*$"
-    r"|^\W*our standards(?:\W|$)|(?:^|\W)trust principles\W*$"
-    r"|^\W*(?:editorial|ethics) (?:standards|policy)\W*$",
-    re.IGNORECASE,
-)
-_TAGS = compile_linear(r"^\W*(?:tags|topics|filed under|categories|keywords)\s*:", re.IGNORECASE)
-_NAV = compile_linear(
-    r"^\W*(?:skip to (?:main )?content|skip navigation|menu|home|search|close|back to top|"
-    r"print(?: this (?:article|page))?|next article|previous article|top of page)\W*$",
-    re.IGNORECASE,
-)
-# A photo credit closing a caption: "Photograph: Carlos Jasso/Reuters", "REUTERS/Jane Doe",
-# "Federico Parra/AFP/Getty Images", "(AP Photo/Jane Doe)", "Photo by Jane Doe".
-_NAME_TOKEN = r"[A-Z][^\W\d_]*(?:['’.-][^\W\d_]+)*\.?"  # letters only: "Channel 4" is no credit
-_CREDIT_NAMES = rf"(?:{_NAME_TOKEN}\s){{0,3}}{_NAME_TOKEN}"
-_CREDIT_TAIL = compile_linear(
-    r"(?:(?:^|\W)(?i:photo(?:graph)?|picture|image|illustration|video|credit|foto|footage)s?"
-    r"(?i:\s+by|\s+courtesy(?:\s+of)?)?\s*[:/]?\s+[A-Z][^.!?]{1,80}"
-    rf"|(?:^|[\s(]){_CREDIT_NAMES}(?:/{_CREDIT_NAMES}){{1,3}}"
-    # "\b/" is a slash right after a word character
-    r"|(?:(?:^|\W)via|\w/)\s*Getty Images|(?:^|\W)Getty Images|(?:^|\W)Shutterstock"
-    r"|(?:^|\W)AP Photo(?:[^.\w][^.]{0,39})?)\)?$"
-)
-_CAPTION_HEAD = compile_linear(
-    r"^\W*(?:image|photo|picture|video)\s+(?:caption|copyright|source)(?:\W|$)", re.IGNORECASE
-)
-
-_SHARE_WORDS = frozenset(
-    [
-        "share",
-        "shares",
-        "shared",
-        "sharing",
-        "tweet",
-        "tweets",
-        "email",
-        "e-mail",
-        "mail",
-        "print",
-        "facebook",
-        "twitter",
-        "x",
-        "whatsapp",
-        "linkedin",
-        "pinterest",
-        "reddit",
-        "messenger",
-        "telegram",
-        "flipboard",
-        "sms",
-        "copy",
-        "link",
-        "links",
-        "save",
-        "saved",
-        "comment",
-        "comments",
-        "like",
-        "likes",
-        "this",
-        "article",
-        "story",
-        "on",
-        "via",
-        "pin",
-        "more",
-        "options",
-        "views",
-        "reactions",
-        "the",
-        "to",
-        "and",
-        "or",
-        "share",
-        "this",
-    ]
-)
 _BULLET = compile_linear(r"^\s*(?:[-–—•*·▪►]|\d{1,2}[.)])\s")
 _NUMBER = compile_linear(r"^[\d.,]+[kKmM]?$")
 
-_APPEAL = compile_linear(
-    r"(?:^|\W)(?:contribut(?:e|ion|ing)|donat(?:e|ion|ions|ing)|support (?:us|our|independent)"
-    r"|supported us|subscri(?:be|ption|ber)s?|become a (?:member|supporter|subscriber|patron)"
-    r"|chip in|help us|sign up|patreon|paypal|make a gift)(?:\W|$)",
-    re.IGNORECASE,
-)
-_MEDIA_WORDS = compile_linear(
-    r"(?:^|\W)(?:journalism|journalists?|reporting|independent|readers?|media|newsroom|advertis\w*"
-    r"|paywall|newsletter|inbox|free to read|our (?:work|mission|site|website|platform))(?:\W|$)",
-    re.IGNORECASE,
-)
 # The site speaking (we) and the reader addressed (you), counted as whole words. The old
 # \b(?:we|...|we're)\b patterns matched exactly these words: "we're" always stopped at "we".
 _WORD_RUN = re.compile(r"\w+")
-_WE_WORDS = frozenset({"we", "our", "us"})
-_YOU_WORDS = frozenset({"you", "your"})
-_PROMO_START = compile_linear(
-    r"^\W*(?:sign up|subscribe|follow us|follow (?:\w+ )?on (?:twitter|facebook|instagram)|"
-    r"download (?:our|the) app|get (?:our|the latest)|join (?:our|us)|like us on|click here to)"
-    r"(?:\W|$)",
-    re.IGNORECASE,
-)
 
 BOILERPLATE_KINDS = (
     "ad",
@@ -292,16 +138,20 @@ def _count_words(text: str, words: frozenset[str]) -> int:
 def _donation_score(text: str) -> bool:
     """Reader-addressing appeal: the site speaks (we/our) to the reader (you) about its work."""
     outside = _QUOTED.sub(" ", text)
-    we, you = _count_words(outside, _WE_WORDS), _count_words(outside, _YOU_WORDS)
-    return bool(_APPEAL.search(outside)) and we + you >= 2 and bool(_MEDIA_WORDS.search(outside))
+    we, you = _count_words(outside, furniture.WE_WORDS), _count_words(outside, furniture.YOU_WORDS)
+    return (
+        bool(furniture.APPEAL.search(outside))
+        and we + you >= 2
+        and bool(furniture.MEDIA_WORDS.search(outside))
+    )
 
 
 def _is_caption(text: str) -> bool:
-    if _CAPTION_HEAD.match(text):
+    if furniture.CAPTION_HEAD.match(text):
         return True
     if ends_sentence(text) and not text.endswith(")"):
         return False
-    return bool(_CREDIT_TAIL.search(text)) and len(words_of(text)) >= 2
+    return bool(furniture.CREDIT_TAIL.search(text)) and len(words_of(text)) >= 2
 
 
 def _is_share_counter(text: str) -> bool:
@@ -312,10 +162,59 @@ def _is_share_counter(text: str) -> bool:
     for token in tokens:
         if _NUMBER.match(token):
             continue
-        if token.strip(".,") not in _SHARE_WORDS:
+        if token.strip(".,") not in furniture.SHARE_WORDS:
             return False
         has_share = True
     return has_share
+
+
+def _is_promo(text: str) -> bool:
+    return bool(furniture.PROMO_START.match(text)) and bool(
+        _count_words(text, furniture.WE_WORDS | furniture.YOU_WORDS)
+    )
+
+
+def _is_inline_teaser(text: str) -> bool:
+    return bool(furniture.INLINE_TEASER.match(text)) and not ends_sentence(text)
+
+
+def _is_posted_ago(text: str) -> bool:
+    # A date line without a year ("3 hours ago", "Posted Tuesday") says when relative to now.
+    return is_date_line(text) and not _FOUR_DIGITS.search(text)
+
+
+class _LineRule(NamedTuple):
+    """One context-free rule: a paragraph of at most ``max_words`` words passing ``test``."""
+
+    kind: str
+    max_words: int | None  # None: any length
+    test: Callable[[str], object]  # truthy: the paragraph is of this kind
+
+
+# Asked in this order; the first rule that holds gives the kind.
+_LINE_RULES = (
+    _LineRule("url", None, _URL_LINE.match),
+    _LineRule("ad", 8, furniture.AD.match),
+    _LineRule("contact", None, furniture.CONTACT.match),
+    _LineRule("email", 40, _EMAIL.search),
+    _LineRule("copyright", 25, furniture.COPYRIGHT.search),
+    _LineRule("copyright", 12, lambda text: "©" in text),
+    _LineRule("related", 8, furniture.RELATED_HEADING.match),
+    _LineRule("read_more", 6, furniture.READ_MORE.match),
+    _LineRule("teaser", 25, _is_inline_teaser),
+    _LineRule("comment", 8, furniture.COMMENT_HEADING.match),
+    _LineRule("comment_form", 30, furniture.COMMENT_FORM.search),
+    _LineRule("read_time", 12, furniture.READ_TIME.match),
+    _LineRule("posted_ago", 25, _is_posted_ago),
+    _LineRule("date", 25, is_date_line),
+    _LineRule("credits", 60, furniture.CREDITS.search),
+    _LineRule("tags", 10, furniture.TAGS.match),
+    _LineRule("nav", 6, furniture.NAV.match),
+    _LineRule("share", None, _is_share_counter),
+    _LineRule("promo", 35, _is_promo),
+    _LineRule("donation", 90, _donation_score),
+    _LineRule("caption", 80, _is_caption),
+)
 
 
 def line_kind(text: str) -> str | None:
@@ -325,44 +224,9 @@ def line_kind(text: str) -> str | None:
     donation, promo, share, caption, read_time, posted_ago, date, credits, tags, nav, url.
     """
     n = len(words_of(text))
-    if _URL_LINE.match(text):
-        return "url"
-    if n <= 8 and _AD.match(text):
-        return "ad"
-    if _CONTACT.match(text):
-        return "contact"
-    if _EMAIL.search(text) and n <= 40:
-        return "email"
-    if (_COPYRIGHT.search(text) and n <= 25) or ("©" in text and n <= 12):
-        return "copyright"
-    if n <= 8 and _RELATED_HEADING.match(text):
-        return "related"
-    if n <= 6 and _READ_MORE.match(text):
-        return "read_more"
-    if n <= 25 and _INLINE_TEASER.match(text) and not ends_sentence(text):
-        return "teaser"
-    if n <= 8 and _COMMENT_HEADING.match(text):
-        return "comment"
-    if n <= 30 and _COMMENT_FORM.search(text):
-        return "comment_form"
-    if n <= 12 and _READ_TIME.match(text):
-        return "read_time"
-    if n <= 25 and is_date_line(text):
-        return "posted_ago" if not _FOUR_DIGITS.search(text) else "date"
-    if _CREDITS.search(text) and n <= 60:
-        return "credits"
-    if n <= 10 and _TAGS.match(text):
-        return "tags"
-    if n <= 6 and _NAV.match(text):
-        return "nav"
-    if _is_share_counter(text):
-        return "share"
-    if n <= 35 and _PROMO_START.match(text) and _count_words(text, _WE_WORDS | _YOU_WORDS):
-        return "promo"
-    if n <= 90 and _donation_score(text):
-        return "donation"
-    if n <= 80 and _is_caption(text):
-        return "caption"
+    for rule in _LINE_RULES:
+        if (rule.max_words is None or n <= rule.max_words) and rule.test(text):
+            return rule.kind
     return None
 
 
@@ -419,14 +283,27 @@ def classify_paragraphs(paragraphs: list[str], stopwords: frozenset[str]) -> Cla
     """
     kinds: list[str | None] = [line_kind(p) for p in paragraphs]
     start = find_body_start(paragraphs, kinds, stopwords)
-    n = len(paragraphs)
+    # Each pass reads the kinds the passes before it gave.
+    _mark_read_more_teasers(paragraphs, kinds)
+    _mark_related_blocks(paragraphs, kinds)
+    _mark_share_counts(paragraphs, kinds)
+    _mark_comment_section(kinds, start)
+    _mark_stray_headlines(paragraphs, kinds, start, stopwords)
+    _mark_signoff(paragraphs, kinds, start)
+    _mark_repeats(paragraphs, kinds, start)
+    return Classified(paragraphs, kinds, start)
 
-    # A headline printed just before "Read more" is the teaser that link belongs to.
-    for i in range(1, n):
+
+def _mark_read_more_teasers(paragraphs: list[str], kinds: list[str | None]) -> None:
+    """A headline printed just before "Read more" is the teaser that link belongs to."""
+    for i in range(1, len(paragraphs)):
         if kinds[i] == "read_more" and kinds[i - 1] is None and is_headline_like(paragraphs[i - 1]):
             kinds[i - 1] = "teaser"
 
-    # After a "Related"/"Check also" heading: the headlines and cut-off teasers of that block.
+
+def _mark_related_blocks(paragraphs: list[str], kinds: list[str | None]) -> None:
+    """After a "Related"/"Check also" heading: the headlines and cut-off teasers of that block."""
+    n = len(paragraphs)
     for i in range(n):
         if kinds[i] != "related":
             continue
@@ -442,26 +319,35 @@ def classify_paragraphs(paragraphs: list[str], stopwords: frozenset[str]) -> Cla
                 break
             j += 1
 
-    # A bare number under a share label is its count ("Shares" / "1,606").
-    for i in range(1, n):
+
+def _mark_share_counts(paragraphs: list[str], kinds: list[str | None]) -> None:
+    """A bare number under a share label is its count ("Shares" / "1,606")."""
+    for i in range(1, len(paragraphs)):
         if kinds[i] is None and kinds[i - 1] == "share" and _NUMBER.match(paragraphs[i].strip()):
             kinds[i] = "share"
 
-    # Everything after a comment heading below the story is readers' text or the form.
+
+def _mark_comment_section(kinds: list[str | None], start: int) -> None:
+    """Everything after a comment heading below the story is readers' text or the form."""
+    n = len(kinds)
     for i in range(max(start, 1), n):
         if kinds[i] == "comment":
             for j in range(i + 1, n):
                 kinds[j] = kinds[j] or "comment"
             break
 
-    # Headline-like lines inside the body whose words the story does not share: related links.
+
+def _mark_stray_headlines(
+    paragraphs: list[str], kinds: list[str | None], start: int, stopwords: frozenset[str]
+) -> None:
+    """Headline-like lines inside the body whose words the story does not share: related links."""
     prose_stems: dict[int, list[str]] = {
         i: content_stems(p, stopwords)
         for i, p in enumerate(paragraphs)
         if kinds[i] is None and i >= start and is_prose(p, stopwords)
     }
     vocabulary = Counter(s for stems in prose_stems.values() for s in stems)
-    for i in range(start + 1, n):
+    for i in range(start + 1, len(paragraphs)):
         text = paragraphs[i]
         # Teaser headlines are short; longer unpunctuated lines are more often story text.
         if (
@@ -479,8 +365,10 @@ def classify_paragraphs(paragraphs: list[str], stopwords: frozenset[str]) -> Cla
         if cohesion(paragraphs[i], others, stopwords) < 0.5:
             kinds[i] = "teaser"
 
-    # A short line closing the story ("Reuter", "Share", "Tags") signs off; it is no sentence.
-    for i in range(n - 1, start, -1):
+
+def _mark_signoff(paragraphs: list[str], kinds: list[str | None], start: int) -> None:
+    """A short line closing the story ("Reuter", "Share", "Tags") signs off; it is no sentence."""
+    for i in range(len(paragraphs) - 1, start, -1):
         if kinds[i] is not None:
             continue
         if len(words_of(paragraphs[i])) <= 2 and not ends_sentence(paragraphs[i]):
@@ -488,12 +376,13 @@ def classify_paragraphs(paragraphs: list[str], stopwords: frozenset[str]) -> Cla
             continue
         break
 
-    # The same paragraph twice (pull quotes, a pasted block) keeps its first copy.
+
+def _mark_repeats(paragraphs: list[str], kinds: list[str | None], start: int) -> None:
+    """The same paragraph twice (pull quotes, a pasted block) keeps its first copy."""
     seen: set[str] = set()
-    for i in range(start, n):
+    for i in range(start, len(paragraphs)):
         if kinds[i] is None:
             key = " ".join(paragraphs[i].split()).lower()
             if key in seen and len(key) > 20:
                 kinds[i] = "repeat"
             seen.add(key)
-    return Classified(paragraphs, kinds, start)

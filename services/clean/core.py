@@ -66,6 +66,25 @@ def decode_raw(value: bytes, *, max_bytes: int | None = None) -> RawArticle:
     """
     if max_bytes is not None and len(value) > max_bytes:
         raise Reject("oversize", f"{len(value):,} bytes > limit of {max_bytes:,} bytes")
+    _reject_binary(value)
+    try:
+        text = value.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Reject(
+            "not_utf8", f"invalid UTF-8 byte 0x{value[exc.start]:02x} at offset {exc.start}"
+        ) from exc
+    stripped = text.strip()
+    if not stripped:
+        raise Reject("empty", f"{len(value)} bytes of whitespace" if value else "no bytes")
+    if stripped[0] in "{[" or _JSON_LITERAL.match(stripped):
+        raw = _decode_json(stripped)
+        if raw is not None:
+            return raw
+    return RawArticle(text=text)
+
+
+def _reject_binary(value: bytes) -> None:
+    """Reject a known binary format, UTF-16, NUL bytes or many control codes (``Reject``)."""
     for magic, name in _MAGIC.items():
         if value.startswith(magic):
             raise Reject("binary", f"input is {name} (starts with {magic!r})")
@@ -78,39 +97,31 @@ def decode_raw(value: bytes, *, max_bytes: int | None = None) -> RawArticle:
     # Wire text carries a few control codes (\x02 \x03); binary data carries many.
     if head and controls / len(head) > 0.05:
         raise Reject("binary", f"{controls} control bytes in the first {len(head)} bytes")
+
+
+def _decode_json(stripped: str) -> RawArticle | None:
+    """The ``RawArticle`` of JSON-shaped text; None for text that only starts with a bracket."""
     try:
-        text = value.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
+        data = json.loads(stripped)
+    except RecursionError as exc:
+        # "[" * 10_000: Python's parser recurses once per level and gives up near 1,000.
         raise Reject(
-            "not_utf8", f"invalid UTF-8 byte 0x{value[exc.start]:02x} at offset {exc.start}"
+            "invalid_json", "JSON nested too deeply (more levels than the parser's limit)"
         ) from exc
-    stripped = text.strip()
-    if not stripped:
-        raise Reject("empty", f"{len(value)} bytes of whitespace" if value else "no bytes")
-    if stripped[0] in "{[" or _JSON_LITERAL.match(stripped):
-        try:
-            data = json.loads(stripped)
-        except RecursionError as exc:
-            # "[" * 10_000: Python's parser recurses once per level and gives up near 1,000.
+    except json.JSONDecodeError as exc:
+        if stripped[0] == "{" and stripped[-1] == "}":
             raise Reject(
-                "invalid_json", "JSON nested too deeply (more levels than the parser's limit)"
+                "invalid_json", f"{exc.msg} at line {exc.lineno} column {exc.colno}"
             ) from exc
-        except json.JSONDecodeError as exc:
-            if stripped[0] == "{" and stripped[-1] == "}":
-                raise Reject(
-                    "invalid_json", f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-                ) from exc
-            data = None  # "[Photo] Troops ..." is text that merely starts with a bracket
-        except ValueError as exc:
-            # Parses, but Python will not hold it: an integer of more than 4,300 digits.
-            raise Reject("invalid_json", str(exc)) from exc
-        else:
-            if not isinstance(data, dict):
-                raise Reject("not_an_object", f"JSON {type(data).__name__}, expected an object")
-            raw = RawArticle.model_validate(data)
-            _check_encodable(raw)
-            return raw
-    return RawArticle(text=text)
+        return None  # "[Photo] Troops ..." is text that merely starts with a bracket
+    except ValueError as exc:
+        # Parses, but Python will not hold it: an integer of more than 4,300 digits.
+        raise Reject("invalid_json", str(exc)) from exc
+    if not isinstance(data, dict):
+        raise Reject("not_an_object", f"JSON {type(data).__name__}, expected an object")
+    raw = RawArticle.model_validate(data)
+    _check_encodable(raw)
+    return raw
 
 
 def _check_encodable(raw: RawArticle) -> None:
@@ -189,8 +200,11 @@ def clean_article(
         if not words_of(text):
             continue
         if max_text_chars is not None and len(text) > max_text_chars:
-            raise Reject("too_long", f"story {n} has {len(text):,} characters of clean text; "
-                         f"the limit is {max_text_chars:,}")
+            raise Reject(
+                "too_long",
+                f"story {n} has {len(text):,} characters of clean text; "
+                f"the limit is {max_text_chars:,}",
+            )
         # A story pasted twice without its URL line is still that page: same headline, same URL.
         url = draft.url or (urls_by_title.get(draft.title) if draft.title else None)
         if url is None and not split:

@@ -89,52 +89,9 @@ def clean_story(
     story = Story(paragraphs=[])
     classified = classify_paragraphs(paragraphs, stopwords)
     kinds = classified.kinds
-    start = classified.body_start
-
-    # Dates anywhere in the header zone or on date lines; bylines before or in the header.
-    for i, text in enumerate(paragraphs):
-        if kinds[i] == "url" and story.url is None and _URL_LINE.match(text):
-            story.url = text
-        if kinds[i] in {"date", "posted_ago"}:
-            absolute, relative = find_dates(text, now=now)
-            story.dates.append(absolute)
-            story.relative_dates.append(relative)
-
-    title = known_title
-    title_found = known_title is not None
-    header = [i for i in range(start) if kinds[i] in {None, "email", "date"}]
-    for pos, i in enumerate(header):
-        text = paragraphs[i]
-        byline = parse_byline(text)
-        if byline and (byline[1] or title_found):
-            story.authors.extend(byline[0])
-            kinds[i] = "byline"
-            absolute, relative = find_dates(text, now=now)
-            story.dates.append(absolute)
-            story.relative_dates.append(relative)
-            continue
-        if kinds[i] is not None:
-            continue
-        if title is not None and _similar(text, title) >= 0.7:
-            kinds[i] = "title"  # a repeat of the headline (SEO title, social title)
-            continue
-        if not title_found and _title_candidate(text):
-            following = [j for j in header[pos + 1 :] if kinds[j] is None]
-            nxt = paragraphs[following[0]] if following else None
-            # A one-to-three-word label before a longer headline is the section ("World News").
-            if (
-                len(words_of(text)) <= 3
-                and nxt is not None
-                and _title_candidate(nxt)
-                and len(words_of(nxt)) > len(words_of(text))
-                and not parse_byline(nxt)
-            ):
-                kinds[i] = "section"
-                continue
-            title, title_found = text, True
-            kinds[i] = "title"
-            continue
-        # Anything else in the header (a dek/standfirst) is kept as story text.
+    _collect_url_and_dates(story, paragraphs, kinds, now)
+    header = [i for i in range(classified.body_start) if kinds[i] in {None, "email", "date"}]
+    title = _read_header(story, paragraphs, kinds, header, known_title, now)
 
     # No byline: a "To contact the reporters" block still names the authors.
     if not story.authors:
@@ -148,8 +105,79 @@ def clean_story(
         else:
             story.dropped.append((kind, text))
     kept = _join_broken(kept)
+    _strip_lede_dateline(story, kept)
 
-    # The lede's wire dateline ("MOSCOW (Reuters) - ") is metadata, not story text.
+    story.paragraphs = [p for p in kept if p and not is_email(p)]
+    story.title = title
+    # Keep order, drop repeats ("Tom Balmforth" in the byline and the contact block).
+    story.authors = list(dict.fromkeys(a for a in story.authors if a))
+    return story
+
+
+def _collect_url_and_dates(
+    story: Story, paragraphs: list[str], kinds: list[str | None], now: datetime
+) -> None:
+    """The first URL line, and the dates of every date line, anywhere in the story."""
+    for i, text in enumerate(paragraphs):
+        if kinds[i] == "url" and story.url is None and _URL_LINE.match(text):
+            story.url = text
+        if kinds[i] in {"date", "posted_ago"}:
+            absolute, relative = find_dates(text, now=now)
+            story.dates.append(absolute)
+            story.relative_dates.append(relative)
+
+
+def _read_header(
+    story: Story,
+    paragraphs: list[str],
+    kinds: list[str | None],
+    header: list[int],
+    title: str | None,
+    now: datetime,
+) -> str | None:
+    """Mark the header zone's bylines, title, its repeats and section label; return the title.
+
+    ``title`` is the one the input gave, if any. Bylines add their authors and dates to
+    ``story``; anything else in the header (a dek/standfirst) is kept as story text.
+    """
+    for pos, i in enumerate(header):
+        text = paragraphs[i]
+        byline = parse_byline(text)
+        if byline and (byline[1] or title is not None):
+            story.authors.extend(byline[0])
+            kinds[i] = "byline"
+            absolute, relative = find_dates(text, now=now)
+            story.dates.append(absolute)
+            story.relative_dates.append(relative)
+        elif kinds[i] is not None:
+            continue
+        elif title is not None:
+            if _similar(text, title) >= 0.7:
+                kinds[i] = "title"  # a repeat of the headline (SEO title, social title)
+        elif _title_candidate(text):
+            following = [j for j in header[pos + 1 :] if kinds[j] is None]
+            nxt = paragraphs[following[0]] if following else None
+            if _is_section_label(text, nxt):
+                kinds[i] = "section"
+            else:
+                title = text
+                kinds[i] = "title"
+    return title
+
+
+def _is_section_label(text: str, nxt: str | None) -> bool:
+    """A one-to-three-word label before a longer headline is the section ("World News")."""
+    return (
+        len(words_of(text)) <= 3
+        and nxt is not None
+        and _title_candidate(nxt)
+        and len(words_of(nxt)) > len(words_of(text))
+        and not parse_byline(nxt)
+    )
+
+
+def _strip_lede_dateline(story: Story, kept: list[str]) -> None:
+    """The lede's wire dateline ("MOSCOW (Reuters) - ") is metadata, not story text."""
     lede_index = next((k for k, p in enumerate(kept) if len(words_of(p)) >= 6), None)
     if lede_index is not None:
         lede, dateline = strip_lede_dateline(kept[lede_index])
@@ -157,9 +185,3 @@ def clean_story(
             kept[lede_index] = lede
             story.agency = dateline.agency
             story.dropped.append(("dateline", dateline.text))
-
-    story.paragraphs = [p for p in kept if p and not is_email(p)]
-    story.title = title
-    # Keep order, drop repeats ("Tom Balmforth" in the byline and the contact block).
-    story.authors = list(dict.fromkeys(a for a in story.authors if a))
-    return story

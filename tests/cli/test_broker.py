@@ -121,8 +121,8 @@ def test_fetch_jars_failure_names_maven_central(
 def test_spawned_process_dies_with_its_parent() -> None:
     # The same path the JVM is started by, with a cheap child: kill -9 the parent, the child goes.
     script = (
-        "import sys, time; from cli.broker import _spawn; "
-        "p = _spawn(['sleep', '60']); print(p.pid, flush=True); time.sleep(60)"
+        "import sys, time; from cli.broker.jvm import spawn; "
+        "p = spawn(['sleep', '60']); print(p.pid, flush=True); time.sleep(60)"
     )
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
@@ -262,7 +262,7 @@ def test_cluster_ids_never_start_with_a_dash(monkeypatch):
     from cli import broker
 
     ids = iter([uuid.UUID(bytes=b"\xfb" + b"\x00" * 15), uuid.UUID(bytes=b"\x01" * 16)])
-    monkeypatch.setattr(broker.uuid, "uuid4", lambda: next(ids))
+    monkeypatch.setattr(uuid, "uuid4", lambda: next(ids))
     cluster_id = broker.new_cluster_id()
     assert not cluster_id.startswith("-") and len(cluster_id) == 22
 
