@@ -17,7 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from aiokafka.conn import create_conn
+from aiokafka.errors import KafkaError as AioKafkaError
+from aiokafka.errors import SaslAuthenticationFailed, UnsupportedSaslMechanismError
 from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 if TYPE_CHECKING:
@@ -79,10 +83,6 @@ def explain_refusal(
     conn_kwargs = {key: security[key] for key in keys if key in security}
 
     async def probe(host: str, port: int) -> KafkaAccessError | None:
-        from aiokafka.conn import create_conn
-        from aiokafka.errors import KafkaError as AioKafkaError
-        from aiokafka.errors import SaslAuthenticationFailed, UnsupportedSaslMechanismError
-
         try:
             conn = await asyncio.wait_for(
                 create_conn(host, port, request_timeout_ms=int(timeout * 1000), **conn_kwargs),
@@ -237,8 +237,6 @@ def ensure_topics(
 
 def _align_configs(admin: KafkaAdminClient, configs: dict[str, dict[str, str]]) -> None:
     """Set the spec's configs on existing topics where they differ (no-op when they match)."""
-    from kafka.admin import ConfigResource, ConfigResourceType
-
     if not configs:
         return
     described = admin.describe_configs(

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from shared.errors import Reject
 from shared.schemas import (
     Alert,
     CleanArticle,
@@ -130,8 +131,6 @@ def encode_output(message: Message) -> tuple[str, bytes | None, bytes]:
     worker (``shared.worker.loop.Step``) and ``newswatch process`` dead-letter the input alike, before
     anything of it is published.
     """
-    from shared.errors import Reject
-
     spec = topic_for(message)
     data = message.to_bytes()
     if len(data) > spec.max_record_bytes:

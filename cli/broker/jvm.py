@@ -9,7 +9,7 @@ from typing import IO
 
 from cli.settings import BrokerSettings
 from shared.admin import BrokerError
-from shared.lifecycle import die_with_parent
+from shared.worker.lifecycle import die_with_parent
 
 # Flags from Kafka's kafka-run-class.sh, minus JMX, which nothing here reads.
 JVM_FLAGS = (

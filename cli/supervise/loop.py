@@ -16,11 +16,18 @@ class Broker(Protocol):
     """What the supervisor needs of the broker it started (cli.broker.LocalKafka has it)."""
 
     @property
-    def pid(self) -> int | None: ...
+    def pid(self) -> int | None:
+        """The broker's process id, None before it started."""
+
     @property
-    def returncode(self) -> int | None: ...
-    def start(self) -> str: ...
-    def stop(self, timeout: float = ...) -> None: ...
+    def returncode(self) -> int | None:
+        """Its exit status once it has exited, else None."""
+
+    def start(self) -> str:
+        """Start it; its bootstrap address."""
+
+    def stop(self, timeout: float = ...) -> None:
+        """Stop it within ``timeout`` seconds."""
 
 
 @dataclass

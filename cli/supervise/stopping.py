@@ -21,8 +21,11 @@ class Proc(Protocol):
     pid: int
     returncode: int | None
 
-    def poll(self) -> int | None: ...
-    def terminate(self) -> None: ...
+    def poll(self) -> int | None:
+        """Its exit status once it has exited, else None."""
+
+    def terminate(self) -> None:
+        """Ask it to stop (SIGTERM)."""
 
 
 def kill_group(pid: int) -> None:

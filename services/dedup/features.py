@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import spacy
 from datasketch import MinHash  # type: ignore[import-untyped]
 
 from shared.text import mask_long_runs

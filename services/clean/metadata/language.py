@@ -37,7 +37,7 @@ _STOPLISTS = {
 
 def build_language_detector() -> Any:
     """Build the lingua detector once (all languages, low-accuracy mode)."""
-    from lingua import LanguageDetectorBuilder
+    from lingua import LanguageDetectorBuilder  # noqa: PLC0415 — heavy: only the stage's build loads it
 
     return LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().build()
 
