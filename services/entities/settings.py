@@ -22,7 +22,7 @@ class EntitiesSettings(ServiceSettings):
     # article has 500-2,500 words.
     entities_max_words: int = Field(default=4_000, ge=1)
     # The worker hands spaCy batches: at most this many articles (nlp.pipe amortises its
-    # per-call work over a batch; larger batches gained nothing measurable, tests/bench), or what
+    # per-call work over a batch; larger batches gained nothing measurable, evaluation/entities), or what
     # arrived within entities_batch_within_s when fewer came: a lone article waits at most that.
     # 1: one message at a time, as before batches.
     entities_batch_size: int = Field(default=16, ge=1)
