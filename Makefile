@@ -10,7 +10,7 @@ KAFKA_STAMP := .cache/kafka/lib/.fetched
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration bench process-seeds seed topics kafka \
+.PHONY: help install run test test-unit test-integration bench eval process-seeds seed topics kafka \
         up down lint fmt docs clean
 
 help: ## list the targets
@@ -46,8 +46,11 @@ test-unit: $(STAMP) ## fast tests only (no broker, no model)
 test-integration: install prometheus-bin ## the pipeline against the real local broker
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
-bench: install ## throughput and quality figures (extraction F1, dedup P/R/F1, articles/s)
-	$(PY) tests/bench/run_all.py
+bench: install ## benchmarks and quality evaluations (evaluation/; corpora at $$NEWS_CORPORA_DIR, default ../shared/data)
+	$(PY) -m evaluation.run
+
+eval: install ## the quality evaluations alone: labelled sets' figures with 95% intervals, non-zero under a floor
+	$(PY) -m evaluation.run --eval
 
 process-seeds: $(STAMP) ## the seeds through the four cores, no Kafka (JSON lines)
 	$(VENV)/bin/newswatch process seeds/*.txt

@@ -98,7 +98,7 @@ class Deduplicator:
 
         ``window`` bounds what is remembered and ``evict_every`` how long expired articles may stay
         before ``process`` evicts them (both from the service's settings). Thresholds (defaults
-        measured with tests/bench/bench_dedup.py, see the README): ``near_threshold`` on the
+        measured with evaluation/dedup/bench.py, see its README): ``near_threshold`` on the
         MinHash Jaccard estimate, ``containment_threshold`` on the larger of the two containment
         scores, ``min_containment_shingles`` below which the MinHash containment estimate is not
         used. Index shape: word ``shingle_size``-grams, ``num_perm`` permutations in ``bands``

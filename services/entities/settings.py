@@ -36,7 +36,7 @@ class EntitiesSettings(ServiceSettings):
         description="Nor past this many words: spaCy's time follows tokens.",
     )
     # nlp.pipe amortises its per-call work over a batch; larger batches gained nothing
-    # measurable (tests/bench).
+    # measurable (evaluation/entities).
     entities_batch_size: int = Field(
         default=16,
         ge=1,

@@ -24,6 +24,7 @@ from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
 
 from cli.pipeline import LocalPipeline
+from evaluation.dedup.corpus import load_bbc
 from services.stages import stages_until
 from shared.schemas import CleanArticle, DeadLetter, DuplicateNotice, EnrichedArticle, UniqueArticle
 from shared.topics import (
@@ -36,7 +37,6 @@ from shared.topics import (
     SERVICES,
     UNIQUE_ARTICLES,
 )
-from tests.bench.dedup_corpus import load_bbc
 from tests.factories import bad_inputs
 from tests.integration.harness import RunningPipeline, own_broker, running_pipeline
 from tests.integration.kafkautil import TopicReader, wait_caught_up

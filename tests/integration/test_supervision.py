@@ -2,7 +2,7 @@
 
 Each scenario runs `newswatch run` with a broker of its own (free ports, a fresh data dir under
 tmp_path), so its topics hold only its own articles and the supervisor owns the broker it may have
-to restart. Articles are BBC news stories (../shared/data/bbc, read in place) plus exact re-posts,
+to restart. Articles are BBC news stories (the corpora's bbc/, NEWS_CORPORA_DIR, read in place) plus exact re-posts,
 sent as ``{"id", "text"}`` while workers are killed. "Accounted for" means: every input has a clean
 record or a clean dead letter; every clean record is a unique article, a duplicate notice or a dedup
 dead letter; every unique article is enriched or an entities dead letter; all four groups caught up.
@@ -31,6 +31,7 @@ from kafka import KafkaProducer
 
 from cli.broker import free_port
 from cli.inputs import read_inputs
+from evaluation.dedup.corpus import load_bbc
 from shared.schemas import CleanArticle, DeadLetter, DuplicateNotice, UniqueArticle
 from shared.topics import (
     CLEAN_ARTICLES,
@@ -41,7 +42,6 @@ from shared.topics import (
     SERVICES,
     UNIQUE_ARTICLES,
 )
-from tests.bench.dedup_corpus import load_bbc
 from tests.integration.harness import NEWSWATCH, REPO, RunningPipeline, launch_run
 from tests.integration.kafkautil import TopicReader, wait_caught_up
 

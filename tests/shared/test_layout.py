@@ -1,4 +1,4 @@
-"""The layout's rules, checked on the code: imports point one way (cli → services → shared), the environment is read only by settings modules, each faust app is a few lines."""
+"""The layout's rules, checked on the code: imports point one way (cli → services → shared; evaluation, which no code imports, never imports tests), the environment is read only by settings modules, each faust app is a few lines."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def imported(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize(("package", "forbidden"), [("shared", ("services", "cli")), ("services", ("cli",))])
+@pytest.mark.parametrize(("package", "forbidden"), [("shared", ("services", "cli", "evaluation")), ("services", ("cli", "evaluation")),
+                                                    ("cli", ("evaluation",)), ("evaluation", ("tests",))])
 def test_imports_point_down(package, forbidden):
     upward = {f"{path.relative_to(REPO)}: {name}" for path in modules(package) for name in imported(path)
               if name.split(".")[0] in forbidden}
@@ -56,7 +57,7 @@ def test_a_service_imports_no_other_service():
 
 def test_only_settings_modules_read_the_environment():
     readers = set()
-    for package in ("shared", "services", "cli"):
+    for package in ("shared", "services", "cli", "evaluation"):
         for path in modules(package):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):

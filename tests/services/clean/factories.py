@@ -1,4 +1,4 @@
-"""Test factories and data paths for the clean stage's tests: seeds, golden text, public corpora."""
+"""Test factories and data paths for the clean stage's tests: seeds, golden text, public corpora (``NEWS_CORPORA_DIR``)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from evaluation.settings import corpora_dir
 from services.clean.core import clean_article, decode_raw
 from shared.schemas import CleanArticle
 
 ROOT = Path(__file__).resolve().parents[3]
 SEEDS = ROOT / "seeds"
 GOLDEN = Path(__file__).parent / "golden"
-# Research-only corpora: read in place at test time, never copied into the repository.
-DATA = ROOT.parent / "shared" / "data"
 
 # The seeds were scraped in early April 2019 ("7 days ago" next to March 28).
 SEED_INGEST = datetime(2019, 4, 4, 12, 0, tzinfo=UTC)
 
 
 def shared_data(*parts: str) -> Path:
-    """Path into ../shared/data; a missing corpus fails the test (it must never pass by skipping)."""
-    path = DATA.joinpath(*parts)
-    assert path.exists(), f"research corpus not available: {path} (../shared/data must sit beside the repo)"
+    """Path into the research corpora (read in place at test time, never copied into the repository;
+    ``NEWS_CORPORA_DIR``, default ../shared/data); a missing corpus fails the test (it must never pass by skipping)."""
+    path = corpora_dir().joinpath(*parts)
+    assert path.exists(), f"research corpus not available: {path} (set NEWS_CORPORA_DIR, default ../shared/data)"
     return path
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
-import sys
 from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +16,6 @@ from shared.schemas import CleanArticle, DuplicateNotice, UniqueArticle
 
 REPO = Path(__file__).resolve().parents[3]
 SEEDS = REPO / "seeds"
-BENCH = REPO / "tests" / "bench" / "dedup_corpus.py"
 T0 = datetime(2019, 3, 28, 12, 0, tzinfo=UTC)
 # The tests' own window and eviction interval, which their times are chosen around (an article
 # 31 days old has left the window); the service's defaults live in services/dedup/settings.py.
@@ -129,10 +126,7 @@ class FaustLikeStore(MutableMapping[str, Any]):
 
 
 def load_corpus_module() -> ModuleType:
-    """tests/bench/dedup_corpus.py, the BBC near-duplicate benchmark (reads ../shared/data/bbc)."""
-    spec = importlib.util.spec_from_file_location("dedup_corpus", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    """evaluation/dedup/corpus.py, the BBC near-duplicate stream and its labels (reads the corpora's bbc/, ``NEWS_CORPORA_DIR``)."""
+    from evaluation.dedup import corpus
+
+    return corpus

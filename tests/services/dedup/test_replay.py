@@ -1,7 +1,8 @@
 """Dedup under at-least-once delivery: a worker that dies replays its last messages, which must
 publish what they published the first time, and complete what a dying worker left half-written.
 
-The slow test streams the benchmark sample (reads ../shared/data/bbc, like test_benchmark.py).
+The slow test streams the near-duplicate sample of evaluation/dedup/corpus.py (reads the corpora's
+bbc/ at test time, ``NEWS_CORPORA_DIR``).
 """
 
 from __future__ import annotations

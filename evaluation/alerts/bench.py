@@ -1,8 +1,10 @@
 """Benchmark of the alerts stage: articles/second of the alerts core (parse of candidate sentences included) on enriched BBC articles, and the share of sentences parsed.
 
-Not a test (pytest does not collect it). Run from the repository root:
+Run from the repository root (part of ``make bench``):
 
-    .venv/bin/python tests/bench/bench_alerts.py [--articles 100] [--data ../shared/data]
+    .venv/bin/python -m evaluation.alerts.bench [--articles 100] [--data DIR]
+
+``--data``: the corpora folder, default ``NEWS_CORPORA_DIR`` (``evaluation/settings.py``).
 
 A fixed random sample of BBC articles (title = the first line) goes through the entities stage
 once (not timed), then through ``services.alerts.core.evaluate_counted`` with the shipped rules:
@@ -20,15 +22,13 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
+from evaluation.articles import split_sentences
+from evaluation.settings import corpora_dir
 from services.alerts import core
 from services.alerts.stage import load_nlp
 from services.entities.core import extract_entities
 from services.entities.core import load_nlp as load_entities_nlp
 from shared.schemas.articles import UniqueArticle
-from tests.factories import split_sentences
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -36,8 +36,11 @@ NOW = datetime(2024, 1, 1, tzinfo=UTC)
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=100)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument(
+        "--data", type=Path, default=None, help="the corpora folder (default: NEWS_CORPORA_DIR)"
+    )
     args = parser.parse_args()
+    args.data = args.data or corpora_dir()
     warnings.filterwarnings("ignore")
     paths = sorted((args.data / "bbc" / "bbc").glob("*/*.txt"))
     sample = random.Random(20240101).sample(paths, min(args.articles, len(paths)))
@@ -46,8 +49,13 @@ def main() -> int:
     for p in sample:
         title, _, body = p.read_bytes().decode("utf-8", "replace").partition("\n")
         body = body.strip()
-        unique = UniqueArticle(article_id=p.name, title=title.strip(), text=body, ingested_at=NOW,
-                               sentences=split_sentences(body))
+        unique = UniqueArticle(
+            article_id=p.name,
+            title=title.strip(),
+            text=body,
+            ingested_at=NOW,
+            sentences=split_sentences(body),
+        )
         enriched.append(extract_entities(unique, entities_nlp))
     nlp = load_nlp("en_core_web_sm")
     rules = core.load_rules(vocab=nlp.vocab)
@@ -60,16 +68,22 @@ def main() -> int:
     sentences = sum(r.sentences for r in results)
     parsed = sum(r.parsed for r in results)
     alerts = sum(len(r.alerts) for r in results)
-    print(f"BBC sample: {len(enriched)} articles, {sentences / len(enriched):.1f} sentences/article (title included)")
-    print(f"  alerts core      : {len(enriched) / took:7.1f} articles/s, {parsed}/{sentences} sentences parsed "
-          f"({100 * parsed / sentences:.1f} %), {alerts} alerts")
+    print(
+        f"BBC sample: {len(enriched)} articles, {sentences / len(enriched):.1f} sentences/article (title included)"
+    )
+    print(
+        f"  alerts core      : {len(enriched) / took:7.1f} articles/s, {parsed}/{sentences} sentences parsed "
+        f"({100 * parsed / sentences:.1f} %), {alerts} alerts"
+    )
 
     t0 = time.perf_counter()
     for a in enriched:
         texts = [a.title or "", *(s.text for s in a.sentences)]
         parse(texts, [True] + [False] * (len(texts) - 1))
     every = time.perf_counter() - t0
-    print(f"  parse everything : {len(enriched) / every:7.1f} articles/s (for scale: no candidates test)")
+    print(
+        f"  parse everything : {len(enriched) / every:7.1f} articles/s (for scale: no candidates test)"
+    )
     return 0
 
 

@@ -1,9 +1,9 @@
-"""Dedup benchmark: consumes the BBC corpus (../shared/data/bbc) plus synthetic re-posts; prints quality and cost.
+"""Dedup benchmark: consumes the BBC corpus (the corpora's bbc/, ``NEWS_CORPORA_DIR``) plus synthetic re-posts; prints quality and cost.
 
-Run:  .venv/bin/python tests/bench/bench_dedup.py [--per-topic N] [--seed S] [--explain] [--no-cli]
+Run:  .venv/bin/python -m evaluation.dedup.bench [--per-topic N] [--seed S] [--explain] [--no-cli]
 
 Prints precision, recall and F1 of ``Deduplicator.process`` on the labelled stream built by
-``dedup_corpus.build_stream`` (see its docstring for the labels), the articles per second of
+``evaluation.dedup.corpus.build_stream`` (see its docstring for the labels), the articles per second of
 ``process`` alone, and the bytes of store per indexed article (JSON keys + values, what a faust
 changelog holds). ``--explain`` also prints, for every scored article, the best candidate scores,
 which is how the thresholds were chosen.
@@ -12,7 +12,7 @@ Then the same stream through the real CLI, ``python -m cli.main process --until 
 stream.jsonl`` as a subprocess: one ``{"id", "text"}`` JSON line per item, in stream order, so
 the clean stage runs first on the text (as in production) and may strip headline, dateline or
 footer lines before dedup sees it. Its ``unique``/``duplicate`` records are scored against the
-same labels (``dedup_corpus.score_records``); articles/second there is end to end (clean + dedup,
+same labels (``corpus.score_records``); articles/second there is end to end (clean + dedup,
 JSON in and out, interpreter and model start-up included).
 """
 
@@ -26,12 +26,15 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from dedup_corpus import Item, Score, build_stream, score, score_records, write_stream_jsonl
-
+from evaluation.dedup.corpus import (
+    Item,
+    Score,
+    build_stream,
+    score,
+    score_records,
+    write_stream_jsonl,
+)
+from evaluation.settings import REPO
 from services.dedup.core import Deduplicator
 from services.dedup.settings import DedupSettings
 
@@ -75,7 +78,7 @@ def run_cli(items: list[Item]) -> tuple[Score, float, dict[str, int]]:
         start = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "cli.main", "process", "--until", "dedup", str(path)],
-            cwd=ROOT,
+            cwd=REPO,
             capture_output=True,
             check=False,
         )

@@ -1,11 +1,11 @@
 """Experiment: would a classifier learned from the labelled troop items do better than the rule?
 
-Not a test and not part of `make bench`: it needs scikit-learn, which the project does not depend on.
-Run from the repository root:
+NEEDS THE OPTIONAL ``eval`` EXTRA (scikit-learn, which the project does not otherwise depend on);
+not part of ``make bench``. Run from the repository root:
 
-    .venv/bin/pip install scikit-learn
-    .venv/bin/python tests/bench/experiment_troop_classifier.py              # tuning sets, 5-fold CV
-    .venv/bin/python tests/bench/experiment_troop_classifier.py --held-out   # + the held-out look
+    .venv/bin/pip install -e '.[eval]'
+    .venv/bin/python -m evaluation.alerts.experiment_classifier              # tuning sets, 5-fold CV
+    .venv/bin/python -m evaluation.alerts.experiment_classifier --held-out   # + a held-out look (count it: README.md)
 
 A logistic regression (balanced classes) over an item's lemmas and dependency triples (head,
 relation, child), with the rule's force and movement lemmas abstracted to FORCE and MOVE, parsed
@@ -24,35 +24,38 @@ these items are ids into research-only corpora).
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from services.alerts import core
-from services.alerts.stage import load_nlp as load_alerts_nlp
-from services.entities.core import extract_entities, load_nlp
-from tests.services.alerts.conftest import FIRED_AT
-from tests.services.alerts.labelled import (
+from evaluation.alerts.labelled import (
     DEFENCE_SET,
     DEV_SET,
     Corpora,
     adjudicated_held_out,
     read_items,
 )
+from evaluation.alerts.quality import FIRED_AT
+from services.alerts import core
+from services.alerts.stage import load_nlp as load_alerts_nlp
+from services.entities.core import extract_entities, load_nlp
 
 
 def main() -> None:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise SystemExit(
+            "this experiment needs scikit-learn: .venv/bin/pip install -e '.[eval]'"
+        ) from None
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--held-out", action="store_true", help="score the chosen model on the held-out items")
+    parser.add_argument(
+        "--held-out", action="store_true", help="score the chosen model on the held-out items"
+    )
     args = parser.parse_args()
     entities_nlp, alerts_nlp = load_nlp("en_core_web_sm"), load_alerts_nlp("en_core_web_sm")
     ruleset, parse = core.load_rules(vocab=alerts_nlp.vocab), core.make_parser(alerts_nlp)
@@ -81,14 +84,19 @@ def main() -> None:
 
     def rule_fires(article) -> bool:
         enriched = extract_entities(article, entities_nlp)
-        return any(a.rule_id == "troop_movement" for a in core.evaluate(enriched, ruleset, parse, fired_at=FIRED_AT))
+        return any(
+            a.rule_id == "troop_movement"
+            for a in core.evaluate(enriched, ruleset, parse, fired_at=FIRED_AT)
+        )
 
     def figures(pred: np.ndarray, gold: np.ndarray) -> str:
         tp, fp, fn = int((pred & gold).sum()), int((pred & ~gold).sum()), int((~pred & gold).sum())
         return f"P {tp / (tp + fp) if tp + fp else 0:.3f} R {tp / (tp + fn):.3f} (tp {tp} fp {fp} fn {fn})"
 
     corpora = Corpora()
-    tune = read_items(DEV_SET, corpora, split="dev") + read_items(DEFENCE_SET, corpora, split="tune2")
+    tune = read_items(DEV_SET, corpora, split="dev") + read_items(
+        DEFENCE_SET, corpora, split="tune2"
+    )
     x = [features(i.article) for i in tune]
     y = np.array([i.label == "1" for i in tune])
     best: tuple[float, float, float] | None = None
@@ -99,7 +107,10 @@ def main() -> None:
                 vectorizer = DictVectorizer()
                 model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
                 model.fit(vectorizer.fit_transform([x[i] for i in train]), y[train])
-                pred[test] = model.predict_proba(vectorizer.transform([x[i] for i in test]))[:, 1] >= threshold
+                pred[test] = (
+                    model.predict_proba(vectorizer.transform([x[i] for i in test]))[:, 1]
+                    >= threshold
+                )
             tp = int((pred & y).sum())
             f1 = 2 * tp / (pred.sum() + y.sum())
             print(f"C={c} threshold={threshold}: cross-validated {figures(pred, y)} F1 {f1:.3f}")
@@ -117,8 +128,10 @@ def main() -> None:
         model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
         model.fit(vectorizer.fit_transform(x), y)
         learned = model.predict_proba(vectorizer.transform(xh))[:, 1] >= threshold
-        print(f"held out, adjudicated: rule {figures(rule, yh)}; classifier {figures(learned, yh)}; "
-              f"either {figures(learned | rule, yh)}; both {figures(learned & rule, yh)}")
+        print(
+            f"held out, adjudicated: rule {figures(rule, yh)}; classifier {figures(learned, yh)}; "
+            f"either {figures(learned | rule, yh)}; both {figures(learned & rule, yh)}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """Benchmark of the clean stage: extraction F1 on the article-extraction benchmark, and speed.
 
-Run: ``.venv/bin/python tests/bench/bench_clean.py [--pages N] [--bbc N]``
+Run: ``.venv/bin/python -m evaluation.clean.bench [--pages N] [--bbc N]`` (part of ``make bench``)
 
 Prints:
 - token-shingle F1 / precision / recall of ``clean_article`` on all 181 HTML pages of
-  ../shared/data/extraction-benchmark, scored by that benchmark's own ``evaluate.py``, and the
+  the corpora's extraction-benchmark/ (``NEWS_CORPORA_DIR``), scored by that benchmark's own ``evaluate.py``, and the
   ratio to trafilatura's published 0.958;
 - the same F1 measured through the real CLI, ``python -m cli.main process --until clean`` as a
   subprocess, two ways: a folder of the pages as ``.html`` files (the CLI decodes them with
@@ -14,7 +14,7 @@ Prints:
 - clean articles per second on a fixed sample: BBC plain text with boilerplate added, Reuters
   SGML records, and the HTML pages.
 
-Not collected by pytest (file name does not start with ``test_``).
+The F1 floors are checked by ``evaluation.clean.quality``.
 """
 
 from __future__ import annotations
@@ -30,14 +30,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
+from evaluation.settings import REPO, corpus
 from services.clean.core import build_language_detector, clean_article
 from shared.schemas import RawArticle
 
-DATA = ROOT.parent / "shared" / "data"
-BENCH = DATA / "extraction-benchmark"
 PUBLISHED = {"trafilatura 2.0.0": 0.958, "newspaper4k": 0.949, "readability-lxml": 0.922}
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -52,7 +48,9 @@ FURNITURE_BOTTOM = (
 
 def load_scorer():
     """The benchmark's own evaluate.py, imported from its folder."""
-    spec = importlib.util.spec_from_file_location("extraction_evaluate", BENCH / "evaluate.py")
+    spec = importlib.util.spec_from_file_location(
+        "extraction_evaluate", corpus("extraction-benchmark") / "evaluate.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -63,11 +61,15 @@ def load_pages(limit: int | None = None) -> tuple[dict, dict[str, str]]:
     """Ground truth and the pages as text (decoded the way trafilatura decodes files)."""
     from trafilatura.utils import decode_file
 
-    truth = json.loads((BENCH / "ground-truth.json").read_text(encoding="utf-8"))
+    truth = json.loads(
+        (corpus("extraction-benchmark") / "ground-truth.json").read_text(encoding="utf-8")
+    )
     keys = sorted(truth)[:limit] if limit else sorted(truth)
     pages = {}
     for key in keys:
-        raw = gzip.decompress((BENCH / "html" / f"{key}.html.gz").read_bytes())
+        raw = gzip.decompress(
+            (corpus("extraction-benchmark") / "html" / f"{key}.html.gz").read_bytes()
+        )
         pages[key] = decode_file(raw)
     return {k: truth[k] for k in keys}, pages
 
@@ -106,7 +108,7 @@ def run_process_cli(paths: list[Path], until: str = "clean") -> list[dict]:
     """``python -m cli.main process --until <stage> PATH...`` as a subprocess; its JSON lines."""
     done = subprocess.run(
         [sys.executable, "-m", "cli.main", "process", "--until", until, *map(str, paths)],
-        cwd=ROOT,
+        cwd=REPO,
         capture_output=True,
         check=False,
     )
@@ -127,7 +129,9 @@ def cli_predictions_html_folder(keys: list[str], folder: Path) -> tuple[dict[str
     Returns the predictions and the number of dead letters.
     """
     for key in keys:
-        raw = gzip.decompress((BENCH / "html" / f"{key}.html.gz").read_bytes())
+        raw = gzip.decompress(
+            (corpus("extraction-benchmark") / "html" / f"{key}.html.gz").read_bytes()
+        )
         (folder / f"{key}.html").write_bytes(raw)
     records = run_process_cli([folder])
     if len(records) != len(keys) or any(r["kind"] not in ("clean", "dead_letter") for r in records):
@@ -196,7 +200,7 @@ def bench_f1_cli(limit: int | None = None, how: str = "html") -> dict:
 
 def bbc_sample(n: int) -> list[RawArticle]:
     """The first ``n`` BBC articles (sorted paths) with page furniture added around them."""
-    paths = sorted((DATA / "bbc" / "bbc").glob("*/*.txt"))[:n]
+    paths = sorted(corpus("bbc", "bbc").glob("*/*.txt"))[:n]
     sample = []
     for path in paths:
         text = path.read_bytes().decode("utf-8", errors="replace")
@@ -255,7 +259,7 @@ def main() -> None:
     print(f"  HTML pages:        {result['pages'] / html_seconds:8.1f} articles/s")
     bbc_rate, bbc_n = rate(bbc_sample(args.bbc), detector)
     print(f"  BBC plain text:    {bbc_rate:8.1f} articles/s ({bbc_n} articles)")
-    sgml = (DATA / "reuters21578" / "reut2-000.sgm").read_bytes().decode("latin-1")
+    sgml = corpus("reuters21578", "reut2-000.sgm").read_bytes().decode("latin-1")
     start = time.perf_counter()
     sgml_articles = clean_article(RawArticle(text=sgml), ingested_at=NOW, detector=detector)
     sgml_rate = len(sgml_articles) / (time.perf_counter() - start)

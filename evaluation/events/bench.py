@@ -1,8 +1,8 @@
 """Benchmark of alerts' events stage: alerts/second through its handler, and its state bounded by the window.
 
-Not a test (pytest does not collect it). Run from the repository root:
+Run from the repository root (part of ``make bench``):
 
-    .venv/bin/python tests/bench/bench_events.py [--alerts 30000] [--days 60]
+    .venv/bin/python -m evaluation.events.bench [--alerts 30000] [--days 60]
 
 A synthetic stream of troop-movement alerts in article-time order over ``--days`` days: actors
 and places drawn from 40 countries (so a few hundred movements are open at any time), counts and
@@ -24,10 +24,6 @@ import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 from prometheus_client import CollectorRegistry
 
@@ -36,9 +32,48 @@ from services.alerts.stage import build_events
 from shared.metrics import ServiceMetrics
 from shared.schemas import Alert, Frame, FrameParty
 
-COUNTRIES = ["RU", "US", "GB", "FR", "DE", "CN", "IN", "PK", "IR", "IQ", "SY", "TR", "IL", "LB", "UA", "BY", "PL",
-             "LT", "LV", "EE", "VE", "CO", "ML", "NE", "NG", "SO", "SD", "LY", "EG", "SA", "YE", "AF", "KP", "KR",
-             "JP", "TW", "PH", "VN", "RS", "XK"]
+COUNTRIES = [
+    "RU",
+    "US",
+    "GB",
+    "FR",
+    "DE",
+    "CN",
+    "IN",
+    "PK",
+    "IR",
+    "IQ",
+    "SY",
+    "TR",
+    "IL",
+    "LB",
+    "UA",
+    "BY",
+    "PL",
+    "LT",
+    "LV",
+    "EE",
+    "VE",
+    "CO",
+    "ML",
+    "NE",
+    "NG",
+    "SO",
+    "SD",
+    "LY",
+    "EG",
+    "SA",
+    "YE",
+    "AF",
+    "KP",
+    "KR",
+    "JP",
+    "TW",
+    "PH",
+    "VN",
+    "RS",
+    "XK",
+]
 ACTIONS = ["deploy", "arrive", "reinforce", "withdraw", "reduce", "mobilise"]
 PLATFORMS = ["Il-62", "An-124", "T-72", "F-16", "Su-35", "C-17", "HIMARS", "S-400"]
 
@@ -59,9 +94,18 @@ def stream(n: int, days: float, seed: int = 20261202) -> list[bytes]:
             equipment=[rng.choice(PLATFORMS)] if rng.random() < 0.2 else [],
             modality=rng.choice(["fact", "fact", "fact", "plan", "demand"]),  # type: ignore[arg-type]
         )
-        alert = Alert(alert_id=f"a{i}", rule_id="troop_movement", article_id=f"art{i // 3}", sentence_index=i % 3,
-                      evidence="Troops moved.", frame=frame, frames=[frame], source=f"s{rng.randint(1, 30)}.example",
-                      published_at=when, fired_at=when + timedelta(hours=1))
+        alert = Alert(
+            alert_id=f"a{i}",
+            rule_id="troop_movement",
+            article_id=f"art{i // 3}",
+            sentence_index=i % 3,
+            evidence="Troops moved.",
+            frame=frame,
+            frames=[frame],
+            source=f"s{rng.randint(1, 30)}.example",
+            published_at=when,
+            fired_at=when + timedelta(hours=1),
+        )
         values.append(alert.to_bytes())
     return values
 
@@ -90,17 +134,26 @@ def main() -> int:
     took = time.perf_counter() - t0
     at_end = state_size(store)
     window = settings.alerts_event_window_days
-    print(f"events: {len(values):,} alerts over {args.days:g} days (window {window:g} days) "
-          f"in {took:.2f} s: {len(values) / took:,.0f} alerts/s")
-    print(f"events: state after {third:,} alerts: {at_third[0]:,} keys, {at_third[1] / 1e6:.2f} MB (JSON); "
-          f"at the end: {at_end[0]:,} keys, {at_end[1] / 1e6:.2f} MB; ratio end / third {at_end[1] / at_third[1]:.2f}")
+    print(
+        f"events: {len(values):,} alerts over {args.days:g} days (window {window:g} days) "
+        f"in {took:.2f} s: {len(values) / took:,.0f} alerts/s"
+    )
+    print(
+        f"events: state after {third:,} alerts: {at_third[0]:,} keys, {at_third[1] / 1e6:.2f} MB (JSON); "
+        f"at the end: {at_end[0]:,} keys, {at_end[1] / 1e6:.2f} MB; ratio end / third {at_end[1] / at_third[1]:.2f}"
+    )
     # The bucket's index of its open events is rewritten with every alert of the bucket (in the
     # worker: one changelog record each), so its size is the per-alert write cost.
     index = max(len(json.dumps(v)) for k, v in store.items() if k.startswith("b:"))
     open_events = max(len(v["e"]) for k, v in store.items() if k.startswith("b:"))  # type: ignore[index]
-    print(f"events: largest bucket index {index / 1e3:.1f} kB ({open_events} open events): written per alert")
+    print(
+        f"events: largest bucket index {index / 1e3:.1f} kB ({open_events} open events): written per alert"
+    )
     total = sum(statuses.values())
-    print("events: " + ", ".join(f"{s} {statuses[s] / total:.1%}" for s in ("new", "update", "mention")))
+    print(
+        "events: "
+        + ", ".join(f"{s} {statuses[s] / total:.1%}" for s in ("new", "update", "mention"))
+    )
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Near-duplicate benchmark for the dedup stage, built from the BBC corpus in ../shared/data/bbc.
+"""Near-duplicate benchmark for the dedup stage, built from the BBC corpus (bbc/ in the corpora folder, ``NEWS_CORPORA_DIR``).
 
 Consumes the BBC text files (read in place, never copied); produces a deterministic stream of
 ``CleanArticle`` items with labels, and scores a run of ``Deduplicator.process`` over it.
@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from evaluation.settings import corpora_dir
 from shared.schemas import CleanArticle, DuplicateNotice, UniqueArticle
 
-BBC_ROOT = Path(__file__).resolve().parents[3] / "shared" / "data" / "bbc" / "bbc"
 SAME_STORY_JACCARD = 0.8
 REWRITE_CONTAINMENT = 0.2
 T0 = datetime(2005, 3, 1, tzinfo=UTC)
@@ -133,8 +133,9 @@ class Score:
 # ------------------------------------------------------------------------------------ corpus
 
 
-def load_bbc(root: Path = BBC_ROOT) -> list[Doc]:
-    """Read every ``<topic>/NNN.txt``; the one non-UTF-8 file is decoded as Latin-1."""
+def load_bbc(root: Path | None = None) -> list[Doc]:
+    """Read every ``<topic>/NNN.txt`` (default: the corpora's bbc/bbc); the one non-UTF-8 file is decoded as Latin-1."""
+    root = root or corpora_dir() / "bbc" / "bbc"
     if not root.is_dir():
         raise FileNotFoundError(f"BBC corpus not found at {root}")
     docs = []

@@ -1,4 +1,7 @@
-"""The labelled troop-movement items (ids and labels in CSV files here, text from /work/shared/data): load them as articles and score a rule on them."""
+"""The labelled troop-movement items (ids and labels in CSV files here, text from the corpora folder, ``NEWS_CORPORA_DIR``): load them as articles and score a rule on them.
+
+How the sets were made, and every look at them: README.md beside this file.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +12,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from evaluation.articles import split_sentences
+from evaluation.figures import wilson
+from evaluation.settings import corpora_dir
 from shared.schemas.articles import UniqueArticle
-from tests.factories import split_sentences
-from tests.figures import wilson
 
-DATA = Path(__file__).resolve().parents[4] / "shared" / "data"  # /work/shared/data, read-only
 HERE = Path(__file__).resolve().parent
 DEV_SET = HERE / "troop_dev.csv"
 FRESH_SET = HERE / "troop_fresh.csv"
 DEFENCE_SET = HERE / "troop_defence.csv"
 FRESH2_SET = HERE / "troop_fresh2.csv"
-# Second readers and adjudication (test_quality.py's docstring says how they were made).
+# Second readers and adjudication (README.md says how they were made).
 AGREEMENT_SET = HERE / "troop_agreement.csv"  # reader B: 400 items of dev, tune2, holdout, held2
 SECOND_SET = HERE / "troop_second.csv"  # reader C: the held-out items B did not read
 ADJUDICATED_SET = HERE / "troop_adjudicated.csv"  # a third reader's decision where two disagreed
-HELD_OUT = ((DEV_SET, "holdout"), (DEFENCE_SET, "held2"), (FRESH_SET, "fresh"), (FRESH2_SET, "fresh2"))
+HELD_OUT = (
+    (DEV_SET, "holdout"),
+    (DEFENCE_SET, "held2"),
+    (FRESH_SET, "fresh"),
+    (FRESH2_SET, "fresh2"),
+)
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -41,8 +49,8 @@ class Item:
 class Corpora:
     """The shared corpora, read once."""
 
-    def __init__(self, data: Path = DATA) -> None:
-        self.data = data
+    def __init__(self, data: Path | None = None) -> None:
+        self.data = data or corpora_dir()
         self._ag: list[dict[str, str]] | None = None
         self._cameo: dict[str, list[str]] | None = None
         self._reuters: dict[str, tuple[str, str]] | None = None
@@ -63,8 +71,12 @@ class Corpora:
     def cameo(self) -> dict[str, list[str]]:
         if self._cameo is None:
             self._cameo = {
-                part: [line.rstrip("\n").rsplit("\t", 1)[0]
-                       for line in (self.data / "cameo-sentences" / f"{part}.tsv").open(encoding="utf-8")]
+                part: [
+                    line.rstrip("\n").rsplit("\t", 1)[0]
+                    for line in (self.data / "cameo-sentences" / f"{part}.tsv").open(
+                        encoding="utf-8"
+                    )
+                ]
                 for part in ("train", "test")
             }
         return self._cameo
@@ -82,7 +94,11 @@ class Corpora:
         elif source == "bbc":
             path, span = ref.rsplit(":", 1)
             start, end = map(int, span.split("-"))
-            text = (self.data / "bbc" / "bbc" / path).read_bytes().decode("utf-8", "replace")[start:end]
+            text = (
+                (self.data / "bbc" / "bbc" / path)
+                .read_bytes()
+                .decode("utf-8", "replace")[start:end]
+            )
         elif source == "reuters":
             title, text = self.reuters[ref]
         elif source == "re3d":
@@ -109,8 +125,14 @@ class Corpora:
             text = bodies[key][start:end]
         else:
             raise ValueError(f"unknown source {source!r}")
-        return UniqueArticle(article_id=f"{source}:{ref}", title=title, text=text, ingested_at=NOW,
-                             sentences=split_sentences(text), language="en")
+        return UniqueArticle(
+            article_id=f"{source}:{ref}",
+            title=title,
+            text=text,
+            ingested_at=NOW,
+            sentences=split_sentences(text),
+            language="en",
+        )
 
     @property
     def reuters(self) -> dict[str, tuple[str, str]]:
@@ -118,7 +140,6 @@ class Corpora:
         if self._reuters is None:
             self._reuters = read_reuters(self.data / "reuters21578")
         return self._reuters
-
 
     @property
     def reuters_body(self) -> dict[str, str]:
@@ -131,7 +152,9 @@ class Corpora:
     def zyte(self) -> dict[str, str]:
         """The extraction benchmark's article bodies by key, exactly as stored."""
         if self._zyte is None:
-            with (self.data / "extraction-benchmark" / "ground-truth.json").open(encoding="utf-8") as f:
+            with (self.data / "extraction-benchmark" / "ground-truth.json").open(
+                encoding="utf-8"
+            ) as f:
                 self._zyte = {key: page["articleBody"] for key, page in json.load(f).items()}
         return self._zyte
 
@@ -150,14 +173,18 @@ class Corpora:
     def uci(self) -> dict[str, str]:
         """UCI News Aggregator headlines by ID."""
         if self._uci is None:
-            with (self.data / "uci-news-clusters" / "uci-news-aggregator.head6367.csv").open(encoding="utf-8") as f:
+            with (self.data / "uci-news-clusters" / "uci-news-aggregator.head6367.csv").open(
+                encoding="utf-8"
+            ) as f:
                 self._uci = {r["ID"]: r["TITLE"] for r in csv.DictReader(f)}
         return self._uci
 
     def lee(self, name: str) -> list[str]:
         """The ABC articles of lee/<name>.cor, one a line (Latin-1: lee.cor holds a raw pound sign)."""
         if name not in self._lee:
-            self._lee[name] = (self.data / "lee" / f"{name}.cor").read_bytes().decode("latin-1").split("\n")
+            self._lee[name] = (
+                (self.data / "lee" / f"{name}.cor").read_bytes().decode("latin-1").split("\n")
+            )
         return self._lee[name]
 
 
@@ -196,7 +223,7 @@ def _between(text: str, start: str, end: str) -> str:
     if i < 0:
         return ""
     j = text.find(end, i + len(start))
-    return text[i + len(start): j if j >= 0 else None]
+    return text[i + len(start) : j if j >= 0 else None]
 
 
 def _unescape(text: str) -> str:
@@ -207,8 +234,11 @@ def read_items(path: Path, corpora: Corpora, *, split: str | None = None) -> lis
     """The labelled items of one CSV file (``source,ref,label,split``), optionally one split only; "?" items are left out."""
     with path.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    return [Item(r["source"], r["ref"], r["label"], r["split"], corpora.article(r["source"], r["ref"]))
-            for r in rows if r["label"] != "?" and (split is None or r["split"] == split)]
+    return [
+        Item(r["source"], r["ref"], r["label"], r["split"], corpora.article(r["source"], r["ref"]))
+        for r in rows
+        if r["label"] != "?" and (split is None or r["split"] == split)
+    ]
 
 
 def read_labels(path: Path) -> dict[tuple[str, str], str]:
@@ -265,9 +295,10 @@ class Score:
         # points. The 95% Wilson intervals say how wide.
         p_lo, p_hi = wilson(self.tp, self.tp + self.fp)
         r_lo, r_hi = wilson(self.tp, self.tp + self.fn)
-        return (f"tp={self.tp} fp={self.fp} fn={self.fn} precision={self.precision:.3f} "
-                f"[{p_lo:.2f}, {p_hi:.2f}] recall={self.recall:.3f} [{r_lo:.2f}, {r_hi:.2f}]")
-
+        return (
+            f"tp={self.tp} fp={self.fp} fn={self.fn} precision={self.precision:.3f} "
+            f"[{p_lo:.2f}, {p_hi:.2f}] recall={self.recall:.3f} [{r_lo:.2f}, {r_hi:.2f}]"
+        )
 
 
 def score(items: Iterable[Item], predict: Callable[[UniqueArticle], bool]) -> Score:

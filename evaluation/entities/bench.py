@@ -1,8 +1,11 @@
 """Benchmark of the entities stage: articles/second with the real model, domain-entity quality on re3d.
 
-Not a test (pytest does not collect it). Run from the repository root:
+Run from the repository root (part of ``make bench``, there with ``--no-re3d``: the re3d figures
+come from ``evaluation.entities.re3d``, which checks them against their floors):
 
-    .venv/bin/python tests/bench/bench_entities.py [--articles 200] [--memory-articles 10000] [--sweep] [--data ../shared/data]
+    .venv/bin/python -m evaluation.entities.bench [--articles 200] [--memory-articles 10000] [--sweep] [--no-re3d] [--data DIR]
+
+``--data``: the corpora folder, default ``NEWS_CORPORA_DIR`` (``evaluation/settings.py``).
 
 Speed (``speed_*``): the stage's own handler, built by ``STAGE.build`` from ``EntitiesSettings``
 (``NEWS_ENTITIES_*``, as the worker builds it), fed the bytes of UniqueArticle messages (a fixed
@@ -25,38 +28,39 @@ with a capital letter or a digit, e.g. "KC-135R", "HMS Ocean", "VBIED").
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import random
-import sys
+import re
+import statistics
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-import html
-import re
-import statistics
-
 import psutil
 
+from evaluation.articles import split_sentences
+from evaluation.figures import wilson
+from evaluation.settings import corpora_dir
 from services.entities.core import extract_entities
 from services.entities.stage import STAGE
 from shared.isolate import IsolatedHandler
 from shared.metrics import ServiceMetrics
 from shared.schemas.articles import UniqueArticle
-from tests.factories import split_sentences
-from tests.figures import wilson
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def make_article(article_id: str, text: str, title: str | None = None) -> UniqueArticle:
     """A unique article segmented as dedup segments it."""
-    return UniqueArticle(article_id=article_id, text=text, title=title, ingested_at=NOW,
-                         sentences=split_sentences(text))
+    return UniqueArticle(
+        article_id=article_id,
+        text=text,
+        title=title,
+        ingested_at=NOW,
+        sentences=split_sentences(text),
+    )
 
 
 def speed_sample(data: Path, n: int) -> list[UniqueArticle]:
@@ -81,7 +85,9 @@ def _timed(run, n: int) -> tuple[float, float]:
     return n / (time.perf_counter() - wall), n / (time.process_time() - cpu)
 
 
-def speed_stage_vs_bare_pipe(handler, settings, articles: list[UniqueArticle], rounds: int = 3) -> None:
+def speed_stage_vs_bare_pipe(
+    handler, settings, articles: list[UniqueArticle], rounds: int = 3
+) -> None:
     """Articles/s of the stage's batch handler vs bare ``nlp.pipe``, same model and texts, alternating.
 
     Two anchors: ``nlp.pipe`` at spaCy's default batch size (the model's config) and at the
@@ -110,33 +116,47 @@ def speed_stage_vs_bare_pipe(handler, settings, articles: list[UniqueArticle], r
         runs["stage_size"].append(_timed(lambda: bare(size), len(articles)))
         runs["stage"].append(_timed(stage, len(articles)))
     chars = sum(map(len, texts))
-    print(f"BBC sample: {len(articles)} articles, {chars / len(articles):.0f} chars/article; "
-          f"stage batches of {size} (NEWS_ENTITIES_BATCH_SIZE); {rounds} alternating rounds")
+    print(
+        f"BBC sample: {len(articles)} articles, {chars / len(articles):.0f} chars/article; "
+        f"stage batches of {size} (NEWS_ENTITIES_BATCH_SIZE); {rounds} alternating rounds"
+    )
 
     def show(label: str, key: str) -> None:
         wall = [w for w, _ in runs[key]]
         cpu = [c for _, c in runs[key]]
-        print(f"  {label:<34}: {statistics.median(wall):6.1f} articles/s wall, "
-              f"{statistics.median(cpu):6.1f} per CPU s (median; rounds {', '.join(f'{c:.1f}' for c in cpu)})")
+        print(
+            f"  {label:<34}: {statistics.median(wall):6.1f} articles/s wall, "
+            f"{statistics.median(cpu):6.1f} per CPU s (median; rounds {', '.join(f'{c:.1f}' for c in cpu)})"
+        )
 
     show(f"bare nlp.pipe (batch_size {nlp.batch_size})", "default")
     show(f"bare nlp.pipe (batch_size {size})", "stage_size")
     show("stage batch handler", "stage")
     for i, unit in ((1, "CPU"), (0, "wall")):
-        ratios = [st[i] / max(d[i], b[i]) for st, d, b in zip(runs["stage"], runs["default"], runs["stage_size"],
-                                                              strict=True)]
-        print(f"  stage / bare nlp.pipe ({unit:>4}): median {statistics.median(ratios):.3f} "
-              f"(rounds {', '.join(f'{r:.3f}' for r in ratios)}; goal >= 0.9)")
+        ratios = [
+            st[i] / max(d[i], b[i])
+            for st, d, b in zip(runs["stage"], runs["default"], runs["stage_size"], strict=True)
+        ]
+        print(
+            f"  stage / bare nlp.pipe ({unit:>4}): median {statistics.median(ratios):.3f} "
+            f"(rounds {', '.join(f'{r:.3f}' for r in ratios)}; goal >= 0.9)"
+        )
 
 
 def speed_stage_process(settings, articles: list[UniqueArticle], rounds: int = 3) -> None:
     """Articles/s through the stage process, as the worker calls it (pipes, pickles, the child's handler)."""
-    isolated = IsolatedHandler("services.entities.stage:STAGE", settings, budget_s=settings.stage_budget_s,
-                               start_timeout_s=settings.stage_start_timeout_s,
-                               batch_budget_s=settings.entities_batch_budget_s)
+    isolated = IsolatedHandler(
+        "services.entities.stage:STAGE",
+        settings,
+        budget_s=settings.stage_budget_s,
+        start_timeout_s=settings.stage_start_timeout_s,
+        batch_budget_s=settings.entities_batch_budget_s,
+    )
     isolated.start()
     try:
-        batches = _in_batches([a.model_dump_json().encode() for a in articles], settings.entities_batch_size)
+        batches = _in_batches(
+            [a.model_dump_json().encode() for a in articles], settings.entities_batch_size
+        )
         isolated.call_batch(batches[0])  # warm-up
         assert isolated.proc is not None
         child = psutil.Process(isolated.proc.pid)
@@ -147,8 +167,10 @@ def speed_stage_process(settings, articles: list[UniqueArticle], rounds: int = 3
             done = sum(len(isolated.call_batch(batch)) for batch in batches)
             walls.append(done / (time.perf_counter() - wall))
             cpus.append(done / (time.process_time() - cpu + sum(child.cpu_times()[:2]) - child_cpu))
-        print(f"  {'through the stage process':<34}: {statistics.median(walls):6.1f} articles/s wall, "
-              f"{statistics.median(cpus):6.1f} per CPU s of worker and stage process (median of {rounds})")
+        print(
+            f"  {'through the stage process':<34}: {statistics.median(walls):6.1f} articles/s wall, "
+            f"{statistics.median(cpus):6.1f} per CPU s of worker and stage process (median of {rounds})"
+        )
     finally:
         isolated.close()
 
@@ -184,10 +206,14 @@ def memory_reuters(data: Path, n: int) -> list[UniqueArticle]:
 def memory_over_articles(handler, settings, articles: list[UniqueArticle]) -> None:
     """Resident memory after 1,000 and after all articles through the stage's batch handler."""
     process = psutil.Process()
-    rss: dict[int, int] = {}  # articles done at the first batch end past 1,000, and at the end -> RSS
+    rss: dict[
+        int, int
+    ] = {}  # articles done at the first batch end past 1,000, and at the end -> RSS
     t0, cpu = time.perf_counter(), time.process_time()
     done = 0
-    for batch in _in_batches([a.model_dump_json().encode() for a in articles], settings.entities_batch_size):
+    for batch in _in_batches(
+        [a.model_dump_json().encode() for a in articles], settings.entities_batch_size
+    ):
         handler.batch(batch)
         done += len(batch)
         if (done >= 1_000 and len(rss) == 0) or done == len(articles):
@@ -195,10 +221,14 @@ def memory_over_articles(handler, settings, articles: list[UniqueArticle]) -> No
     took, cpu = time.perf_counter() - t0, time.process_time() - cpu
     marks = list(rss.items())
     (n_first, first), (n_last, last) = marks[0], marks[-1]
-    print(f"Reuters-21578: {len(articles):,} distinct stories through the stage handler in {took:.0f} s "
-          f"({len(articles) / took:.1f} articles/s; {cpu:.0f} CPU s, {len(articles) / cpu:.1f} per CPU s)")
-    print(f"  RSS after {n_first:,}: {first / 2**20:.0f} MiB; after {n_last:,}: {last / 2**20:.0f} MiB; "
-          f"ratio {last / first:.3f} (goal <= 1.10)")
+    print(
+        f"Reuters-21578: {len(articles):,} distinct stories through the stage handler in {took:.0f} s "
+        f"({len(articles) / took:.1f} articles/s; {cpu:.0f} CPU s, {len(articles) / cpu:.1f} per CPU s)"
+    )
+    print(
+        f"  RSS after {n_first:,}: {first / 2**20:.0f} MiB; after {n_last:,}: {last / 2**20:.0f} MiB; "
+        f"ratio {last / first:.3f} (goal <= 1.10)"
+    )
 
 
 def _json_lines(path: Path) -> list[dict]:
@@ -226,8 +256,13 @@ RE3D_DOMAIN_LABELS = ("AIRCRAFT", "WEAPON", "VESSEL", "VEHICLE")
 RE3D_DOMAIN_GOLD = ("Weapon", "MilitaryPlatform")
 # spaCy label -> re3d type for the comparison with plain spaCy (ours adds MILITARY_UNIT: re3d
 # annotates formations and armed groups as Organisation).
-RE3D_NER_MAP = {"PERSON": "Person", "ORG": "Organisation", "GPE": "Location", "LOC": "Location",
-                "FAC": "Location"}
+RE3D_NER_MAP = {
+    "PERSON": "Person",
+    "ORG": "Organisation",
+    "GPE": "Location",
+    "LOC": "Location",
+    "FAC": "Location",
+}
 RE3D_OURS_MAP = {**RE3D_NER_MAP, "MILITARY_UNIT": "Organisation"}
 RE3D_NER_TYPES = ("Person", "Organisation", "Location")
 
@@ -273,8 +308,12 @@ class Score:
     def recall(self) -> float:
         return self.gold_found / self.gold if self.gold else 0.0
 
-    def add(self, pred: list[tuple[int, int]], gold: list[tuple[int, int]],
-            also_right: list[tuple[int, int]] = ()) -> None:
+    def add(
+        self,
+        pred: list[tuple[int, int]],
+        gold: list[tuple[int, int]],
+        also_right: list[tuple[int, int]] = (),
+    ) -> None:
         self.pred += len(pred)
         self.pred_ok += sum(_overlaps(p, gold) or _overlaps(p, list(also_right)) for p in pred)
         self.gold += len(gold)
@@ -284,8 +323,10 @@ class Score:
         # 95% Wilson intervals: with 82 held-out gold spans one span is 1.2 points of recall.
         p_lo, p_hi = wilson(self.pred_ok, self.pred)
         r_lo, r_hi = wilson(self.gold_found, self.gold)
-        return (f"P {self.pred_ok}/{self.pred} = {self.precision:.3f} [{p_lo:.2f}, {p_hi:.2f}]  "
-                f"R {self.gold_found}/{self.gold} = {self.recall:.3f} [{r_lo:.2f}, {r_hi:.2f}]")
+        return (
+            f"P {self.pred_ok}/{self.pred} = {self.precision:.3f} [{p_lo:.2f}, {p_hi:.2f}]  "
+            f"R {self.gold_found}/{self.gold} = {self.recall:.3f} [{r_lo:.2f}, {r_hi:.2f}]"
+        )
 
 
 def re3d_predict_ours(nlp, corpus: Re3dCorpus) -> dict[str, list[tuple[int, int, str]]]:
@@ -296,8 +337,11 @@ def re3d_predict_ours(nlp, corpus: Re3dCorpus) -> dict[str, list[tuple[int, int,
     out = {}
     for doc_id, text in corpus.texts.items():
         enriched = extract_entities(
-            make_article(doc_id, text), nlp, max_chunk_chars=settings.entities_max_chunk_chars,
-            max_chars=settings.entities_max_chars, max_words=settings.entities_max_words,
+            make_article(doc_id, text),
+            nlp,
+            max_chunk_chars=settings.entities_max_chunk_chars,
+            max_chars=settings.entities_max_chars,
+            max_words=settings.entities_max_words,
         )
         out[doc_id] = [(e.start, e.end, e.label) for e in enriched.entities]
     return out
@@ -310,8 +354,12 @@ def re3d_predict_plain(plain_nlp, corpus: Re3dCorpus) -> dict[str, list[tuple[in
     return {i: [(e.start_char, e.end_char, e.label_) for e in d.ents] for i, d in zip(ids, docs)}
 
 
-def quality_scores(corpus: Re3dCorpus, preds: dict[str, list[tuple[int, int, str]]],
-                   doc_ids: list[str], mapping: dict[str, str]) -> dict[str, Score]:
+def quality_scores(
+    corpus: Re3dCorpus,
+    preds: dict[str, list[tuple[int, int, str]]],
+    doc_ids: list[str],
+    mapping: dict[str, str],
+) -> dict[str, Score]:
     """Scores by re3d type: the domain spans (strict and lenient) and Person/Organisation/Location."""
     scores = {k: Score() for k in ("domain", "domain+vehicle", *RE3D_NER_TYPES)}
     for doc_id in doc_ids:
@@ -324,12 +372,16 @@ def quality_scores(corpus: Re3dCorpus, preds: dict[str, list[tuple[int, int, str
         # Lenient: a VEHICLE on a span re3d typed "Vehicle" (not Weapon/MilitaryPlatform) is right.
         scores["domain+vehicle"].add(domain_pred, domain_gold, vehicle_gold)
         for t in RE3D_NER_TYPES:
-            scores[t].add([(s, e) for s, e, lab in pred if mapping.get(lab) == t],
-                          [(s, e) for s, e, typ in gold if typ == t])
+            scores[t].add(
+                [(s, e) for s, e, lab in pred if mapping.get(lab) == t],
+                [(s, e) for s, e, typ in gold if typ == t],
+            )
     return scores
 
 
-def quality_re3d(nlp, data: Path, *, verbose: bool = False) -> dict[str, dict[str, dict[str, Score]]]:
+def quality_re3d(
+    nlp, data: Path, *, verbose: bool = False
+) -> dict[str, dict[str, dict[str, Score]]]:
     """re3d figures for ours and plain spaCy on the tuning half, the held-out half and all."""
     corpus = re3d_load(data)
     tune, held = re3d_split(list(corpus.texts))
@@ -340,10 +392,12 @@ def quality_re3d(nlp, data: Path, *, verbose: bool = False) -> dict[str, dict[st
     memorised = lexicon_predict(corpus, memorised_lexicon(corpus, tune))
     halves = {"tuning": tune, "held-out": held, "all": tune + held}
     result = {
-        name: {"ours": quality_scores(corpus, ours, ids, RE3D_OURS_MAP),
-               "plain": quality_scores(corpus, plain, ids, RE3D_NER_MAP),
-               "memorised": quality_scores(corpus, memorised, ids, RE3D_OURS_MAP),
-               "self-oracle": self_oracle(corpus, ids)}
+        name: {
+            "ours": quality_scores(corpus, ours, ids, RE3D_OURS_MAP),
+            "plain": quality_scores(corpus, plain, ids, RE3D_NER_MAP),
+            "memorised": quality_scores(corpus, memorised, ids, RE3D_OURS_MAP),
+            "self-oracle": self_oracle(corpus, ids),
+        }
         for name, ids in halves.items()
     }
     if verbose:
@@ -360,7 +414,9 @@ _LEADING = re.compile(r"^(?:a|an|the|such|other|some|\d[\d,]*)\s+", re.IGNORECAS
 
 
 def _occurrences(text: str, form: str) -> list[tuple[int, int]]:
-    return [m.span() for m in re.finditer(r"(?<![\w-])" + re.escape(form) + r"(?![\w-])", text.lower())]
+    return [
+        m.span() for m in re.finditer(r"(?<![\w-])" + re.escape(form) + r"(?![\w-])", text.lower())
+    ]
 
 
 def gold_shares(corpus: Re3dCorpus, doc_ids: list[str]) -> dict[str, float]:
@@ -375,15 +431,22 @@ def gold_shares(corpus: Re3dCorpus, doc_ids: list[str]) -> dict[str, float]:
             forms.add(form)
     shares = {}
     for form in forms:
-        hits = [_overlaps(span, _domain_gold(corpus, d)) for d in doc_ids
-                for span in _occurrences(corpus.texts[d], form)]
+        hits = [
+            _overlaps(span, _domain_gold(corpus, d))
+            for d in doc_ids
+            for span in _occurrences(corpus.texts[d], form)
+        ]
         if hits:
             shares[form] = sum(hits) / len(hits)
     return shares
 
 
-def memorised_lexicon(corpus: Re3dCorpus, doc_ids: list[str], min_share: float = 0.5,
-                      shares: dict[str, float] | None = None) -> set[str]:
+def memorised_lexicon(
+    corpus: Re3dCorpus,
+    doc_ids: list[str],
+    min_share: float = 0.5,
+    shares: dict[str, float] | None = None,
+) -> set[str]:
     """The best context-free lexicon for ``doc_ids``, fit on their own gold (a ceiling, not a tagger).
 
     Every gold string of those documents (``gold_shares``, computed here unless given) that re3d
@@ -408,15 +471,26 @@ def self_oracle(corpus: Re3dCorpus, doc_ids: list[str]) -> list[tuple[float, Sco
     both of issue 9's goals, no tagger that decides by the string alone can reach them there.
     """
     shares = gold_shares(corpus, doc_ids)  # once: each share below only thresholds it
-    return [(share, quality_scores(corpus, lexicon_predict(corpus, memorised_lexicon(corpus, doc_ids, share, shares)),
-                                   doc_ids, RE3D_OURS_MAP)["domain"])
-            for share in ORACLE_SHARES]
+    return [
+        (
+            share,
+            quality_scores(
+                corpus,
+                lexicon_predict(corpus, memorised_lexicon(corpus, doc_ids, share, shares)),
+                doc_ids,
+                RE3D_OURS_MAP,
+            )["domain"],
+        )
+        for share in ORACLE_SHARES
+    ]
 
 
 def lexicon_predict(corpus: Re3dCorpus, lexicon: set[str]) -> dict[str, list[tuple[int, int, str]]]:
     """Every occurrence of every lexicon form, as a WEAPON span (scored like ours)."""
-    return {doc_id: [(s, e, "WEAPON") for form in lexicon for s, e in _occurrences(text, form)]
-            for doc_id, text in corpus.texts.items()}
+    return {
+        doc_id: [(s, e, "WEAPON") for form in lexicon for s, e in _occurrences(text, form)]
+        for doc_id, text in corpus.texts.items()
+    }
 
 
 def load_plain_nlp():
@@ -451,25 +525,38 @@ def _re3d_errors(corpus: Re3dCorpus, ours, doc_ids: list[str]) -> None:
     print("  tuning-half false positives:", sorted(wrong, key=str.lower))
 
 
-def quality_report(nlp, data: Path, *, verbose: bool = False) -> None:
-    """Print the re3d figures (what `make bench` shows)."""
+def quality_report(
+    nlp, data: Path, *, verbose: bool = False
+) -> dict[str, dict[str, dict[str, Score]]]:
+    """Print the re3d figures (what ``evaluation.entities.re3d`` shows) and return them."""
     result = quality_re3d(nlp, data, verbose=verbose)
-    print("re3d (98 documents; tuning = sorted ids at even positions, held-out = odd; overlap match)")
+    print(
+        "re3d (98 documents; tuning = sorted ids at even positions, held-out = odd; overlap match)"
+    )
     for half, by in result.items():
         print(f"  [{half}]")
-        print(f"    Weapon+MilitaryPlatform (AIRCRAFT/WEAPON/VESSEL/VEHICLE): {by['ours']['domain']}")
-        print(f"      lenient (a span re3d typed Vehicle also counts as right): "
-              f"{by['ours']['domain+vehicle']}")
-        print(f"      a lexicon of the tuning half's own gold strings (memorised, not a tagger): "
-              f"{by['memorised']['domain']}")
-        print("      ceiling of a context-free tagger: this half's OWN gold strings, memorised "
-              "(annotated in at least <share> of their occurrences), scored on this half:")
+        print(
+            f"    Weapon+MilitaryPlatform (AIRCRAFT/WEAPON/VESSEL/VEHICLE): {by['ours']['domain']}"
+        )
+        print(
+            f"      lenient (a span re3d typed Vehicle also counts as right): "
+            f"{by['ours']['domain+vehicle']}"
+        )
+        print(
+            f"      a lexicon of the tuning half's own gold strings (memorised, not a tagger): "
+            f"{by['memorised']['domain']}"
+        )
+        print(
+            "      ceiling of a context-free tagger: this half's OWN gold strings, memorised "
+            "(annotated in at least <share> of their occurrences), scored on this half:"
+        )
         for share, sc in by["self-oracle"]:
             goal = "  <- both goals" if sc.precision >= 0.85 and sc.recall >= 0.75 else ""
             print(f"        share {share:.2f}: {sc}{goal}")
         for t in RE3D_NER_TYPES:
             print(f"    {t:13} ours  {by['ours'][t]}")
             print(f"    {'':13} plain {by['plain'][t]}")
+    return result
 
 
 def main() -> None:
@@ -477,10 +564,21 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--memory-articles", type=int, default=10_000)
     parser.add_argument("--sweep", action="store_true", help="articles/s by batch size")
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--verbose", action="store_true",
-                        help="list misses and false positives on the re3d tuning half")
+    parser.add_argument(
+        "--data", type=Path, default=None, help="the corpora folder (default: NEWS_CORPORA_DIR)"
+    )
+    parser.add_argument(
+        "--no-re3d",
+        action="store_true",
+        help="speed and memory only (evaluation.entities.re3d scores re3d)",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="list misses and false positives on the re3d tuning half",
+    )
     args = parser.parse_args()
+    args.data = args.data or corpora_dir()
     t0 = time.perf_counter()
     settings = STAGE.settings()
     # The handler the worker runs, built as the worker builds it (one model for every figure below).
@@ -493,7 +591,8 @@ def main() -> None:
     speed_stage_process(settings, articles)
     if args.sweep:
         speed_sweep(handler, articles)
-    quality_report(nlp, args.data, verbose=args.verbose)
+    if not args.no_re3d:
+        quality_report(nlp, args.data, verbose=args.verbose)
 
 
 if __name__ == "__main__":
