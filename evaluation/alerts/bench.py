@@ -25,7 +25,7 @@ from pathlib import Path
 from evaluation.articles import split_sentences
 from evaluation.settings import corpora_dir
 from services.alerts import core
-from services.alerts.stage import load_nlp
+from services.alerts.handler import load_nlp
 from services.entities.core import extract_entities
 from services.entities.core import load_nlp as load_entities_nlp
 from shared.schemas.articles import UniqueArticle

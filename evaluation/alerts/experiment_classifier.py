@@ -37,7 +37,7 @@ from evaluation.alerts.labelled import (
 )
 from evaluation.alerts.quality import FIRED_AT
 from services.alerts import core
-from services.alerts.stage import load_nlp as load_alerts_nlp
+from services.alerts.handler import load_nlp as load_alerts_nlp
 from services.entities.core import extract_entities, load_nlp
 
 

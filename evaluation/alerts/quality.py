@@ -164,7 +164,7 @@ def check_agreement(floors: Floors) -> None:
 def make_fires() -> Callable[[object], bool]:
     """Whether troop_movement fires on an article, through the real entities stage and the shipped rules."""
     from services.alerts import core
-    from services.alerts.stage import load_nlp as load_alerts_nlp
+    from services.alerts.handler import load_nlp as load_alerts_nlp
     from services.entities.core import extract_entities, load_nlp
 
     entities_nlp, alerts_nlp = load_nlp("en_core_web_sm"), load_alerts_nlp("en_core_web_sm")

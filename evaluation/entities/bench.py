@@ -7,7 +7,7 @@ come from ``evaluation.entities.re3d``, which checks them against their floors):
 
 ``--data``: the corpora folder, default ``NEWS_CORPORA_DIR`` (``evaluation/settings.py``).
 
-Speed (``speed_*``): the stage's own handler, built by ``STAGE.build`` from ``EntitiesSettings``
+Speed (``speed_*``): the stage's own handler, built by ``STAGE.make_handler`` from ``EntitiesSettings``
 (``NEWS_ENTITIES_*``, as the worker builds it), fed the bytes of UniqueArticle messages (a fixed
 random sample of BBC articles, sentences as dedup gives them) in batches of
 ``NEWS_ENTITIES_BATCH_SIZE``, against bare ``nlp.pipe`` of the same model object over the same
@@ -45,9 +45,8 @@ from evaluation.figures import wilson
 from evaluation.settings import corpora_dir
 from services.entities.core import extract_entities
 from services.entities.stage import STAGE
-from shared.isolate import IsolatedHandler
-from shared.metrics import ServiceMetrics
 from shared.schemas.articles import UniqueArticle
+from shared.worker.isolate import IsolatedHandler
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -146,7 +145,7 @@ def speed_stage_vs_bare_pipe(
 def speed_stage_process(settings, articles: list[UniqueArticle], rounds: int = 3) -> None:
     """Articles/s through the stage process, as the worker calls it (pipes, pickles, the child's handler)."""
     isolated = IsolatedHandler(
-        "services.entities.stage:STAGE",
+        STAGE,
         settings,
         budget_s=settings.stage_budget_s,
         start_timeout_s=settings.stage_start_timeout_s,
@@ -351,7 +350,7 @@ def re3d_predict_plain(plain_nlp, corpus: Re3dCorpus) -> dict[str, list[tuple[in
     """Plain en_core_web_sm NER (no ruler, no post-processing) per document."""
     ids = list(corpus.texts)
     docs = plain_nlp.pipe((corpus.texts[i] for i in ids), batch_size=16)
-    return {i: [(e.start_char, e.end_char, e.label_) for e in d.ents] for i, d in zip(ids, docs)}
+    return {i: [(e.start_char, e.end_char, e.label_) for e in d.ents] for i, d in zip(ids, docs, strict=True)}
 
 
 def quality_scores(
@@ -582,7 +581,7 @@ def main() -> None:
     t0 = time.perf_counter()
     settings = STAGE.settings()
     # The handler the worker runs, built as the worker builds it (one model for every figure below).
-    handler = STAGE.build(settings, None, ServiceMetrics(STAGE.service))
+    handler = STAGE.make_handler(settings)
     nlp = handler.nlp
     print(f"model loaded in {time.perf_counter() - t0:.1f}s: pipes {nlp.pipe_names}")
     memory_over_articles(handler, settings, memory_reuters(args.data, args.memory_articles))

@@ -7,7 +7,7 @@ Run from the repository root (part of ``make bench``):
 A synthetic stream of troop-movement alerts in article-time order over ``--days`` days: actors
 and places drawn from 40 countries (so a few hundred movements are open at any time), counts and
 platforms now and then, a third without a place or actor. It goes through the events stage's own
-handler (``services.alerts.stage.build_events``: decode, fold, the record) over a dict store, as
+handler (``services.alerts.handler.build_events``: decode, fold, the record) over a dict store, as
 ``newswatch process`` runs it; the worker's faust Table adds its changelog send per write.
 
 Printed: alerts/s; the largest bucket index (rewritten with each alert of its bucket); the store's keys and JSON bytes after a third of the stream and at its end
@@ -25,11 +25,8 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from prometheus_client import CollectorRegistry
-
+from services.alerts.handler import build_events
 from services.alerts.settings import AlertsSettings
-from services.alerts.stage import build_events
-from shared.metrics import ServiceMetrics
 from shared.schemas import Alert, Frame, FrameParty
 
 COUNTRIES = [
@@ -122,12 +119,12 @@ def main() -> int:
     settings = AlertsSettings()
     values = stream(args.alerts, args.days)
     store: dict[str, object] = {}
-    handle = build_events(settings, store, ServiceMetrics("alerts", CollectorRegistry()))
+    handle = build_events(settings, store)
     statuses: Counter[str] = Counter()
     third = len(values) // 3
     t0 = time.perf_counter()
     for i, value in enumerate(values):
-        [record] = handle(value)
+        [record] = handle(value).outputs
         statuses[record.status] += 1  # type: ignore[attr-defined]
         if i + 1 == third:
             at_third = state_size(store)
