@@ -37,10 +37,10 @@ install: $(STAMP) $(KAFKA_STAMP) ## virtualenv, Python packages, spaCy model, Ka
 run: install ## the local broker and the four services, until Ctrl-C
 	$(VENV)/bin/newswatch run
 
-test: install prometheus-bin ## every test: units, the real spaCy model, the real Kafka broker, real Prometheus
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: install prometheus-bin lint ## the style checks, then every test: units, the real spaCy model, Kafka broker and Prometheus
+	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
 
-test-unit: $(STAMP) ## fast tests only (no broker, no model)
+test-unit: $(STAMP) ## fast tests only (no broker, no model), in under a minute
 	$(PY) -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
 
 test-integration: install prometheus-bin ## the pipeline against the real local broker
@@ -70,12 +70,16 @@ up: ## the same system under Docker Compose (Kafka, services, Prometheus, Grafan
 down: ## stop the Compose system
 	docker compose --env-file deploy/.env down
 
-lint: $(STAMP) ## ruff over everything, mypy over shared/ and the pure cores
-	$(VENV)/bin/ruff check shared services tests
-	$(VENV)/bin/mypy shared services/*/core.py
+LINTED := shared services cli tests evaluation
 
-fmt: $(STAMP) ## ruff format
-	$(VENV)/bin/ruff format shared services tests
+lint: $(STAMP) ## ruff format --check, ruff check (pyproject.toml's rules), mypy over shared, services, cli
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/mypy
+
+fmt: $(STAMP) ## ruff format, and ruff's safe fixes
+	$(VENV)/bin/ruff format $(LINTED)
+	$(VENV)/bin/ruff check --fix -q $(LINTED) || true
 
 docs: $(STAMP) ## regenerate docs/configuration.md from the settings classes
 	$(VENV)/bin/newswatch docs config --output docs/configuration.md
