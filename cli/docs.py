@@ -41,7 +41,7 @@ class Section(NamedTuple):
 SECTIONS = (
     Section("Every worker and command", "every worker and every `newswatch` command",
             ServiceSettings, None),
-    Section("`newswatch run`: supervision", "`newswatch run` (`cli/supervise.py`); the workers "
+    Section("`newswatch run`: supervision", "`newswatch run` (`cli/supervise/`); the workers "
             "read `NEWS_RUN_STOP_TIMEOUT_S` and `NEWS_RUN_LOG_REPEAT_S` too", RunSettings,
             ServiceSettings),
     Section("clean", "the clean worker and `newswatch process`", CleanSettings, ServiceSettings),
