@@ -21,17 +21,28 @@ def add_parser(subparsers: Any) -> None:
     """Register ``rules`` (sub-command ``test``) on the ``newswatch`` parser's sub-parsers."""
     p = subparsers.add_parser("rules", help="try alert rules on articles")
     sub = p.add_subparsers(dest="rules_command", required=True)
-    t = sub.add_parser("test", help="evaluate the rules on each article on its own; JSON lines out, summary on stderr")
-    t.add_argument("--rules", help="the rules file (default $NEWS_ALERTS_RULES or services/alerts/rules.yaml)")
-    t.add_argument("paths", nargs="+", metavar="PATH", help="files (.txt .html .json .jsonl), folders, or -")
+    t = sub.add_parser(
+        "test",
+        help="evaluate the rules on each article on its own; JSON lines out, summary on stderr",
+    )
+    t.add_argument(
+        "--rules", help="the rules file (default $NEWS_ALERTS_RULES or services/alerts/rules.yaml)"
+    )
+    t.add_argument(
+        "paths", nargs="+", metavar="PATH", help="files (.txt .html .json .jsonl), folders, or -"
+    )
     t.set_defaults(func=cmd_rules_test)
 
 
-def cmd_rules_test(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def cmd_rules_test(
+    args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     """Run the rules on each input article; exit 2 when the rules file is invalid."""
     from prometheus_client import CollectorRegistry
 
-    from services.alerts import core
+    from services.alerts.compile import load_rules
+    from services.alerts.evaluate import evaluate, make_parser
+    from services.alerts.rules import RULES_PATH, RulesError
     from services.alerts.settings import AlertsSettings
     from services.alerts.stage import load_nlp
     from services.clean.stage import STAGE as CLEAN
@@ -42,16 +53,18 @@ def cmd_rules_test(args: argparse.Namespace, *, stdout: TextIO | None = None, st
 
     out, err = stdout or sys.stdout, stderr or sys.stderr
     settings = AlertsSettings()
-    path = Path(args.rules or settings.alerts_rules or core.RULES_PATH)
+    path = Path(args.rules or settings.alerts_rules or RULES_PATH)
     nlp = load_nlp(settings.alerts_spacy_model)
     try:
-        rules = core.load_rules(path, vocab=nlp.vocab)
-    except core.RulesError as error:
+        rules = load_rules(path, vocab=nlp.vocab)
+    except RulesError as error:
         err.write(f"newswatch: invalid rules: {error}\n")
         return 2
     clean = CLEAN.build(CLEAN.settings(), None, ServiceMetrics("clean", CollectorRegistry()))
-    entities = ENTITIES.build(ENTITIES.settings(), None, ServiceMetrics("entities", CollectorRegistry()))
-    parse = core.make_parser(nlp)
+    entities = ENTITIES.build(
+        ENTITIES.settings(), None, ServiceMetrics("entities", CollectorRegistry())
+    )
+    parse = make_parser(nlp)
     articles = failed = 0
     fired: Counter[str] = Counter()
     for origin, value in read_inputs(args.paths):
@@ -63,25 +76,38 @@ def cmd_rules_test(args: argparse.Namespace, *, stdout: TextIO | None = None, st
             continue
         for story in stories:
             articles += 1
-            sentences = [Sentence(index=i, start=s, end=e, text=story.text[s:e])
-                         for i, (s, e) in enumerate(split_sentences(story.text))]
+            sentences = [
+                Sentence(index=i, start=s, end=e, text=story.text[s:e])
+                for i, (s, e) in enumerate(split_sentences(story.text))
+            ]
             unique = UniqueArticle(**story.model_dump(), sentences=sentences)
             (enriched,) = [m for m in entities(unique.to_bytes()) if isinstance(m, EnrichedArticle)]
-            alerts = core.evaluate(enriched, rules, parse, fired_at=datetime.now(UTC))
+            alerts = evaluate(enriched, rules, parse, fired_at=datetime.now(UTC))
             for alert in alerts:
                 fired[alert.rule_id] += 1
-                out.write(json.dumps({
-                    "article_id": alert.article_id, "origin": origin, "rule_id": alert.rule_id,
-                    "severity": alert.severity, "sentence_index": alert.sentence_index,
-                    "evidence": alert.evidence,
-                    "frame": alert.frame.model_dump(mode="json") if alert.frame else None,
-                    "frames": [f.model_dump(mode="json") for f in alert.frames],
-                }, ensure_ascii=False) + "\n")
+                out.write(
+                    json.dumps(
+                        {
+                            "article_id": alert.article_id,
+                            "origin": origin,
+                            "rule_id": alert.rule_id,
+                            "severity": alert.severity,
+                            "sentence_index": alert.sentence_index,
+                            "evidence": alert.evidence,
+                            "frame": alert.frame.model_dump(mode="json") if alert.frame else None,
+                            "frames": [f.model_dump(mode="json") for f in alert.frames],
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
                 err.write(_summary_line(origin, alert))
     out.flush()
     by_rule = ", ".join(f"{rule} {n}" for rule, n in sorted(fired.items())) or "none"
-    err.write(f"rules test: {articles} article(s), {sum(fired.values())} match(es) ({by_rule}); "
-              f"{failed} input(s) not usable; rules from {path}\n")
+    err.write(
+        f"rules test: {articles} article(s), {sum(fired.values())} match(es) ({by_rule}); "
+        f"{failed} input(s) not usable; rules from {path}\n"
+    )
     return 0
 
 

@@ -1,0 +1,1 @@
+"""The alerts service: rules over enriched articles, and the events they report."""

@@ -33,7 +33,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from services.alerts import core
+from services.alerts.compile import load_rules
+from services.alerts.evaluate import evaluate, make_parser
+from services.alerts.rules import RULES_PATH
 from services.alerts.stage import load_nlp as load_alerts_nlp
 from services.entities.core import extract_entities, load_nlp
 from tests.services.alerts.conftest import FIRED_AT
@@ -55,8 +57,8 @@ def main() -> None:
     parser.add_argument("--held-out", action="store_true", help="score the chosen model on the held-out items")
     args = parser.parse_args()
     entities_nlp, alerts_nlp = load_nlp("en_core_web_sm"), load_alerts_nlp("en_core_web_sm")
-    ruleset, parse = core.load_rules(vocab=alerts_nlp.vocab), core.make_parser(alerts_nlp)
-    definitions = yaml.safe_load(core.RULES_PATH.read_text(encoding="utf-8"))["definitions"]
+    ruleset, parse = load_rules(vocab=alerts_nlp.vocab), make_parser(alerts_nlp)
+    definitions = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))["definitions"]
     force = {w.lower() for w in definitions["force"] + definitions["armed_groups"]}
     move = set(definitions["move_verbs"]) | set(definitions["move_nouns"])
 
@@ -81,7 +83,7 @@ def main() -> None:
 
     def rule_fires(article) -> bool:
         enriched = extract_entities(article, entities_nlp)
-        return any(a.rule_id == "troop_movement" for a in core.evaluate(enriched, ruleset, parse, fired_at=FIRED_AT))
+        return any(a.rule_id == "troop_movement" for a in evaluate(enriched, ruleset, parse, fired_at=FIRED_AT))
 
     def figures(pred: np.ndarray, gold: np.ndarray) -> str:
         tp, fp, fn = int((pred & gold).sum()), int((pred & ~gold).sum()), int((~pred & gold).sum())

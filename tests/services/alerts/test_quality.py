@@ -75,7 +75,7 @@ Fourth round, aimed at recall on unseen data, tuned on ``dev`` and ``tune2`` onl
 read; held-out items never printed): general mechanisms for a force the parse does not tie to the
 movement verb. A "they"/"them" resolved to a force named before it in the sentence (nearest plural
 noun, only when no other plural subject precedes it) or to the one plural subject of the sentence
-before (``candidates.follow`` parses such a sentence; ``frame.resolve_pronouns``); the force inside
+before (``candidates.follow`` parses such a sentence; ``pronouns.resolve_pronouns``); the force inside
 the mover's phrase ("the help of a company of soldiers", "planes from the Air National Guard",
 "troop convoys began arriving"), the last of a list of objects; a plural force word right before
 an intransitive movement verb when the parse loses the subject ("the rest of the troops will
@@ -168,7 +168,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.alerts import core
+from services.alerts.evaluate import evaluate
 from services.entities.core import extract_entities, load_nlp
 
 from .conftest import FIRED_AT
@@ -202,7 +202,7 @@ def fires(ruleset, parse, entities_nlp):
 
     def fires(article) -> bool:
         enriched = extract_entities(article, entities_nlp)
-        return any(a.rule_id == "troop_movement" for a in core.evaluate(enriched, ruleset, parse, fired_at=FIRED_AT))
+        return any(a.rule_id == "troop_movement" for a in evaluate(enriched, ruleset, parse, fired_at=FIRED_AT))
 
     return fires
 
