@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from cli.inputs import read_inputs
 from cli.pipeline import LocalPipeline
+from services.alerts.rules import RULES_PATH, RulesError
 from services.alerts.settings import AlertsSettings
 from services.alerts.stage import STAGE as RULES
 from services.stages import STAGES
@@ -25,9 +26,16 @@ def add_parser(subparsers: Any) -> None:
     """Register ``rules`` (sub-command ``test``) on the ``newswatch`` parser's sub-parsers."""
     p = subparsers.add_parser("rules", help="try alert rules on articles")
     sub = p.add_subparsers(dest="rules_command", required=True)
-    t = sub.add_parser("test", help="evaluate the rules on each article on its own; JSON lines out, summary on stderr")
-    t.add_argument("--rules", help="the rules file (default $NEWS_ALERTS_RULES or services/alerts/rules.yaml)")
-    t.add_argument("paths", nargs="+", metavar="PATH", help="files (.txt .html .json .jsonl), folders, or -")
+    t = sub.add_parser(
+        "test",
+        help="evaluate the rules on each article on its own; JSON lines out, summary on stderr",
+    )
+    t.add_argument(
+        "--rules", help="the rules file (default $NEWS_ALERTS_RULES or services/alerts/rules.yaml)"
+    )
+    t.add_argument(
+        "paths", nargs="+", metavar="PATH", help="files (.txt .html .json .jsonl), folders, or -"
+    )
     t.set_defaults(func=cmd_rules_test)
 
 
@@ -37,16 +45,13 @@ def cmd_rules_test(args: argparse.Namespace, *, stdout: TextIO | None = None, st
     The registry's stages up to the rules, as ``newswatch process`` runs them, with every store
     emptied before each input, so each article is read on its own.
     """
-    # The rules' module loads spaCy: only this command pays for it, not every `newswatch` call.
-    from services.alerts import core  # noqa: PLC0415
-
     out, err = stdout or sys.stdout, stderr or sys.stderr
     settings = AlertsSettings()
-    path = Path(args.rules or settings.alerts_rules or core.RULES_PATH)
+    path = Path(args.rules or settings.alerts_rules or RULES_PATH)
     stages = STAGES[: STAGES.index(RULES) + 1]
     try:
         pipeline = LocalPipeline(stages, {"alerts": settings.model_copy(update={"alerts_rules": str(path)})})
-    except core.RulesError as error:
+    except RulesError as error:
         err.write(f"newswatch: invalid rules: {error}\n")
         return 2
     articles = failed = 0
@@ -67,8 +72,10 @@ def cmd_rules_test(args: argparse.Namespace, *, stdout: TextIO | None = None, st
                 err.write(_summary_line(origin, alert))
     out.flush()
     by_rule = ", ".join(f"{rule} {n}" for rule, n in sorted(fired.items())) or "none"
-    err.write(f"rules test: {articles} article(s), {sum(fired.values())} match(es) ({by_rule}); "
-              f"{failed} input(s) not usable; rules from {path}\n")
+    err.write(
+        f"rules test: {articles} article(s), {sum(fired.values())} match(es) ({by_rule}); "
+        f"{failed} input(s) not usable; rules from {path}\n"
+    )
     return 0
 
 

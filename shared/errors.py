@@ -1,4 +1,7 @@
-"""Errors the pure cores raise for input that parses but cannot be used (dead-lettered, never fatal)."""
+"""Errors for input that parses but cannot be used: dead-lettered, never fatal.
+
+The pure cores raise them; the runners dead-letter them.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +11,17 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from shared.schemas import DeadLetter
+from shared.schemas import DeadLetter, DeadLetterReason
 
 
 class Reject(Exception):
-    """Input that cannot be used; ``reason`` is a short snake_case word used as a metric label.
+    """Input that cannot be used; ``reason`` (``DeadLetterReason``) is the dead letter's metric label.
 
     The agent turns a ``Reject`` into a dead letter with this reason; the stream goes on.
     """
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, reason: DeadLetterReason, detail: str = "") -> None:
+        """Reject for ``reason``; ``detail`` says what in the input made it unusable."""
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
@@ -30,7 +34,8 @@ class StageError(Exception):
     (with the traceback for a bug), so the dead letter reads as if the error had happened here.
     """
 
-    def __init__(self, reason: str, is_bug: bool, error_type: str, text: str) -> None:
+    def __init__(self, reason: DeadLetterReason, is_bug: bool, error_type: str, text: str) -> None:
+        """Carry what the child classified: its reason, whether it is a bug, the type and the text."""
         super().__init__(text)
         self.reason = reason
         self.is_bug = is_bug
@@ -38,19 +43,23 @@ class StageError(Exception):
         self.text = text
 
 
-def describe(error: BaseException) -> tuple[str, bool, str, str]:
+def describe(error: BaseException) -> tuple[DeadLetterReason, bool, str, str]:
     """(reason, is_bug, error type, text) of an error on one message: what a ``StageError`` carries."""
     reason, is_bug = classify(error)
     if isinstance(error, StageError):
         return error.reason, error.is_bug, error.error_type, error.text
-    text = "".join(traceback.format_exception(error)) if is_bug else (str(error) or error.__class__.__name__)
+    text = (
+        "".join(traceback.format_exception(error))
+        if is_bug
+        else (str(error) or error.__class__.__name__)
+    )
     return reason, is_bug, error.__class__.__name__, text
 
 
 def make_dead_letter(
     *,
     service: str,
-    reason: str,
+    reason: DeadLetterReason,
     error: BaseException,
     value: bytes,
     failed_at: datetime,
@@ -82,7 +91,7 @@ def make_dead_letter(
     )
 
 
-def classify(error: BaseException) -> tuple[str, bool]:
+def classify(error: BaseException) -> tuple[DeadLetterReason, bool]:
     """Map an exception raised on one message to (reason, is_a_bug).
 
     ``Reject`` carries its own reason; a pydantic ``ValidationError`` is ``invalid_schema`` (or

@@ -11,8 +11,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from services.dedup.features import split_sentences as dedup_spans
-from shared.schemas import Alert, Entity, Frame, FrameParty, Sentence
 from shared.metrics import ServiceMetrics
+from shared.schemas import Action, Alert, Entity, Frame, FrameParty, Modality, Sentence, Severity
 from shared.stage import Stage, register_metrics
 from shared.worker.loop import Step
 
@@ -281,10 +281,10 @@ def troop_alert(
     *,
     actor: dict[str, Any] | None = RU,
     place: dict[str, Any] | None = VE,
-    action: str | None = "deploy",
+    action: Action | None = "deploy",
     count: int | None = None,
     equipment: tuple[str, ...] = (),
-    modality: str = "fact",
+    modality: Modality = "fact",
     framed: bool = True,
     day: float = 0,
     published: bool = True,
@@ -297,7 +297,7 @@ def troop_alert(
     title: str | None = None,
     url: str | None = None,
     rule_name: str = "",
-    severity: str | None = None,
+    severity: Severity | None = None,
 ) -> Alert:
     """A troop-movement alert as the alerts core makes it, built by hand; ``day`` is its article time after T0."""
     n = next(_serial)
@@ -306,11 +306,11 @@ def troop_alert(
     if framed:
         frame = Frame(
             actor=FrameParty(**actor) if actor else None,
-            action=action,  # type: ignore[arg-type]
+            action=action,
             place=FrameParty(**place) if place else None,
             count=count,
             equipment=list(equipment),
-            modality=modality,  # type: ignore[arg-type]
+            modality=modality,
             trigger="sent",
             force="troops",
         )
@@ -332,7 +332,7 @@ def troop_alert(
         alert_id=alert_id or f"alert-{n:06d}",  # padded: no id is a prefix of another
         rule_id=rule_id,
         rule_name=rule_name,
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         article_id=article_id or f"article-{n:06d}",
         sentence_index=sentence_index,
         evidence=evidence or f"sentence {n}",

@@ -7,7 +7,7 @@ Run from the repository root (part of ``make bench``):
 ``--data``: the corpora folder, default ``NEWS_CORPORA_DIR`` (``evaluation/settings.py``).
 
 A fixed random sample of BBC articles (title = the first line) goes through the entities stage
-once (not timed), then through ``services.alerts.core.evaluate_counted`` with the shipped rules:
+once (not timed), then through ``services.alerts.evaluate.evaluate_counted`` with the shipped rules:
 what the alerts handler does per message. For scale, the same articles with every sentence
 parsed (as if the rules had no ``candidates`` test) are timed too.
 """
@@ -24,7 +24,8 @@ from pathlib import Path
 
 from evaluation.articles import split_sentences
 from evaluation.settings import corpora_dir
-from services.alerts import core
+from services.alerts.compile import load_rules
+from services.alerts.evaluate import evaluate, evaluate_counted, make_parser
 from services.alerts.handler import load_nlp
 from services.entities.core import extract_entities
 from services.entities.core import load_nlp as load_entities_nlp
@@ -58,12 +59,12 @@ def main() -> int:
         )
         enriched.append(extract_entities(unique, entities_nlp))
     nlp = load_nlp("en_core_web_sm")
-    rules = core.load_rules(vocab=nlp.vocab)
-    parse = core.make_parser(nlp)
-    core.evaluate(enriched[0], rules, parse, fired_at=NOW)  # warm-up
+    rules = load_rules(vocab=nlp.vocab)
+    parse = make_parser(nlp)
+    evaluate(enriched[0], rules, parse, fired_at=NOW)  # warm-up
 
     t0 = time.perf_counter()
-    results = [core.evaluate_counted(a, rules, parse, fired_at=NOW) for a in enriched]
+    results = [evaluate_counted(a, rules, parse, fired_at=NOW) for a in enriched]
     took = time.perf_counter() - t0
     sentences = sum(r.sentences for r in results)
     parsed = sum(r.parsed for r in results)

@@ -36,8 +36,10 @@ from evaluation.alerts.labelled import (
     read_items,
 )
 from evaluation.alerts.quality import FIRED_AT
-from services.alerts import core
+from services.alerts.compile import load_rules
+from services.alerts.evaluate import evaluate, make_parser
 from services.alerts.handler import load_nlp as load_alerts_nlp
+from services.alerts.rules import RULES_PATH
 from services.entities.core import extract_entities, load_nlp
 
 
@@ -58,8 +60,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     entities_nlp, alerts_nlp = load_nlp("en_core_web_sm"), load_alerts_nlp("en_core_web_sm")
-    ruleset, parse = core.load_rules(vocab=alerts_nlp.vocab), core.make_parser(alerts_nlp)
-    definitions = yaml.safe_load(core.RULES_PATH.read_text(encoding="utf-8"))["definitions"]
+    ruleset, parse = load_rules(vocab=alerts_nlp.vocab), make_parser(alerts_nlp)
+    definitions = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))["definitions"]
     force = {w.lower() for w in definitions["force"] + definitions["armed_groups"]}
     move = set(definitions["move_verbs"]) | set(definitions["move_nouns"])
 
@@ -86,7 +88,7 @@ def main() -> None:
         enriched = extract_entities(article, entities_nlp)
         return any(
             a.rule_id == "troop_movement"
-            for a in core.evaluate(enriched, ruleset, parse, fired_at=FIRED_AT)
+            for a in evaluate(enriched, ruleset, parse, fired_at=FIRED_AT)
         )
 
     def figures(pred: np.ndarray, gold: np.ndarray) -> str:

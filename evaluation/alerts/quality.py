@@ -163,18 +163,19 @@ def check_agreement(floors: Floors) -> None:
 
 def make_fires() -> Callable[[object], bool]:
     """Whether troop_movement fires on an article, through the real entities stage and the shipped rules."""
-    from services.alerts import core
+    from services.alerts.compile import load_rules
+    from services.alerts.evaluate import evaluate, make_parser
     from services.alerts.handler import load_nlp as load_alerts_nlp
     from services.entities.core import extract_entities, load_nlp
 
     entities_nlp, alerts_nlp = load_nlp("en_core_web_sm"), load_alerts_nlp("en_core_web_sm")
-    ruleset, parse = core.load_rules(vocab=alerts_nlp.vocab), core.make_parser(alerts_nlp)
+    ruleset, parse = load_rules(vocab=alerts_nlp.vocab), make_parser(alerts_nlp)
 
     def fires(article) -> bool:
         enriched = extract_entities(article, entities_nlp)
         return any(
             a.rule_id == "troop_movement"
-            for a in core.evaluate(enriched, ruleset, parse, fired_at=FIRED_AT)
+            for a in evaluate(enriched, ruleset, parse, fired_at=FIRED_AT)
         )
 
     return fires

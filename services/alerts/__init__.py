@@ -1,1 +1,1 @@
-"""alerts: rules over enriched articles, and the events the alerts fold into."""
+"""The alerts service: rules over enriched articles, and the events they report."""

@@ -10,9 +10,11 @@ from typing import Any
 
 from spacy.language import Language
 
-from services.alerts import core
+from services.alerts.compile import load_rules
+from services.alerts.evaluate import evaluate, make_parser
 from services.alerts.events import EventFolder
 from services.alerts.reload import ReloadingRules
+from services.alerts.rules import RULES_PATH
 from services.alerts.settings import AlertsSettings
 from services.entities.core import load_nlp as load_entities_nlp
 from shared.schemas import Alert, EnrichedArticle, EventAlert
@@ -35,15 +37,15 @@ def load_nlp(name: str) -> Language:
 def build(settings: AlertsSettings, store: MutableMapping[str, Any] | None = None) -> Handler:
     """The model is loaded once; the rules from NEWS_ALERTS_RULES (or the shipped rules.yaml), reloaded on change."""
     nlp = load_nlp(settings.alerts_spacy_model)
-    path = Path(settings.alerts_rules) if settings.alerts_rules else core.RULES_PATH
-    rules = ReloadingRules(path, lambda p: core.load_rules(p, vocab=nlp.vocab),
+    path = Path(settings.alerts_rules) if settings.alerts_rules else RULES_PATH
+    rules = ReloadingRules(path, lambda p: load_rules(p, vocab=nlp.vocab),
                            check_s=settings.alerts_rules_check_s)
-    parse = core.make_parser(nlp)
+    parse = make_parser(nlp)
 
     def handle(value: bytes) -> Handled:
         """An enriched article → one alert per rule and sentence (or title) that matched."""
         article = EnrichedArticle.model_validate_json(value)
-        alerts = core.evaluate(article, rules.current(), parse, fired_at=datetime.now(UTC))
+        alerts = evaluate(article, rules.current(), parse, fired_at=datetime.now(UTC))
         fired = Counter(alert.rule_id for alert in alerts)
         return Handled(tuple(alerts), tuple(Count("alerts_fired", (rule,), n) for rule, n in sorted(fired.items())))
 

@@ -1,4 +1,7 @@
-"""Hot reload of the alerts rules: consumes the rules file (a stat at most once per interval, at message time), produces the RuleSet in force; logs each change.
+"""Hot reload of the alerts rules: the RuleSet in force, reloaded on change.
+
+Consumes the rules file (a stat at most once per interval, at message time), produces the
+RuleSet in force; logs each change.
 
 Why at message time and inside the handler: the handler runs in an isolated child process
 (shared/worker/isolate.py) that only wakes for a message, so the check is one ``os.stat`` per interval
@@ -15,7 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from services.alerts.core import RulesError, RuleSet, rule_summary
+from services.alerts.compile import RuleSet, rule_summary
+from services.alerts.rules import RulesError
 
 log = logging.getLogger("newswatch")
 
@@ -25,15 +29,24 @@ Stamp = tuple[int, int, int] | None
 class ReloadingRules:
     """The rules of one file, reloaded when the file changes (checked at most every ``check_s`` seconds)."""
 
-    def __init__(self, path: Path, load: Callable[[Path], RuleSet], *, check_s: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        path: Path,
+        load: Callable[[Path], RuleSet],
+        *,
+        check_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Load the rules of ``path`` with ``load``; an invalid file here raises (nothing to fall back on)."""
         self.path = path
         self._load = load
         self.check_s = check_s
         self._clock = clock
         self._stamp = _stamp(path)
         self._digest = _digest(path)
-        self.rules = load(path)  # an invalid file at start stops the worker: nothing to fall back on
+        self.rules = load(
+            path
+        )  # an invalid file at start stops the worker: nothing to fall back on
         self._checked = clock()
         self.reloads = 0
         self.rejected = 0

@@ -1,4 +1,8 @@
-"""alerts' settings: the shared NEWS_* set plus the rules file, its reload interval, the spaCy model that parses candidate sentences and the event window."""
+"""alerts' settings: the shared NEWS_* set plus the alerts' own.
+
+The rules file, its reload interval, the spaCy model that parses candidate sentences and the
+event window.
+"""
 
 from pydantic import Field
 

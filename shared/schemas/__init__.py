@@ -1,4 +1,6 @@
-"""Every message that crosses a topic, as a frozen pydantic v2 model (one module per model family).
+"""Every message that crosses a topic, as a frozen pydantic v2 model.
+
+One module per model family; the closed vocabularies of their fields in ``enums``.
 
 Within a schema version only optional fields may be added; a breaking change gets a new model on a
 new ``.v2`` topic (STYLE.md §3).
@@ -18,12 +20,28 @@ from shared.schemas.articles import (
     Sentence,
     UniqueArticle,
 )
+from shared.schemas.enums import (
+    DIRECTIONS,
+    NO_MOVEMENT,
+    Action,
+    DeadLetterReason,
+    Direction,
+    Modality,
+    NoMovement,
+    PlaceKind,
+    Severity,
+)
 from shared.schemas.events import EventAlert, EventMention, event_record
 
 __all__ = [
+    "DIRECTIONS",
+    "NO_MOVEMENT",
+    "Action",
     "Alert",
     "CleanArticle",
     "DeadLetter",
+    "DeadLetterReason",
+    "Direction",
     "DuplicateNotice",
     "EnrichedArticle",
     "Entity",
@@ -32,8 +50,12 @@ __all__ = [
     "Frame",
     "FrameParty",
     "Message",
+    "Modality",
+    "NoMovement",
+    "PlaceKind",
     "RawArticle",
     "Sentence",
+    "Severity",
     "UniqueArticle",
     "event_record",
 ]

@@ -1,4 +1,7 @@
-"""Message models for the newswatch topics: raw → clean → unique/duplicate → enriched → alert, plus dead letters."""
+"""Message models for the newswatch topics, raw article to alert.
+
+raw → clean → unique/duplicate → enriched → alert, plus dead letters.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,17 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.schemas.enums import (
+    DIRECTIONS,
+    NO_MOVEMENT,
+    Action,
+    Direction,
+    Modality,
+    NoMovement,
+    PlaceKind,
+    Severity,
+)
 
 
 class Message(BaseModel):
@@ -67,7 +81,9 @@ class Sentence(Message):
     start: int  # character offsets into the article's ``text``
     end: int
     text: str
-    seen: bool = False  # True: an earlier article held this sentence (normalised), so it is not news
+    seen: bool = (
+        False  # True: an earlier article held this sentence (normalised), so it is not news
+    )
     fingerprint: str = ""
 
 
@@ -107,7 +123,7 @@ class Entity(Message):
     # unknown or ambiguous in its article: never a guess presented as fact.
     country: str | None = None
     # For places: what kind of place the name is, and where it is when the gazetteer knows.
-    place_kind: Literal["country", "region", "city"] | None = None
+    place_kind: PlaceKind | None = None
     latitude: float | None = None
     longitude: float | None = None
     # Domain entities: the class of the thing named ("fighter jets" -> "fighter aircraft",
@@ -141,22 +157,6 @@ class FrameParty(BaseModel):
     country: str | None = None
 
 
-# A movement's direction: sending troops to a place, their arrival there and reinforcing them
-# are one movement told at different moments (the Caracas seeds say "sent", "arrived", "landed",
-# "reinforce the contingent"); a withdrawal or reduction is the opposite movement; a call-up is
-# its own. Events are keyed by it (services/alerts/events.py) and alerts partitioned by it.
-DIRECTIONS: dict[str, str] = {
-    "deploy": "in",
-    "arrive": "in",
-    "reinforce": "in",
-    "withdraw": "out",
-    "reduce": "out",
-    "mobilise": "mobilise",
-}
-# The direction of a frame without an action, or of an alert without a frame.
-NO_MOVEMENT = "-"
-
-
 class Frame(BaseModel):
     """What a matched sentence says happened: who moved, how, where, how many, with what, and how it was said.
 
@@ -167,21 +167,20 @@ class Frame(BaseModel):
 
     # the force's owner ("Russian troops", "Russia sent ..."): RU
     actor: FrameParty | None = None
-    action: Literal["deploy", "arrive", "withdraw", "mobilise", "reinforce", "reduce"] | None = None
+    action: Action | None = None
     # where to, where at, or where from (a withdrawal's place is the one left)
     place: FrameParty | None = None
     count: int | None = None  # personnel, when stated ("about 100 soldiers" -> 100)
     equipment: list[str] = Field(default_factory=list)  # aircraft, vessels, weapons, vehicles named
-    # fact: reported as happening or done; plan: will/intends/agreed; offer: ready/offered/pledged;
-    # demand: urged/called for/asked; denial: negated, denied or refused
-    modality: Literal["fact", "plan", "offer", "demand", "denial"] = "fact"
+    # how it was said (``Modality``: fact, plan, offer, demand, denial)
+    modality: Modality = "fact"
     trigger: str | None = None  # the movement word as written ("arrived", "withdrawal")
     force: str | None = None  # the personnel or unit word as written ("troops")
 
     @property
-    def direction(self) -> str:
+    def direction(self) -> Direction | NoMovement:
         """The movement's direction (``DIRECTIONS``): "in", "out", "mobilise", or ``NO_MOVEMENT``."""
-        return DIRECTIONS.get(self.action, self.action) if self.action else NO_MOVEMENT
+        return DIRECTIONS[self.action] if self.action else NO_MOVEMENT
 
 
 class Alert(Message):
@@ -190,7 +189,7 @@ class Alert(Message):
     alert_id: str  # stable: rule, article and sentence, so a replayed message repeats the same id
     rule_id: str
     rule_name: str = ""
-    severity: Literal["low", "medium", "high", "critical"] | None = None
+    severity: Severity | None = None
     article_id: str
     # -1: the article's title; entities of a title alert have offsets into the title, not the text
     sentence_index: int
@@ -213,7 +212,7 @@ class Alert(Message):
     def bucket(self) -> str:
         """The alert's record key: its rule and the direction of its movement ("troop_movement|in").
 
-        Every event an alert may join is in its bucket (services/alerts/events.py), so keyed by it
+        Every event an alert may join is in its bucket (services/alerts/events), so keyed by it
         the alert topic is the events step's repartition: one partition, one worker, owns a bucket.
         """
         return f"{self.rule_id}|{self.frame.direction if self.frame is not None else NO_MOVEMENT}"

@@ -1,4 +1,8 @@
-"""Event message models: one alert folded into the event it reports, as the alerts service's events step publishes it: ``EventAlert`` (new, update) and ``EventMention``."""
+"""Event message models: one alert folded into the event it reports.
+
+As the alerts service's events step publishes it: ``EventAlert`` (new, update) and
+``EventMention``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from shared.schemas.articles import Frame, Message
+from shared.schemas.enums import Severity
 
 # What an update added to its event (see services/alerts/README.md, "Events (core)").
 Fact = Literal["actor", "place", "count", "equipment", "modality"]
@@ -31,7 +36,7 @@ class EventAlert(Message):
     event_key: str
     rule_id: str
     rule_name: str = ""
-    severity: Literal["low", "medium", "high", "critical"] | None = None
+    severity: Severity | None = None
     frame: Frame | None = None  # the event's merged frame, this report included
     first_seen: datetime  # article time (published_at, else ingested_at, else when the alert fired) of its reports
     last_seen: datetime

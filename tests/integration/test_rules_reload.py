@@ -11,7 +11,7 @@ import yaml
 
 from cli.broker import free_port
 from cli.run import start_worker, stop_workers
-from services.alerts.core import RULES_PATH
+from services.alerts.rules import RULES_PATH
 from shared.admin import ensure_topics
 from shared.schemas import Alert, EnrichedArticle
 from shared.topics import ALERTS, ENRICHED_ARTICLES, TOPICS

@@ -1,4 +1,8 @@
-"""Fixtures for the alerts core: enriched articles built from text, the rules, the parsing pipeline (the real model: slow tests)."""
+"""Fixtures for the alerts tests: articles from text, rules, the pipeline.
+
+Enriched articles built from text, rules files, the rules and the parsing pipeline (the real
+model: slow tests).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,41 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from spacy.language import Language
 
-from services.alerts import core
+from services.alerts.compile import RuleSet, load_rules
+from services.alerts.evaluate import Parse, evaluate, make_parser
 from services.alerts.handler import load_nlp
 from shared.schemas.articles import Alert, EnrichedArticle, Entity
 from tests.factories import split_sentences  # dedup's real segmentation
 
 SEEDS = Path(__file__).resolve().parents[3] / "seeds"
 FIRED_AT = datetime(2019, 3, 28, 12, 0, tzinfo=UTC)
+# Two sentences of the seeds: the Russian arrival in Caracas, and the denial of a contingent.
+CARACAS = (
+    "Tensions between the U.S. and Russia escalated over the weekend when a Russian Il-62 passenger jet "
+    "and an An-124 military cargo plane carrying troops and equipment arrived at the international "
+    "airport outside Caracas on Saturday."
+)
+DENIAL = (
+    "But Zakharova, in her statement Saturday, said Russia had made it clear it was not sending a "
+    "military contingent to Venezuela."
+)
+
+# A valid rule, for rules files written by tests.
+GOOD = {
+    "id": "ships",
+    "severity": "low",
+    "patterns": {"ship": [[{"LEMMA": {"IN": ["warship", "frigate"]}}]]},
+    "conditions": [{"tokens": "ship"}],
+}
+
+
+def write(path: Path, *rules: dict) -> Path:
+    """Write a rules file of ``rules``."""
+    path.write_text(yaml.safe_dump({"rules": list(rules)}), encoding="utf-8")
+    return path
 
 
 @pytest.fixture
@@ -42,11 +72,14 @@ def make_enriched() -> Callable[..., EnrichedArticle]:
     return make
 
 
-def entity(text: str, sentence_text: str, label: str, *, offset: int = 0, sentence: int = 0,
-           **fields) -> Entity:
+def entity(
+    text: str, sentence_text: str, label: str, *, offset: int = 0, sentence: int = 0, **fields
+) -> Entity:
     """An entity of the entities stage, built by hand: ``text`` found in ``sentence_text`` (which starts at ``offset``)."""
     start = sentence_text.index(text) + offset
-    return Entity(text=text, label=label, start=start, end=start + len(text), sentence=sentence, **fields)
+    return Entity(
+        text=text, label=label, start=start, end=start + len(text), sentence=sentence, **fields
+    )
 
 
 @pytest.fixture(scope="session")
@@ -56,23 +89,23 @@ def alerts_nlp() -> Language:
 
 
 @pytest.fixture(scope="session")
-def ruleset(alerts_nlp) -> core.RuleSet:
+def ruleset(alerts_nlp) -> RuleSet:
     """The shipped rules, compiled on the real vocabulary."""
-    return core.load_rules(vocab=alerts_nlp.vocab)
+    return load_rules(vocab=alerts_nlp.vocab)
 
 
 @pytest.fixture(scope="session")
-def parse(alerts_nlp) -> core.Parse:
+def parse(alerts_nlp) -> Parse:
     """The parse function the stage uses."""
-    return core.make_parser(alerts_nlp)
+    return make_parser(alerts_nlp)
 
 
 @pytest.fixture
 def run(ruleset, parse, make_enriched) -> Callable[..., list[Alert]]:
     """Evaluate the shipped rules on text (or an article)."""
 
-    def go(text: str | EnrichedArticle, rules: core.RuleSet | None = None, **kwargs) -> list[Alert]:
+    def go(text: str | EnrichedArticle, rules: RuleSet | None = None, **kwargs) -> list[Alert]:
         article = text if isinstance(text, EnrichedArticle) else make_enriched(text, **kwargs)
-        return core.evaluate(article, rules or ruleset, parse, fired_at=FIRED_AT)
+        return evaluate(article, rules or ruleset, parse, fired_at=FIRED_AT)
 
     return go

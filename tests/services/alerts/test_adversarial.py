@@ -1,4 +1,7 @@
-"""Nothing stalls the alerts stage: no backtracking pattern runs on input text, and the parse of one sentence is bounded (slow: the real model)."""
+"""Nothing stalls the alerts stage (slow: the real model).
+
+No backtracking pattern runs on input text, and the parse of one sentence is bounded.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ import time
 
 import pytest
 
-from services.alerts import core, frame
+from services.alerts import compile, evaluate, frame, modality, parties, pronouns, rules
+from services.alerts.compile import load_rules
 from shared.linear import is_linear
 from shared.schemas.articles import EnrichedArticle, Sentence
 from tests.factories import repeat_to
@@ -16,17 +20,23 @@ from .conftest import FIRED_AT
 
 
 def _article(text: str) -> EnrichedArticle:
-    return EnrichedArticle(article_id="a1", text=text, ingested_at=FIRED_AT,
-                           sentences=[Sentence(index=0, start=0, end=len(text), text=text)])
+    return EnrichedArticle(
+        article_id="a1",
+        text=text,
+        ingested_at=FIRED_AT,
+        sentences=[Sentence(index=0, start=0, end=len(text), text=text)],
+    )
 
 
 def test_no_backtracking_pattern_in_the_alerts_modules():
-    for module in (core, frame):
-        assert not [n for n, v in vars(module).items() if isinstance(v, re.Pattern)], module.__name__
+    for module in (compile, evaluate, frame, modality, parties, pronouns, rules):
+        assert not [n for n, v in vars(module).items() if isinstance(v, re.Pattern)], (
+            module.__name__
+        )
 
 
 def test_every_regex_of_the_shipped_rules_is_re2():
-    for rule in core.load_rules().rules:
+    for rule in load_rules().rules:
         if rule.rule.candidates is not None:
             assert is_linear(rule.rule.candidates._regex)
         stack = list(rule.rule.conditions)
@@ -38,9 +48,11 @@ def test_every_regex_of_the_shipped_rules_is_re2():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("unit", ["troops ", "soldiers sent troops ", "a ", "troops of ", "-", "forces pull out "])
+@pytest.mark.parametrize(
+    "unit", ["troops ", "soldiers sent troops ", "a ", "troops of ", "-", "forces pull out "]
+)
 def test_a_sentence_of_200k_characters_is_evaluated_within_2_s(ruleset, parse, unit):
     article = _article(repeat_to(unit, 200_000))
     started = time.perf_counter()
-    core.evaluate(article, ruleset, parse, fired_at=FIRED_AT)
+    evaluate.evaluate(article, ruleset, parse, fired_at=FIRED_AT)
     assert time.perf_counter() - started < 2.0

@@ -1,53 +1,63 @@
-"""The rules file format: validation errors name file, rule and field; regexes are RE2; hot reload keeps the last good rules (no spaCy model needed)."""
+"""Tests for services/alerts/rules.py and compile.py (no model).
+
+Errors name file, rule and field; regexes are RE2.
+"""
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
-
 import pytest
+import spacy
 import yaml
 
-from services.alerts import core
-from services.alerts.reload import ReloadingRules
+from services.alerts.compile import load_rules
+from services.alerts.evaluate import evaluate_counted, make_parser
+from services.alerts.rules import RULES_PATH, RulesError
 from shared.linear import is_linear
 
-from .conftest import FIRED_AT
-
-GOOD = {
-    "id": "ships",
-    "severity": "low",
-    "patterns": {"ship": [[{"LEMMA": {"IN": ["warship", "frigate"]}}]]},
-    "conditions": [{"tokens": "ship"}],
-}
-
-
-def write(path: Path, *rules: dict) -> Path:
-    path.write_text(yaml.safe_dump({"rules": list(rules)}), encoding="utf-8")
-    return path
+from .conftest import FIRED_AT, GOOD, write
 
 
 @pytest.mark.parametrize(
     ("rule", "field"),
     [
-        ({**GOOD, "patterns": {"ship": [[{"LEMA": "warship"}]]}}, "patterns.ship"),  # spaCy key typo
-        ({**GOOD, "conditions": [{"tokens": "boat"}]}, "conditions name tokens sets not in patterns"),
-        ({**GOOD, "conditions": [{"regex": "(?<=x)y"}]}, "conditions.0: Value error, lookaround"),  # not RE2
+        (
+            {**GOOD, "patterns": {"ship": [[{"LEMA": "warship"}]]}},
+            "patterns.ship",
+        ),  # spaCy key typo
+        (
+            {**GOOD, "conditions": [{"tokens": "boat"}]},
+            "conditions name tokens sets not in patterns",
+        ),
+        (
+            {**GOOD, "conditions": [{"regex": "(?<=x)y"}]},
+            "conditions.0: Value error, lookaround",
+        ),  # not RE2
         ({**GOOD, "conditions": [{"regex": "(a)\\1"}]}, "conditions.0: Value error, backreference"),
         ({**GOOD, "conditions": [{"tokens": "ship", "regex": "x"}]}, "exactly one of"),
         ({**GOOD, "severity": "urgent"}, "severity"),
         ({**GOOD, "conditions": [{"matches": "ship"}]}, "conditions.0.matches"),  # unknown key
         ({**GOOD, "id": "Bad-Id"}, "id"),
         ({**GOOD, "frame": {"actions": {"sail": ["sail"]}}}, "frame.actions"),  # not an action
-        ({**GOOD, "dependencies": {"d": [[{"RIGHT_ID": "a", "RIGHT_ATTRS": {}},
-                                          {"LEFT_ID": "b", "REL_OP": ">", "RIGHT_ID": "c",
-                                           "RIGHT_ATTRS": {}}]]}}, "dependencies.d"),
+        (
+            {
+                **GOOD,
+                "dependencies": {
+                    "d": [
+                        [
+                            {"RIGHT_ID": "a", "RIGHT_ATTRS": {}},
+                            {"LEFT_ID": "b", "REL_OP": ">", "RIGHT_ID": "c", "RIGHT_ATTRS": {}},
+                        ]
+                    ]
+                },
+            },
+            "dependencies.d",
+        ),
     ],
 )
 def test_an_invalid_rule_is_refused_naming_file_rule_and_field(tmp_path, rule, field):
     path = write(tmp_path / "rules.yaml", rule)
-    with pytest.raises(core.RulesError) as caught:
-        core.load_rules(path)
+    with pytest.raises(RulesError) as caught:
+        load_rules(path)
     message = str(caught.value)
     assert str(path) in message
     assert f"rule {rule['id']}" in message
@@ -55,25 +65,25 @@ def test_an_invalid_rule_is_refused_naming_file_rule_and_field(tmp_path, rule, f
 
 
 def test_duplicate_ids_unknown_keys_and_bad_yaml_are_refused(tmp_path):
-    with pytest.raises(core.RulesError, match="duplicate rule id"):
-        core.load_rules(write(tmp_path / "a.yaml", GOOD, GOOD))
+    with pytest.raises(RulesError, match="duplicate rule id"):
+        load_rules(write(tmp_path / "a.yaml", GOOD, GOOD))
     (tmp_path / "b.yaml").write_text("rules: [\n", encoding="utf-8")
-    with pytest.raises(core.RulesError, match="not valid YAML"):
-        core.load_rules(tmp_path / "b.yaml")
+    with pytest.raises(RulesError, match="not valid YAML"):
+        load_rules(tmp_path / "b.yaml")
     (tmp_path / "c.yaml").write_text("rule: []\n", encoding="utf-8")
-    with pytest.raises(core.RulesError, match="top-level 'rules:'"):
-        core.load_rules(tmp_path / "c.yaml")
+    with pytest.raises(RulesError, match="top-level 'rules:'"):
+        load_rules(tmp_path / "c.yaml")
 
 
 def test_rule_regexes_and_candidate_words_are_compiled_with_re2(tmp_path):
     rule = {**GOOD, "candidates": {"words": ["warship"]}, "conditions": [{"regex": "frigates?"}]}
-    (compiled,) = core.load_rules(write(tmp_path / "r.yaml", rule)).rules
+    (compiled,) = load_rules(write(tmp_path / "r.yaml", rule)).rules
     assert is_linear(compiled.rule.conditions[0]._regex)
     assert is_linear(compiled.rule.candidates._regex)
 
 
 def test_the_shipped_rules_load_and_troop_movement_uses_lemmas_not_inflections():
-    rules = core.load_rules()
+    rules = load_rules()
     (troop,) = [r.rule for r in rules.rules if r.id == "troop_movement"]
     assert troop.severity == "high" and troop.new_only and troop.headline
     lemmas = set()
@@ -94,49 +104,17 @@ def test_the_shipped_rules_load_and_troop_movement_uses_lemmas_not_inflections()
     assert not any(c.regex for c in troop.conditions)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_an_edited_rules_file_is_reloaded_and_an_invalid_one_keeps_the_previous_rules(tmp_path, caplog):
-    path = write(tmp_path / "rules.yaml", GOOD)
-    clock = Clock()
-    reloading = ReloadingRules(path, core.load_rules, check_s=1.0, clock=clock)
-    assert reloading.current().ids == ["ships"]
-
-    write(path, GOOD, {**GOOD, "id": "frigates"})
-    clock.now = 0.5  # within the interval: not looked at yet
-    assert reloading.current().ids == ["ships"]
-    clock.now = 1.5
-    assert reloading.current().ids == ["ships", "frigates"]
-
-    path.write_text("rules: [{id: broken, conditions: [{tokens: nowhere}]}]\n", encoding="utf-8")
-    clock.now = 3.0
-    with caplog.at_level(logging.ERROR, logger="newswatch"):
-        assert reloading.current().ids == ["ships", "frigates"]
-    assert "rules file rejected, the previous rules stay in force" in caplog.text
-    assert "rule broken" in caplog.text and str(path) in caplog.text
-    assert reloading.rejected == 1
-
-    write(path, {**GOOD, "id": "fixed"})
-    clock.now = 4.5
-    assert reloading.current().ids == ["fixed"]
-    assert reloading.reloads == 2
-
-
 def test_follow_words_admit_the_sentence_right_after_a_candidate_only(tmp_path, make_enriched):
-    import spacy
-
     nlp = spacy.blank("en")
-    rule = {**GOOD, "candidates": {"words": ["troop"], "follow": ["they"]},
-            "patterns": {"moved": [[{"LOWER": "moved"}]]}, "conditions": [{"tokens": "moved"}]}
-    rules = core.load_rules(write(tmp_path / "r.yaml", rule), vocab=nlp.vocab)
+    rule = {
+        **GOOD,
+        "candidates": {"words": ["troop"], "follow": ["they"]},
+        "patterns": {"moved": [[{"LOWER": "moved"}]]},
+        "conditions": [{"tokens": "moved"}],
+    }
+    rules = load_rules(write(tmp_path / "r.yaml", rule), vocab=nlp.vocab)
     text = "Markets moved. They moved up. Troops moved in. They moved on. They moved again. Theyre moved."
-    result = core.evaluate_counted(make_enriched(text), rules, core.make_parser(nlp), fired_at=FIRED_AT)
+    result = evaluate_counted(make_enriched(text), rules, make_parser(nlp), fired_at=FIRED_AT)
     # "They moved on" follows a sentence admitted by its own word; "They moved again" follows one
     # admitted only by "they", "They moved up" a non-candidate; "Theyre" is not the word
     assert [a.sentence_index for a in result.alerts] == [2, 3]
@@ -145,10 +123,12 @@ def test_follow_words_admit_the_sentence_right_after_a_candidate_only(tmp_path, 
 
 def test_every_armed_group_the_patterns_name_makes_its_sentence_a_candidate():
     # a group name the candidates miss would leave its sentence unparsed: its patterns could never match
-    data = yaml.safe_load(core.RULES_PATH.read_text(encoding="utf-8"))
+    data = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))
     groups = data["definitions"]["armed_groups"]
-    (troop,) = [r.rule for r in core.load_rules().rules if r.id == "troop_movement"]
+    (troop,) = [r.rule for r in load_rules().rules if r.id == "troop_movement"]
     assert troop.candidates is not None
-    missed = [g for g in groups if not troop.candidates.admit(f"Yesterday the {g} went north.", set())]
+    missed = [
+        g for g in groups if not troop.candidates.admit(f"Yesterday the {g} went north.", set())
+    ]
     assert missed == []
     assert not troop.candidates.admit("Yesterday the company went north.", set())

@@ -1,4 +1,8 @@
-"""Tests for services/alerts/events.py: alerts folded into events (new, update, mention), replays, eviction, keys; the seeds through the real pipeline (slow)."""
+"""Tests for services/alerts/events/fold.py.
+
+Alerts folded into events (new, update, mention), replays, eviction; the seeds through the
+real pipeline (slow).
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,22 @@ import copy
 import json
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from services.alerts.events import EventFolder, article_time, bucket_key, fold, party_key
+from services.alerts.events.fold import EventFolder, fold
+from services.alerts.events.keys import article_time, bucket_key
 from shared.schemas import Alert, EventAlert, Frame, FrameParty
 from tests.factories import CARACAS, RU, SYRIA, T0, VE
 from tests.factories import troop_alert as make_alert
 
-from .conftest import SEEDS
+from ..conftest import SEEDS
 
 WINDOW = timedelta(days=7)
+
+
 @pytest.fixture
 def folder() -> EventFolder:
     return EventFolder({}, window=WINDOW)
@@ -155,22 +162,6 @@ def test_actor_and_place_are_keyed_by_country_before_words(folder):
     first = folder.fold(make_alert(actor={"text": "Russia", "country": "RU"}))
     moscow = folder.fold(make_alert(actor={"text": "Moscow", "country": "ru"}))
     assert moscow.event_id == first.event_id and moscow.status == "mention"
-
-
-@pytest.mark.parametrize(
-    ("party", "key"),
-    [
-        (FrameParty(text="Russian", country="RU"), "RU"),
-        (FrameParty(text="Moscow", country="ru"), "RU"),
-        (FrameParty(text="The Wagner Group’s"), "wagner group"),
-        (FrameParty(text="WAGNER  group"), "wagner group"),
-        (FrameParty(text="Ｈａｍａｓ"), "hamas"),  # full-width letters (NFKC)
-        (FrameParty(text=" ... "), None),
-        (None, None),
-    ],
-)
-def test_party_key_normalises_words_and_prefers_the_country(party, key):
-    assert party_key(party) == key
 
 
 def test_actors_without_a_country_match_on_normalised_words(folder):
@@ -323,17 +314,6 @@ def test_an_evicted_event_leaves_nothing_in_the_store(folder):
     assert folder.fold(old[0]).status == "new"
 
 
-def test_without_a_publication_date_the_ingestion_time_counts_so_a_replay_keeps_its_time():
-    ingested = T0 + timedelta(days=2)
-    first = make_alert(published=False).model_copy(update={"ingested_at": ingested,
-                                                           "fired_at": ingested + timedelta(minutes=1)})
-    replayed = first.model_copy(update={"fired_at": ingested + timedelta(days=20)})  # a replay much later
-    assert article_time(first) == article_time(replayed) == ingested
-    # published_at still comes first, and no time after firing is believed
-    assert article_time(first.model_copy(update={"published_at": T0})) == T0
-    assert article_time(first.model_copy(update={"ingested_at": ingested + timedelta(days=9)})) == first.fired_at
-
-
 def test_the_window_is_article_time_published_else_fired(folder):
     published = make_alert(day=0)
     assert article_time(published) == T0
@@ -345,11 +325,6 @@ def test_the_window_is_article_time_published_else_fired(folder):
     assert article_time(late) == T0 + timedelta(hours=2)  # a date after firing is not believed
     assert folder.fold(late).event_id == first.event_id
     assert folder.fold(make_alert(day=8)).event_id != first.event_id
-
-
-def test_a_naive_time_is_utc():
-    alert = make_alert(published=False).model_copy(update={"fired_at": datetime(2019, 3, 25, 12)})
-    assert article_time(alert) == T0
 
 
 def test_a_late_report_joins_its_open_event(folder):

@@ -1,0 +1,84 @@
+"""How an alert is keyed and timed for the events fold.
+
+Party keys, the bucket, article time.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+
+from shared.schemas import Alert, FrameParty, PlaceKind
+
+
+def party_key(party: FrameParty | None) -> str | None:
+    """The key of an actor or place: its country code when the entities stage gave one, else its words normalised.
+
+    "Russia", "Russian", "Moscow" (RU) are one actor; "Caracas" and "Venezuela" (VE) one place.
+    Words without a country are compared case- and width-folded, without a leading "the", a
+    possessive or surrounding punctuation ("the Wagner Group's" -> "wagner group"). None when
+    there is no party or no word.
+    """
+    if party is None:
+        return None
+    if party.country:
+        return party.country.strip().upper()
+    text = unicodedata.normalize("NFKC", party.text).casefold().replace("\u2019", "'")
+    words = text.split()
+    if words and words[0] == "the":
+        words = words[1:]
+    text = " ".join(words)
+    text = text.removesuffix("'s").strip(" .,;:'\"()[]-")
+    return text or None
+
+
+def bucket_key(alert: Alert) -> str:
+    """The partition key of an alert: its rule and the direction of its movement ("troop_movement|in").
+
+    Every event an alert may join is in its bucket, including those it joins with its actor or
+    place missing, so this is the key to repartition alerts by before ``EventFolder.fold``: the
+    alert topic is keyed by it (``Alert.bucket``, ``shared.topics.record_key``).
+    """
+    return alert.bucket
+
+
+def article_time(alert: Alert) -> datetime:
+    """When the alert's article says it happened: ``published_at``, else when it was ingested, else when the alert fired (naive means UTC).
+
+    A time after ``fired_at`` is bad metadata (nothing is published after we read it) and is
+    taken as ``fired_at``: one wrong date must not move a bucket's clock into the future and evict
+    its open events. Ingestion time, unlike ``fired_at``, is the same when the alert is replayed.
+    """
+    fired = _utc(alert.fired_at)
+    when = alert.published_at or alert.ingested_at
+    if when is None:
+        return fired
+    return min(_utc(when), fired)
+
+
+def epoch(when: datetime) -> int:
+    """Whole seconds since the epoch: the store's times."""
+    return int(when.timestamp())
+
+
+def from_epoch(t: int) -> datetime:
+    """The UTC time of a store's time."""
+    return datetime.fromtimestamp(t, UTC)
+
+
+def place_kind(alert: Alert, place: FrameParty | None) -> PlaceKind | None:
+    """What kind of place the frame's place is (country, region, city), from the alert's entities."""
+    if place is None:
+        return None
+    for entity in alert.entities:
+        if (
+            entity.place_kind
+            and place.text in (entity.text, entity.canonical)
+            and (place.country is None or entity.country == place.country)
+        ):
+            return entity.place_kind
+    return None
+
+
+def _utc(when: datetime) -> datetime:
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
