@@ -30,7 +30,7 @@ _PARSE_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
 
 def load_nlp(name: str) -> Language:
     """The spaCy pipeline for the rules: the entities stage's loader (same fallback), parser and lemmatizer on."""
-    from services.entities.core import load_nlp as load_entities_nlp
+    from services.entities.pipeline import load_nlp as load_entities_nlp
 
     nlp = load_entities_nlp(name)  # builds the domain ruler with the unused pipes off (fast)
     for pipe in _PARSE_PIPES:

@@ -7,7 +7,8 @@ from typing import Any
 
 from spacy.language import Language
 
-from services.entities import core
+from services.entities.extract import extract_entities_batch
+from services.entities.pipeline import load_nlp
 from services.entities.settings import EntitiesSettings
 from shared.metrics import ServiceMetrics
 from shared.schemas import EnrichedArticle, Message, UniqueArticle
@@ -48,17 +49,17 @@ class EntitiesHandler:
     def _extract(self, articles: list[UniqueArticle], *, batch_size: int) -> list[EnrichedArticle]:
         if not articles:
             return []
-        return core.extract_entities_batch(articles, self.nlp,
-                                           max_chunk_chars=self.settings.entities_max_chunk_chars,
-                                           max_chars=self.settings.entities_max_chars,
-                                           max_words=self.settings.entities_max_words,
-                                           batch_size=batch_size)
+        return extract_entities_batch(articles, self.nlp,
+                                      max_chunk_chars=self.settings.entities_max_chunk_chars,
+                                      max_chars=self.settings.entities_max_chars,
+                                      max_words=self.settings.entities_max_words,
+                                      batch_size=batch_size)
 
 
 def build(settings: EntitiesSettings, store: MutableMapping[str, Any] | None,
           metrics: ServiceMetrics) -> EntitiesHandler:
     """The spaCy model is loaded once; a missing model stops the worker."""
-    return EntitiesHandler(settings, core.load_nlp(settings.entities_spacy_model))
+    return EntitiesHandler(settings, load_nlp(settings.entities_spacy_model))
 
 
 def batching(settings: EntitiesSettings) -> Batching:

@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from services.alerts import core
 from services.alerts.stage import load_nlp
-from services.entities.core import extract_entities
-from services.entities.core import load_nlp as load_entities_nlp
+from services.entities.extract import extract_entities_batch
+from services.entities.pipeline import load_nlp as load_entities_nlp
 from shared.schemas.articles import UniqueArticle
 from tests.factories import split_sentences
 
@@ -48,7 +48,7 @@ def main() -> int:
         body = body.strip()
         unique = UniqueArticle(article_id=p.name, title=title.strip(), text=body, ingested_at=NOW,
                                sentences=split_sentences(body))
-        enriched.append(extract_entities(unique, entities_nlp))
+        enriched.append(extract_entities_batch([unique], entities_nlp)[0])
     nlp = load_nlp("en_core_web_sm")
     rules = core.load_rules(vocab=nlp.vocab)
     parse = core.make_parser(nlp)

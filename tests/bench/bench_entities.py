@@ -42,7 +42,7 @@ import statistics
 
 import psutil
 
-from services.entities.core import extract_entities
+from services.entities.extract import extract_entities_batch
 from services.entities.stage import STAGE
 from shared.isolate import IsolatedHandler
 from shared.metrics import ServiceMetrics
@@ -289,16 +289,16 @@ class Score:
 
 
 def re3d_predict_ours(nlp, corpus: Re3dCorpus) -> dict[str, list[tuple[int, int, str]]]:
-    """Our entities per document, through extract_entities with the service's own limits."""
+    """Our entities per document, through extract_entities_batch with the service's own limits."""
     from services.entities.settings import EntitiesSettings
 
     settings = EntitiesSettings()
     out = {}
     for doc_id, text in corpus.texts.items():
-        enriched = extract_entities(
-            make_article(doc_id, text), nlp, max_chunk_chars=settings.entities_max_chunk_chars,
+        enriched = extract_entities_batch(
+            [make_article(doc_id, text)], nlp, max_chunk_chars=settings.entities_max_chunk_chars,
             max_chars=settings.entities_max_chars, max_words=settings.entities_max_words,
-        )
+        )[0]
         out[doc_id] = [(e.start, e.end, e.label) for e in enriched.entities]
     return out
 

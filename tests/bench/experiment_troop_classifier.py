@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from services.alerts import core
 from services.alerts.stage import load_nlp as load_alerts_nlp
-from services.entities.core import extract_entities, load_nlp
+from services.entities.extract import extract_entities_batch
+from services.entities.pipeline import load_nlp
 from tests.services.alerts.conftest import FIRED_AT
 from tests.services.alerts.labelled import (
     DEFENCE_SET,
@@ -80,7 +81,7 @@ def main() -> None:
         return found
 
     def rule_fires(article) -> bool:
-        enriched = extract_entities(article, entities_nlp)
+        enriched = extract_entities_batch([article], entities_nlp)[0]
         return any(a.rule_id == "troop_movement" for a in core.evaluate(enriched, ruleset, parse, fired_at=FIRED_AT))
 
     def figures(pred: np.ndarray, gold: np.ndarray) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from services.alerts import core
-from services.entities.core import extract_entities, load_nlp
+from services.entities.extract import extract_entities_batch
+from services.entities.pipeline import load_nlp
 from shared.schemas.articles import UniqueArticle
 from shared.text import headline_case
 
@@ -188,7 +189,7 @@ def test_the_seeds_alert_on_the_caracas_arrival_and_not_on_the_denial(run, seed_
     alerts = []
     for stem, text in seed_texts.items():
         unique = UniqueArticle(article_id=stem, text=text, ingested_at=FIRED_AT, sentences=split_sentences(text))
-        alerts += run(extract_entities(unique, nlp))
+        alerts += run(extract_entities_batch([unique], nlp)[0])
     evidence = [a.evidence for a in alerts]
     assert not any("not sending a military contingent" in e for e in evidence)
     (caracas,) = [a for a in alerts if "An-124 military cargo plane carrying troops" in a.evidence]

@@ -169,7 +169,8 @@ from __future__ import annotations
 import pytest
 
 from services.alerts import core
-from services.entities.core import extract_entities, load_nlp
+from services.entities.extract import extract_entities_batch
+from services.entities.pipeline import load_nlp
 
 from .conftest import FIRED_AT
 from .labelled import (
@@ -201,7 +202,7 @@ def fires(ruleset, parse, entities_nlp):
     """Whether troop_movement fires on an article, through the real entities stage and the rules."""
 
     def fires(article) -> bool:
-        enriched = extract_entities(article, entities_nlp)
+        enriched = extract_entities_batch([article], entities_nlp)[0]
         return any(a.rule_id == "troop_movement" for a in core.evaluate(enriched, ruleset, parse, fired_at=FIRED_AT))
 
     return fires

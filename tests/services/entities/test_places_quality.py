@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pytest
 
-from services.entities.core import extract_entities
+from services.entities.extract import extract_entities_batch
 from shared.schemas.articles import UniqueArticle
 from tests.factories import split_sentences
 from tests.figures import wilson
@@ -72,7 +72,7 @@ def test_country_codes_are_right_where_given_and_given_for_most_named_places(nlp
         text = _article_text(source, ref, reuters)
         article = UniqueArticle(article_id=f"{source}:{ref}", text=text, ingested_at=datetime(2024, 1, 1, tzinfo=UTC),
                                 sentences=split_sentences(text), language="en")
-        entities = {(e.start, e.end): e for e in extract_entities(article, nlp).entities}
+        entities = {(e.start, e.end): e for e in extract_entities_batch([article], nlp)[0].entities}
         for row in rows:
             span = (int(row["start"]), int(row["end"]))
             entity = entities.get(span)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from services.clean.core import clean_article
-from services.entities import core
+from services.entities.extract import extract_entities_batch
 from services.entities.settings import EntitiesSettings
 from shared.schemas.articles import RawArticle, UniqueArticle
 from tests.factories import split_sentences
@@ -26,13 +26,13 @@ def seed_entities(nlp, seed_texts):
     for stem, raw in seed_texts.items():
         for story in clean_article(RawArticle(id=stem, text=raw), ingested_at=NOW):
             article = UniqueArticle(**story.model_dump(), sentences=split_sentences(story.text))
-            enriched = core.extract_entities(
-                article,
+            enriched = extract_entities_batch(
+                [article],
                 nlp,
                 max_chunk_chars=limits.entities_max_chunk_chars,
                 max_chars=limits.entities_max_chars,
                 max_words=limits.entities_max_words,
-            )
+            )[0]
             found += enriched.entities
     return found
 
@@ -103,7 +103,9 @@ def test_re3d_held_out_figures(nlp):
     # goal needs a tagger that reads context, trained on labelled defence text (see the README).
     oracle = result["self-oracle"]
     assert not any(sc.precision >= 0.85 and sc.recall >= 0.75 for _, sc in oracle), oracle
-    assert any(sc.precision >= 0.85 for _, sc in oracle) and any(sc.recall >= 0.75 for _, sc in oracle)
+    assert any(sc.precision >= 0.85 for _, sc in oracle) and any(
+        sc.recall >= 0.75 for _, sc in oracle
+    )
     for kind in bench.RE3D_NER_TYPES:
         ours, plain = result["ours"][kind], result["plain"][kind]
         assert ours.precision >= plain.precision and ours.recall >= plain.recall, kind
