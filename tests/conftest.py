@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from spacy.language import Language
 
-from services.entities.core import load_nlp
+from services.entities.pipeline import load_nlp
 from services.entities.settings import EntitiesSettings
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"

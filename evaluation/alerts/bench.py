@@ -27,8 +27,8 @@ from evaluation.settings import corpora_dir
 from services.alerts.compile import load_rules
 from services.alerts.evaluate import evaluate, evaluate_counted, make_parser
 from services.alerts.handler import load_nlp
-from services.entities.core import extract_entities
-from services.entities.core import load_nlp as load_entities_nlp
+from services.entities.extract import extract_entities_batch
+from services.entities.pipeline import load_nlp as load_entities_nlp
 from shared.schemas.articles import UniqueArticle
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
@@ -57,7 +57,7 @@ def main() -> int:
             ingested_at=NOW,
             sentences=split_sentences(body),
         )
-        enriched.append(extract_entities(unique, entities_nlp))
+        enriched.append(extract_entities_batch([unique], entities_nlp)[0])
     nlp = load_nlp("en_core_web_sm")
     rules = load_rules(vocab=nlp.vocab)
     parse = make_parser(nlp)

@@ -40,7 +40,8 @@ from services.alerts.compile import load_rules
 from services.alerts.evaluate import evaluate, make_parser
 from services.alerts.handler import load_nlp as load_alerts_nlp
 from services.alerts.rules import RULES_PATH
-from services.entities.core import extract_entities, load_nlp
+from services.entities.extract import extract_entities_batch
+from services.entities.pipeline import load_nlp
 
 
 def main() -> None:
@@ -85,7 +86,7 @@ def main() -> None:
         return found
 
     def rule_fires(article) -> bool:
-        enriched = extract_entities(article, entities_nlp)
+        enriched = extract_entities_batch([article], entities_nlp)[0]
         return any(
             a.rule_id == "troop_movement"
             for a in evaluate(enriched, ruleset, parse, fired_at=FIRED_AT)

@@ -166,13 +166,14 @@ def make_fires() -> Callable[[object], bool]:
     from services.alerts.compile import load_rules
     from services.alerts.evaluate import evaluate, make_parser
     from services.alerts.handler import load_nlp as load_alerts_nlp
-    from services.entities.core import extract_entities, load_nlp
+    from services.entities.extract import extract_entities_batch
+    from services.entities.pipeline import load_nlp
 
     entities_nlp, alerts_nlp = load_nlp("en_core_web_sm"), load_alerts_nlp("en_core_web_sm")
     ruleset, parse = load_rules(vocab=alerts_nlp.vocab), make_parser(alerts_nlp)
 
     def fires(article) -> bool:
-        enriched = extract_entities(article, entities_nlp)
+        enriched = extract_entities_batch([article], entities_nlp)[0]
         return any(
             a.rule_id == "troop_movement"
             for a in evaluate(enriched, ruleset, parse, fired_at=FIRED_AT)

@@ -43,7 +43,7 @@ import psutil
 from evaluation.articles import split_sentences
 from evaluation.figures import wilson
 from evaluation.settings import corpora_dir
-from services.entities.core import extract_entities
+from services.entities.extract import extract_entities_batch
 from services.entities.stage import STAGE
 from shared.schemas.articles import UniqueArticle
 from shared.worker.isolate import IsolatedHandler
@@ -329,19 +329,16 @@ class Score:
 
 
 def re3d_predict_ours(nlp, corpus: Re3dCorpus) -> dict[str, list[tuple[int, int, str]]]:
-    """Our entities per document, through extract_entities with the service's own limits."""
+    """Our entities per document, through extract_entities_batch with the service's own limits."""
     from services.entities.settings import EntitiesSettings
 
     settings = EntitiesSettings()
     out = {}
     for doc_id, text in corpus.texts.items():
-        enriched = extract_entities(
-            make_article(doc_id, text),
-            nlp,
-            max_chunk_chars=settings.entities_max_chunk_chars,
-            max_chars=settings.entities_max_chars,
-            max_words=settings.entities_max_words,
-        )
+        enriched = extract_entities_batch(
+            [make_article(doc_id, text)], nlp, max_chunk_chars=settings.entities_max_chunk_chars,
+            max_chars=settings.entities_max_chars, max_words=settings.entities_max_words,
+        )[0]
         out[doc_id] = [(e.start, e.end, e.label) for e in enriched.entities]
     return out
 

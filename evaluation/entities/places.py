@@ -25,7 +25,8 @@ from evaluation.alerts.labelled import read_reuters_bodies
 from evaluation.articles import split_sentences
 from evaluation.figures import Floors, share
 from evaluation.settings import corpus
-from services.entities.core import extract_entities, load_nlp
+from services.entities.extract import extract_entities_batch
+from services.entities.pipeline import load_nlp
 from services.entities.settings import EntitiesSettings
 from shared.schemas.articles import UniqueArticle
 
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             sentences=split_sentences(text),
             language="en",
         )
-        entities = {(e.start, e.end): e for e in extract_entities(article, nlp).entities}
+        entities = {(e.start, e.end): e for e in extract_entities_batch([article], nlp)[0].entities}
         for row in rows:
             span = (int(row["start"]), int(row["end"]))
             entity = entities.get(span)

@@ -22,7 +22,7 @@ import sys
 from evaluation.entities import bench
 from evaluation.figures import Floors
 from evaluation.settings import corpora_dir, corpus
-from services.entities.core import load_nlp
+from services.entities.pipeline import load_nlp
 from services.entities.settings import EntitiesSettings
 
 MIN_RECALL, MIN_PRECISION = 0.66, 0.75

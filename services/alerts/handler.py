@@ -16,7 +16,7 @@ from services.alerts.events import EventFolder
 from services.alerts.reload import ReloadingRules
 from services.alerts.rules import RULES_PATH
 from services.alerts.settings import AlertsSettings
-from services.entities.core import load_nlp as load_entities_nlp
+from services.entities.pipeline import load_nlp as load_entities_nlp
 from shared.schemas import Alert, EnrichedArticle, EventAlert
 from shared.stage import Count, Handled, Handler
 

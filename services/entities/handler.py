@@ -8,7 +8,8 @@ from typing import Any
 
 from spacy.language import Language
 
-from services.entities import core
+from services.entities.extract import extract_entities_batch
+from services.entities.pipeline import load_nlp
 from services.entities.settings import EntitiesSettings
 from shared.schemas import EnrichedArticle, UniqueArticle
 from shared.stage import BatchResult, Count, Handled
@@ -48,7 +49,7 @@ class EntitiesHandler:
     def _extract(self, articles: list[UniqueArticle], *, batch_size: int) -> list[EnrichedArticle]:
         if not articles:
             return []
-        return core.extract_entities_batch(articles, self.nlp,
+        return extract_entities_batch(articles, self.nlp,
                                            max_chunk_chars=self.settings.entities_max_chunk_chars,
                                            max_chars=self.settings.entities_max_chars,
                                            max_words=self.settings.entities_max_words,
@@ -63,4 +64,4 @@ def _handled(article: EnrichedArticle) -> Handled:
 
 def build(settings: EntitiesSettings, store: MutableMapping[str, Any] | None = None) -> EntitiesHandler:
     """The spaCy model is loaded once; a missing model stops the worker."""
-    return EntitiesHandler(settings, core.load_nlp(settings.entities_spacy_model))
+    return EntitiesHandler(settings, load_nlp(settings.entities_spacy_model))

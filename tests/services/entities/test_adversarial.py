@@ -3,13 +3,19 @@ spaCy in bounded pieces with offsets into the full text, and its patterns are RE
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+import re2  # type: ignore[import-untyped]
 
-from services.entities import core
+import services.entities
+from services.entities import names
+from services.entities.chunks import plan_chunks
+from services.entities.extract import extract_entities_batch
 from services.entities.settings import EntitiesSettings
 from shared.schemas.articles import Sentence, UniqueArticle
 from tests.factories import assert_linear, best_of_3, repeat_to
@@ -34,20 +40,31 @@ def _article(text: str, sentences: list[tuple[int, int]] | None = None) -> Uniqu
 
 
 def test_patterns_are_re2_or_allowlisted():
-    for name, value in vars(core).items():
-        if isinstance(value, re.Pattern):
-            assert name in ALLOWED_RE, f"{name} is a backtracking re pattern without a reason"
-    assert isinstance(core._POSSESSIVE, type(core.re2.compile("")))
-    assert isinstance(core._LEADING_THE, type(core.re2.compile("")))
+    # Every module of the service but the faust app (which builds its worker on import).
+    package = Path(services.entities.__file__).parent
+    modules = [
+        importlib.import_module(f"services.entities.{path.stem}")
+        for path in sorted(package.glob("*.py"))
+        if path.stem not in {"__init__", "app"}
+    ]
+    assert len(modules) > 5
+    for module in modules:
+        for name, value in vars(module).items():
+            if isinstance(value, re.Pattern):
+                assert name in ALLOWED_RE, (
+                    f"{module.__name__}.{name} is a backtracking re pattern without a reason"
+                )
+    assert isinstance(names._POSSESSIVE, type(re2.compile("")))
+    assert isinstance(names._LEADING_THE, type(re2.compile("")))
 
 
 @pytest.mark.parametrize("unit", UNITS)
 def test_extract_entities_scales_linearly(blank_nlp, unit):
     def make(n: int) -> Callable[[], object]:
         article = _article(repeat_to(unit, n))
-        return lambda: core.extract_entities(
-            article, blank_nlp, max_chunk_chars=100_000, max_chars=300_000
-        )
+        return lambda: extract_entities_batch(
+            [article], blank_nlp, max_chunk_chars=100_000, max_chars=300_000
+        )[0]
 
     assert_linear(make, 10_000, repr(unit))
 
@@ -55,8 +72,8 @@ def test_extract_entities_scales_linearly(blank_nlp, unit):
 def test_a_long_run_of_punctuation_is_read_in_well_under_a_second(blank_nlp):
     # spaCy's tokenizer alone took 130 s on "<" * 20,000.
     article = _article("<" * 20_000 + " Antonov AN-124 landed.")
-    enriched = core.extract_entities(article, blank_nlp)
-    assert best_of_3(lambda: core.extract_entities(article, blank_nlp)) < 1.0
+    enriched = extract_entities_batch([article], blank_nlp)[0]
+    assert best_of_3(lambda: extract_entities_batch([article], blank_nlp)[0]) < 1.0
     assert [(e.text, e.label) for e in enriched.entities] == [("Antonov AN-124", "AIRCRAFT")]
 
 
@@ -71,7 +88,7 @@ def test_text_of_1_2_million_characters_is_read_in_pieces_with_offsets_in_the_fu
     sentences = [(m.start(), m.end() - 1) for m in re.finditer(r"[^.]+\. ", text)]
     article = _article(text, sentences)
 
-    enriched = core.extract_entities(article, blank_nlp, max_chunk_chars=100_000)
+    enriched = extract_entities_batch([article], blank_nlp, max_chunk_chars=100_000)[0]
 
     found = [e for e in enriched.entities if e.label == "AIRCRAFT"]
     assert [e.start for e in found] == [i + 3 for i in _find_all(text, marker)]
@@ -87,8 +104,10 @@ def test_no_entity_is_looked_for_past_the_cap(blank_nlp):
     sentences = [(m.start(), m.end() - 1) for m in re.finditer(r"[^.]+\. ", text)]
     article = _article(text, sentences)
 
-    enriched = core.extract_entities(article, blank_nlp, max_chunk_chars=1_000, max_chars=300_000)
-    plan = core.plan_chunks(text, article.sentences, max_chunk_chars=1_000, max_chars=300_000)
+    enriched = extract_entities_batch(
+        [article], blank_nlp, max_chunk_chars=1_000, max_chars=300_000
+    )[0]
+    plan = plan_chunks(text, article.sentences, max_chunk_chars=1_000, max_chars=300_000)
 
     assert [e.start for e in enriched.entities] == [3]
     assert plan.truncated_at is not None and plan.truncated_at <= 300_000
@@ -107,12 +126,12 @@ def test_no_entity_is_looked_for_past_the_cap(blank_nlp):
     ],
 )
 def test_pieces_are_cut_at_whitespace_or_at_the_limit(text, limit, expected):
-    plan = core.plan_chunks(text, [], max_chunk_chars=limit)
+    plan = plan_chunks(text, [], max_chunk_chars=limit)
     assert list(plan.spans) == expected and plan.truncated_at is None
 
 
 def test_without_limits_the_text_is_one_piece():
-    assert core.plan_chunks("x" * 2_000_000, []).spans == ((0, 2_000_000),)
+    assert plan_chunks("x" * 2_000_000, []).spans == ((0, 2_000_000),)
 
 
 def test_the_default_limits_keep_every_piece_within_what_spacy_accepts(blank_nlp):
@@ -127,8 +146,8 @@ def test_chunked_extraction_finds_what_one_piece_finds(blank_nlp, make_article):
         for i in range(200)
     )
     article = make_article(text)
-    whole = core.extract_entities(article, blank_nlp)
-    pieces = core.extract_entities(article, blank_nlp, max_chunk_chars=500)
+    whole = extract_entities_batch([article], blank_nlp)[0]
+    pieces = extract_entities_batch([article], blank_nlp, max_chunk_chars=500)[0]
     assert pieces.entities == whole.entities
     assert len(whole.entities) == 600
 
@@ -143,6 +162,6 @@ def _find_all(text: str, sub: str) -> list[int]:
 
 def test_reading_stops_after_max_words_at_a_word_start():
     text = "a " * 10_000
-    plan = core.plan_chunks(text, [], max_words=6_000)
+    plan = plan_chunks(text, [], max_words=6_000)
     assert 11_990 <= plan.truncated_at <= 12_000 and len(text[: plan.truncated_at].split()) == 6_000
-    assert core.plan_chunks("few words here", [], max_words=6_000).truncated_at is None
+    assert plan_chunks("few words here", [], max_words=6_000).truncated_at is None

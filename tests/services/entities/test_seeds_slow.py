@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.clean.core import clean_article
-from services.entities import core
+from services.entities.extract import extract_entities_batch
 from services.entities.settings import EntitiesSettings
 from shared.schemas.articles import RawArticle, UniqueArticle
 from tests.factories import split_sentences
@@ -23,13 +23,13 @@ def seed_entities(nlp, seed_texts):
     for stem, raw in seed_texts.items():
         for story in clean_article(RawArticle(id=stem, text=raw), ingested_at=NOW):
             article = UniqueArticle(**story.model_dump(), sentences=split_sentences(story.text))
-            enriched = core.extract_entities(
-                article,
+            enriched = extract_entities_batch(
+                [article],
                 nlp,
                 max_chunk_chars=limits.entities_max_chunk_chars,
                 max_chars=limits.entities_max_chars,
                 max_words=limits.entities_max_words,
-            )
+            )[0]
             found += enriched.entities
     return found
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.entities.core import extract_entities
+from services.entities.extract import extract_entities_batch
 
 
 def labelled(enriched, *labels):
@@ -49,7 +49,9 @@ DOMAIN = ("AIRCRAFT", "WEAPON", "VESSEL", "VEHICLE", "MILITARY_UNIT")
 def test_generic_and_named_military_nouns_get_label_and_category(
     blank_nlp, make_article, text, label, category
 ):
-    enriched = extract_entities(make_article(f"Officials said the {text} were seen."), blank_nlp)
+    enriched = extract_entities_batch(
+        [make_article(f"Officials said the {text} were seen.")], blank_nlp
+    )[0]
     assert labelled(enriched, *DOMAIN) == [(text, label, category, None)]
 
 
@@ -69,12 +71,12 @@ def test_generic_and_named_military_nouns_get_label_and_category(
     ],
 )
 def test_words_that_are_not_weapons_here_are_left_alone(blank_nlp, make_article, text):
-    assert labelled(extract_entities(make_article(text), blank_nlp), *DOMAIN) == []
+    assert labelled(extract_entities_batch([make_article(text)], blank_nlp)[0], *DOMAIN) == []
 
 
 def test_attack_bomber_fighter_list_is_one_aircraft_span(blank_nlp, make_article):
     text = "Attack, bomber, fighter and remotely piloted aircraft conducted 12 strikes."
-    found = labelled(extract_entities(make_article(text), blank_nlp), *DOMAIN)
+    found = labelled(extract_entities_batch([make_article(text)], blank_nlp)[0], *DOMAIN)
     assert found == [
         ("Attack, bomber, fighter and remotely piloted aircraft", "AIRCRAFT", "aircraft", None)
     ]
@@ -109,7 +111,7 @@ def test_attack_bomber_fighter_list_is_one_aircraft_span(blank_nlp, make_article
     ],
 )
 def test_personnel_mentions_carry_their_count(blank_nlp, make_article, text, span, category, count):
-    enriched = extract_entities(make_article(text), blank_nlp)
+    enriched = extract_entities_batch([make_article(text)], blank_nlp)[0]
     assert labelled(enriched, "PERSONNEL") == [(span, "PERSONNEL", category, count)]
 
 
@@ -123,14 +125,14 @@ def test_personnel_mentions_carry_their_count(blank_nlp, make_article, text, spa
     ],
 )
 def test_personnel_nouns_in_other_senses_are_not_personnel(blank_nlp, make_article, text):
-    assert labelled(extract_entities(make_article(text), blank_nlp), "PERSONNEL") == []
+    assert labelled(extract_entities_batch([make_article(text)], blank_nlp)[0], "PERSONNEL") == []
 
 
 def test_lower_case_acronyms_and_cased_names_in_another_case_are_not_matched(
     blank_nlp, make_article
 ):
     text = "The ied and the patriot missile; an IED and a Patriot missile."
-    found = labelled(extract_entities(make_article(text), blank_nlp), *DOMAIN)
+    found = labelled(extract_entities_batch([make_article(text)], blank_nlp)[0], *DOMAIN)
     # "patriot missile" in lower case is a generic missile, not the named system.
     assert [(t, c) for t, _, c, _ in found] == [
         ("missile", "missile"),
@@ -143,7 +145,7 @@ def test_an_armed_groups_vehicles_are_military_vehicles_and_the_owner_stays_apar
     blank_nlp, make_article
 ):
     text = "A strike hit two al-Qaida vehicles and four ISIL vehicles."
-    found = labelled(extract_entities(make_article(text), blank_nlp), *DOMAIN)
+    found = labelled(extract_entities_batch([make_article(text)], blank_nlp)[0], *DOMAIN)
     assert found == [("vehicles", "VEHICLE", "military vehicle", None)] * 2
 
 
@@ -151,7 +153,7 @@ def test_a_class_noun_before_a_ships_name_is_one_entity_named_after_the_ship(
     blank_nlp, make_article
 ):
     text = "The French anti-air frigate FS Forbin joined the aircraft carrier USS Nimitz."
-    enriched = extract_entities(make_article(text), blank_nlp)
+    enriched = extract_entities_batch([make_article(text)], blank_nlp)[0]
     assert [(e.text, e.label, e.canonical, e.category) for e in enriched.entities] == [
         ("anti-air frigate FS Forbin", "VESSEL", "FS Forbin", "frigate"),
         ("aircraft carrier USS Nimitz", "VESSEL", "USS Nimitz", "aircraft carrier"),

@@ -14,17 +14,17 @@ import spacy
 from aiokafka.errors import KafkaConnectionError, RecordTooLargeError
 from prometheus_client import CollectorRegistry
 
-from services.entities import core
-from services.entities.settings import EntitiesSettings
 from services.entities.handler import EntitiesHandler
+from services.entities.ruler import add_domain_ruler
+from services.entities.settings import EntitiesSettings
 from shared.errors import classify
-from shared.worker.isolate import IsolatedHandler, StageUnavailable
-from shared.worker.loop import Step, _parts
 from shared.metrics import ServiceMetrics
 from shared.schemas import CleanArticle, DeadLetter, EnrichedArticle, UniqueArticle
 from shared.settings import ServiceSettings
 from shared.stage import Batching, Count
 from shared.topics import CLEAN_ARTICLES, RAW_ARTICLES
+from shared.worker.isolate import IsolatedHandler, StageUnavailable
+from shared.worker.loop import Step, _parts
 from tests.factories import split_sentences
 from tests.shared.worker.isolate_stages import BATCHED, MISBEHAVING, NO_BATCH, Batched, build
 
@@ -293,7 +293,7 @@ def test_a_stage_that_declares_batches_without_a_batch_handler_cannot_start():
 
 def test_the_entities_batch_answers_what_each_article_alone_answers_and_bad_json_alone():
     nlp = spacy.blank("en")
-    core.add_domain_ruler(nlp)
+    add_domain_ruler(nlp)
     handler = EntitiesHandler(EntitiesSettings(), nlp)
     texts = ["An Il-62 and an An-124 landed in Caracas.", "Two S-300 systems were moved.", "Nothing here."]
     values = [UniqueArticle(article_id=f"a{n}", text=t, ingested_at="2024-01-01T00:00:00Z",

@@ -18,9 +18,9 @@ import pytest
 from faust.transport.consumer import Consumer
 from faust.types import TP
 
-from shared.worker.app import make_app
 from shared.settings import ServiceSettings
 from shared.topics import CLEAN_ARTICLES
+from shared.worker.app import make_app
 
 TOPIC = CLEAN_ARTICLES.name
 PART = TP(TOPIC, 0)

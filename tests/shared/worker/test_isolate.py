@@ -8,10 +8,9 @@ import psutil
 import pytest
 
 from shared.errors import Reject, StageError, classify, make_dead_letter
-from shared.worker.isolate import IsolatedHandler, StageUnavailable
 from shared.settings import ServiceSettings
+from shared.worker.isolate import IsolatedHandler, StageUnavailable
 from tests.shared.worker.isolate_stages import BROKEN, MISBEHAVING
-
 
 
 @pytest.fixture

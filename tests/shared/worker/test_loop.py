@@ -10,11 +10,11 @@ from aiokafka.errors import KafkaConnectionError, RecordTooLargeError
 from prometheus_client import CollectorRegistry
 
 from shared.errors import Reject
-from shared.worker.isolate import StageUnavailable
-from shared.worker.loop import Step
 from shared.metrics import ServiceMetrics
 from shared.schemas import CleanArticle, DeadLetter, RawArticle
 from shared.topics import CLEAN_ARTICLES, RAW_ARTICLES
+from shared.worker.isolate import StageUnavailable
+from shared.worker.loop import Step
 from tests.factories import FakeApp, FakeStream, FakeTopic
 from tests.shared.worker.isolate_stages import MISBEHAVING
 
