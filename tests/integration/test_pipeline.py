@@ -203,7 +203,10 @@ def test_every_seed_alert_gets_the_event_record_the_core_gives_in_the_order_the_
     expected = {}
     for alert in alerts:
         expected.setdefault(alert.alert_id, folder.fold(alert))
-    decided = lambda r: (r.status, r.event_key, r.event_id, tuple(r.added))
+
+    def decided(r):
+        return (r.status, r.event_key, r.event_id, tuple(r.added))
+
     assert {a: decided(records[a]) for a in seed_alerts} == {a: decided(expected[a]) for a in seed_alerts}
     ours = [records[a] for a in seed_alerts]
     assert any(r.status == "new" and r.event_key == "troop_movement|in|RU|VE" for r in ours)
