@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from evaluation.alerts.labelled import Corpora
-from services.alerts import core
+from services.alerts.evaluate import evaluate
 from services.entities.extract import extract_entities_batch
 
 from .conftest import FIRED_AT
@@ -48,5 +48,5 @@ def corpora() -> Corpora:
 @pytest.mark.parametrize(("source", "ref", "movement"), VERDICTS, ids=[f"{s}:{r}" for s, r, _ in VERDICTS])
 def test_troop_movement_keeps_its_verdict_on_tuning_items(nlp, ruleset, parse, corpora, source, ref, movement):
     enriched = extract_entities_batch([corpora.article(source, ref)], nlp)[0]
-    alerts = core.evaluate(enriched, ruleset, parse, fired_at=FIRED_AT)
+    alerts = evaluate(enriched, ruleset, parse, fired_at=FIRED_AT)
     assert any(a.rule_id == "troop_movement" for a in alerts) is movement
