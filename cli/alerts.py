@@ -45,18 +45,27 @@ def _open(args: argparse.Namespace, specs: list[TopicSpec]) -> Any:
     bootstrap, security = bootstrap_of(args), kafka_security()
     group = None if args.from_beginning else (args.group or CliSettings().alerts_group)
     with connecting(bootstrap, security):
-        consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=group,
-                                 auto_offset_reset="earliest", enable_auto_commit=group is not None,
-                                 consumer_timeout_ms=1000, **security)
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap.split(","),
+            group_id=group,
+            auto_offset_reset="earliest",
+            enable_auto_commit=group is not None,
+            consumer_timeout_ms=1000,
+            **security,
+        )
     partitions = {spec.name: consumer.partitions_for_topic(spec.name) or set() for spec in specs}
     missing = [name for name, found in partitions.items() if not found]
     if missing:
         consumer.close()
-        what = f"topic {missing[0]} does" if len(missing) == 1 else f"topics {', '.join(missing)} do"
+        what = (
+            f"topic {missing[0]} does" if len(missing) == 1 else f"topics {', '.join(missing)} do"
+        )
         print(f"newswatch: {what} not exist yet (is `newswatch run` up?)", file=sys.stderr)
         return None
     if group is None:
-        assigned = [TopicPartition(name, p) for name, found in partitions.items() for p in sorted(found)]
+        assigned = [
+            TopicPartition(name, p) for name, found in partitions.items() for p in sorted(found)
+        ]
         consumer.assign(assigned)
         consumer.seek_to_beginning(*assigned)
     else:
@@ -72,7 +81,10 @@ def _print_alerts(consumer: Any, args: argparse.Namespace) -> None:
                 try:
                     alert = Alert.model_validate_json(record.value)
                 except ValueError as error:
-                    print(f"newswatch: unreadable alert at offset {record.offset}: {error}", file=sys.stderr)
+                    print(
+                        f"newswatch: unreadable alert at offset {record.offset}: {error}",
+                        file=sys.stderr,
+                    )
                     continue
                 if alert.alert_id in seen:
                     continue
@@ -97,8 +109,10 @@ def _print_events(consumer: Any, args: argparse.Namespace) -> None:
                 try:
                     event = models[record.topic].model_validate_json(record.value)
                 except ValueError as error:
-                    print(f"newswatch: unreadable event record in {record.topic} at offset {record.offset}: {error}",
-                          file=sys.stderr)
+                    print(
+                        f"newswatch: unreadable event record in {record.topic} at offset {record.offset}: {error}",
+                        file=sys.stderr,
+                    )
                     continue
                 assert isinstance(event, EventAlert)
                 if not first_time(seen, event):
@@ -190,8 +204,11 @@ def format_frame(frame: Frame | None) -> str:
     """What the event says happened: actor, action, place, count, equipment, modality."""
     if frame is None:
         return "(no movement frame)"
-    parts = [f"actor {format_party(frame.actor)}", f"action {frame.action or '?'}",
-             f"place {format_party(frame.place)}"]
+    parts = [
+        f"actor {format_party(frame.actor)}",
+        f"action {frame.action or '?'}",
+        f"place {format_party(frame.place)}",
+    ]
     if frame.count is not None:
         parts.append(f"count {frame.count}")
     if frame.equipment:
@@ -225,8 +242,11 @@ def format_new(record: EventAlert) -> str:
 def format_update(record: EventAlert) -> str:
     """An update, indented under its event: what it added, the event's frame now, and the report."""
     added = ", ".join(record.added) or "nothing"
-    lines = [f"  ↳ UPDATE {event_label(record)}: added {added}",
-             f"    now: {format_frame(record.frame)}", *_report_lines(record, "    ")]
+    lines = [
+        f"  ↳ UPDATE {event_label(record)}: added {added}",
+        f"    now: {format_frame(record.frame)}",
+        *_report_lines(record, "    "),
+    ]
     return "\n".join(lines)
 
 
@@ -234,10 +254,15 @@ def format_mentions(mentions: list[EventAlert], *, with_frame: bool = False) -> 
     """Mentions of one event summed up: how many, from which sources, and the event's totals so far."""
     latest = max(mentions, key=lambda m: m.reports)
     sources = ", ".join(dict.fromkeys(m.source for m in mentions if m.source))
-    totals = (f"event so far: {_count(latest.reports, 'report')} ({_count(latest.mentions, 'mention')}), "
-              f"{_count(latest.articles, 'article')}, {_count(len(latest.sources), 'source')}")
-    line = " · ".join(x for x in (f"  + {_count(len(mentions), 'mention')}", sources, event_label(latest), totals)
-                      if x)
+    totals = (
+        f"event so far: {_count(latest.reports, 'report')} ({_count(latest.mentions, 'mention')}), "
+        f"{_count(latest.articles, 'article')}, {_count(len(latest.sources), 'source')}"
+    )
+    line = " · ".join(
+        x
+        for x in (f"  + {_count(len(mentions), 'mention')}", sources, event_label(latest), totals)
+        if x
+    )
     if with_frame:
         line += f"\n    {format_frame(latest.frame)}"
     return line

@@ -32,7 +32,9 @@ def read_inputs(paths: Iterable[str]) -> Iterator[tuple[str, bytes]]:
             continue
         path = Path(arg)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
+            files = sorted(
+                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES
+            )
         elif path.is_file():
             files = [path]
         else:

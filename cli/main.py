@@ -26,42 +26,86 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_bootstrap(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--bootstrap", help=f"Kafka bootstrap servers (default $NEWS_KAFKA_BOOTSTRAP or {DEFAULT_BOOTSTRAP})")
+        p.add_argument(
+            "--bootstrap",
+            help=f"Kafka bootstrap servers (default $NEWS_KAFKA_BOOTSTRAP or {DEFAULT_BOOTSTRAP})",
+        )
         return p
 
     partitions = None  # NEWS_TOPIC_PARTITIONS (shared.settings) unless given
-    p = with_bootstrap(sub.add_parser("run", help="start the broker (unless reachable) and the four services"))
+    p = with_bootstrap(
+        sub.add_parser("run", help="start the broker (unless reachable) and the four services")
+    )
     p.add_argument("--partitions", type=int, default=partitions)
-    p.add_argument("--metrics-base", type=int, default=9101,
-                   help="first /metrics port: clean, dedup, entities, alerts take it and the next three")
-    p.add_argument("--logs", default=str(REPO / ".cache" / "logs"), help="folder for the workers' logs")
+    p.add_argument(
+        "--metrics-base",
+        type=int,
+        default=9101,
+        help="first /metrics port: clean, dedup, entities, alerts take it and the next three",
+    )
+    p.add_argument(
+        "--logs", default=str(REPO / ".cache" / "logs"), help="folder for the workers' logs"
+    )
     p.add_argument("--ready-timeout", type=float, default=180.0)
-    p.add_argument("--broker-port", type=int, default=int(DEFAULT_BOOTSTRAP.rpartition(":")[2]),
-                   help="port of the local broker, when one is started (default %(default)s)")
-    p.add_argument("--broker-data-dir", help="data dir of the local broker (default .cache/kafka/data);"
-                                             " kept across runs and restarts")
+    p.add_argument(
+        "--broker-port",
+        type=int,
+        default=int(DEFAULT_BOOTSTRAP.rpartition(":")[2]),
+        help="port of the local broker, when one is started (default %(default)s)",
+    )
+    p.add_argument(
+        "--broker-data-dir",
+        help="data dir of the local broker (default .cache/kafka/data);"
+        " kept across runs and restarts",
+    )
     p.set_defaults(func=cmd_run)
 
     p = with_bootstrap(sub.add_parser("submit", help="send articles onto the input topic"))
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, or - for stdin")
     p.set_defaults(func=cmd_submit)
 
-    p = with_bootstrap(sub.add_parser("alerts", help="print the events alerts report (new, updates, mentions counted)"))
+    p = with_bootstrap(
+        sub.add_parser(
+            "alerts", help="print the events alerts report (new, updates, mentions counted)"
+        )
+    )
     p.add_argument("--follow", "-f", action="store_true", help="keep waiting for new records")
-    p.add_argument("--from-beginning", action="store_true", help="all records, not only those not yet shown")
-    p.add_argument("--json", action="store_true",
-                   help="one JSON object a line: the EventAlert and EventMention records (with --raw, the Alerts)")
-    p.add_argument("--raw", action="store_true",
-                   help="the per-sentence alerts of news.alert.v1 instead of events")
-    p.add_argument("--group", help="the consumer group that remembers what was shown "
-                                     "(default $NEWS_ALERTS_GROUP or newswatch-cli-alerts)")
+    p.add_argument(
+        "--from-beginning", action="store_true", help="all records, not only those not yet shown"
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object a line: the EventAlert and EventMention records (with --raw, the Alerts)",
+    )
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="the per-sentence alerts of news.alert.v1 instead of events",
+    )
+    p.add_argument(
+        "--group",
+        help="the consumer group that remembers what was shown "
+        "(default $NEWS_ALERTS_GROUP or newswatch-cli-alerts)",
+    )
     p.set_defaults(func=cmd_alerts)
 
-    p = sub.add_parser("process", help="run the four stages in this process, no Kafka; JSON lines out")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files (.txt .html .json .jsonl), folders, or -")
-    p.add_argument("--spacy-model", help="the spaCy model (default $NEWS_ENTITIES_SPACY_MODEL or en_core_web_sm)")
-    p.add_argument("--until", choices=SERVICES, default="alerts",
-                   help="stop after this stage (e.g. --until dedup for a dedup backfill without spaCy)")
+    p = sub.add_parser(
+        "process", help="run the four stages in this process, no Kafka; JSON lines out"
+    )
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="files (.txt .html .json .jsonl), folders, or -"
+    )
+    p.add_argument(
+        "--spacy-model",
+        help="the spaCy model (default $NEWS_ENTITIES_SPACY_MODEL or en_core_web_sm)",
+    )
+    p.add_argument(
+        "--until",
+        choices=SERVICES,
+        default="alerts",
+        help="stop after this stage (e.g. --until dedup for a dedup backfill without spaCy)",
+    )
     p.set_defaults(func=cmd_process)
 
     add_rules_parser(sub)  # `newswatch rules test`: a rule author's loop
@@ -72,8 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Its options are `python -m cli.broker start`'s, passed on as they are by parse_args (a
     # REMAINDER positional here took nothing when the first option started with "--").
-    p = sub.add_parser("broker", help="run the local Kafka broker in the foreground "
-                                      "(options: --port, --data-dir, --fresh, … as `python -m cli.broker start`)")
+    p = sub.add_parser(
+        "broker",
+        help="run the local Kafka broker in the foreground "
+        "(options: --port, --data-dir, --fresh, … as `python -m cli.broker start`)",
+    )
     p.set_defaults(func=cmd_broker, broker_args=[])
 
     add_docs_parser(sub)  # `newswatch docs config`: docs/configuration.md

@@ -28,7 +28,9 @@ from shared.settings import ServiceSettings
 from shared.stage import Handler, Stage, as_handled
 from shared.topics import DEAD_LETTERS, RAW_ARTICLES, encode_output
 
-Kind = Literal["clean", "unique", "duplicate", "enriched", "alert", "event", "mention", "dead_letter"]
+Kind = Literal[
+    "clean", "unique", "duplicate", "enriched", "alert", "event", "mention", "dead_letter"
+]
 
 KINDS: dict[type[Message], Kind] = {
     CleanArticle: "clean",
@@ -62,7 +64,9 @@ class LocalPipeline:
     the run, or until ``forget``). Domain counts are the workers' business: here they are dropped.
     """
 
-    def __init__(self, stages: Sequence[Stage], settings: Mapping[str, ServiceSettings] | None = None) -> None:
+    def __init__(
+        self, stages: Sequence[Stage], settings: Mapping[str, ServiceSettings] | None = None
+    ) -> None:
         settings = settings or {}
         self.stores: dict[str, dict[str, Any]] = {}
         self.handlers: dict[str, tuple[Stage, Handler]] = {}
@@ -79,7 +83,9 @@ class LocalPipeline:
     def feed(self, value: bytes, topic: str = RAW_ARTICLES.name) -> Iterator[Record]:
         """Run one message of ``topic`` through every stage it reaches, depth first."""
         entry = self.handlers.get(topic)
-        if entry is None:  # nothing consumes this topic (duplicates, alerts, the last stage's output)
+        if (
+            entry is None
+        ):  # nothing consumes this topic (duplicates, alerts, the last stage's output)
             return
         stage, handler = entry
         try:
@@ -89,8 +95,15 @@ class LocalPipeline:
             records = [encode_output(out) for out in outputs]
         except Exception as error:  # noqa: BLE001 — dead-lettered, as the workers do
             reason, is_bug = classify(error)
-            letter = make_dead_letter(service=stage.service, reason=reason, error=error, value=value,
-                                      source_topic=topic, failed_at=datetime.now(UTC), with_traceback=is_bug)
+            letter = make_dead_letter(
+                service=stage.service,
+                reason=reason,
+                error=error,
+                value=value,
+                source_topic=topic,
+                failed_at=datetime.now(UTC),
+                with_traceback=is_bug,
+            )
             yield Record(DEAD_LETTERS[stage.service].name, "dead_letter", letter)
             return
         for out, (out_topic, _key, data) in zip(outputs, records, strict=True):

@@ -16,7 +16,9 @@ def cmd_process(args: argparse.Namespace) -> int:
     """Run the four cores in this process and print one JSON line per record."""
     overrides = {}
     if args.spacy_model:
-        overrides["entities"] = EntitiesSettings().model_copy(update={"entities_spacy_model": args.spacy_model})
+        overrides["entities"] = EntitiesSettings().model_copy(
+            update={"entities_spacy_model": args.spacy_model}
+        )
     pipeline = LocalPipeline(stages_until(args.until), overrides)
     out = sys.stdout
     for _origin, value in read_inputs(args.paths):

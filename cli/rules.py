@@ -39,7 +39,9 @@ def add_parser(subparsers: Any) -> None:
     t.set_defaults(func=cmd_rules_test)
 
 
-def cmd_rules_test(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def cmd_rules_test(
+    args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     """Run the rules on each input article; exit 2 when the rules file is invalid.
 
     The registry's stages up to the rules, as ``newswatch process`` runs them, with every store
@@ -50,7 +52,9 @@ def cmd_rules_test(args: argparse.Namespace, *, stdout: TextIO | None = None, st
     path = Path(args.rules or settings.alerts_rules or RULES_PATH)
     stages = STAGES[: STAGES.index(RULES) + 1]
     try:
-        pipeline = LocalPipeline(stages, {"alerts": settings.model_copy(update={"alerts_rules": str(path)})})
+        pipeline = LocalPipeline(
+            stages, {"alerts": settings.model_copy(update={"alerts_rules": str(path)})}
+        )
     except RulesError as error:
         err.write(f"newswatch: invalid rules: {error}\n")
         return 2
@@ -81,8 +85,11 @@ def cmd_rules_test(args: argparse.Namespace, *, stdout: TextIO | None = None, st
 
 def _match(origin: str, alert: Any) -> dict[str, Any]:
     return {
-        "article_id": alert.article_id, "origin": origin, "rule_id": alert.rule_id,
-        "severity": alert.severity, "sentence_index": alert.sentence_index,
+        "article_id": alert.article_id,
+        "origin": origin,
+        "rule_id": alert.rule_id,
+        "severity": alert.severity,
+        "sentence_index": alert.sentence_index,
         "evidence": alert.evidence,
         "frame": alert.frame.model_dump(mode="json") if alert.frame else None,
         "frames": [f.model_dump(mode="json") for f in alert.frames],

@@ -65,13 +65,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             local = f"127.0.0.1:{args.broker_port}"
             if bootstrap not in (DEFAULT_BOOTSTRAP, local):
                 say(f"newswatch: {bootstrap} is not reachable; starting the local broker instead")
-            say("newswatch: starting the local Kafka broker (first run fetches its jars with Maven) …")
-            broker = LocalKafka(port=args.broker_port,
-                                data_dir=Path(args.broker_data_dir) if args.broker_data_dir else None)
+            say(
+                "newswatch: starting the local Kafka broker (first run fetches its jars with Maven) …"
+            )
+            broker = LocalKafka(
+                port=args.broker_port,
+                data_dir=Path(args.broker_data_dir) if args.broker_data_dir else None,
+            )
             bootstrap = broker.start()
             security = {}  # the local broker listens in PLAINTEXT
-            say(f"newswatch: Kafka ready at {bootstrap} (pid {broker.pid}, controller port "
-                f"{broker.controller_port}; log: {broker.log_path})")
+            say(
+                f"newswatch: Kafka ready at {bootstrap} (pid {broker.pid}, controller port "
+                f"{broker.controller_port}; log: {broker.log_path})"
+            )
         ensure_topics(bootstrap, TOPICS, partitions_of(args), security=security)
         logs = Path(args.logs)
         logs.mkdir(parents=True, exist_ok=True)
@@ -80,28 +86,54 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         def spawn(service: str) -> subprocess.Popen[bytes]:
             with _INTERRUPTS.deferred():  # recorded before a Ctrl-C can interrupt
-                proc = start_worker(service, bootstrap, logs / f"{service}.log", partitions_of(args),
-                                    env={"NEWS_METRICS_PORT": str(ports[service])})
+                proc = start_worker(
+                    service,
+                    bootstrap,
+                    logs / f"{service}.log",
+                    partitions_of(args),
+                    env={"NEWS_METRICS_PORT": str(ports[service])},
+                )
                 spawned[f"{service} (pid {proc.pid})"] = proc
             return proc
 
-        probe = GroupProgress(bootstrap, groups, {svc: [t.name for t in specs] for svc, specs in sources().items()}, security)
+        probe = GroupProgress(
+            bootstrap,
+            groups,
+            {svc: [t.name for t in specs] for svc, specs in sources().items()},
+            security,
+        )
         supervisor = Supervisor(
-            SERVICES, spawn, policy, say=lambda line: say(f"newswatch: {line}"), broker=broker,
-            reachable=None if broker is not None else lambda: broker_reachable(bootstrap, 2.0, security=security),
-            probe=probe, stall_after_s=settings.run_stall_after_s,
-            stop_timeout_s=settings.run_stop_timeout_s)
+            SERVICES,
+            spawn,
+            policy,
+            say=lambda line: say(f"newswatch: {line}"),
+            broker=broker,
+            reachable=None
+            if broker is not None
+            else lambda: broker_reachable(bootstrap, 2.0, security=security),
+            probe=probe,
+            stall_after_s=settings.run_stall_after_s,
+            stop_timeout_s=settings.run_stop_timeout_s,
+        )
         supervisor.start_workers()
         say(f"newswatch: workers starting; logs in {logs}/<service>.log")
         for service in SERVICES:
             proc = supervisor.workers[service].proc
-            say(f"  {service:9s} metrics http://127.0.0.1:{ports[service]}/metrics"
-                f" (pid {proc.pid if proc else '?'})")
-        wait_ready(bootstrap, list(groups.values()),
-                   {s: proc for s, proc in spawned.items() if proc.poll() is None},
-                   timeout=args.ready_timeout, security=security)
-        say(f"newswatch: ready. Submit with `newswatch submit seeds/`, read alerts with `newswatch alerts --follow`."
-            f" Input topic {RAW_ARTICLES.name}, alerts on {ALERTS.name}. Ctrl-C stops everything.")
+            say(
+                f"  {service:9s} metrics http://127.0.0.1:{ports[service]}/metrics"
+                f" (pid {proc.pid if proc else '?'})"
+            )
+        wait_ready(
+            bootstrap,
+            list(groups.values()),
+            {s: proc for s, proc in spawned.items() if proc.poll() is None},
+            timeout=args.ready_timeout,
+            security=security,
+        )
+        say(
+            f"newswatch: ready. Submit with `newswatch submit seeds/`, read alerts with `newswatch alerts --follow`."
+            f" Input topic {RAW_ARTICLES.name}, alerts on {ALERTS.name}. Ctrl-C stops everything."
+        )
         while True:
             supervisor.tick()
             time.sleep(0.5)
@@ -116,8 +148,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         if probe is not None:
             probe.close()
         # Workers first (they commit and leave their groups while the broker is still there).
-        stop_supervised(spawned, settings.run_stop_timeout_s + KILL_GRACE_S,
-                     say=lambda line: say(f"newswatch: {line}"))
+        stop_supervised(
+            spawned,
+            settings.run_stop_timeout_s + KILL_GRACE_S,
+            say=lambda line: say(f"newswatch: {line}"),
+        )
         if broker is not None:
             broker.stop(settings.run_stop_timeout_s)
         say(f"newswatch: stopped; {policy.summary()}")
@@ -132,18 +167,26 @@ def _interrupt(signum: int, frame: object = None) -> None:
     _INTERRUPTS.handle(signum, frame)
 
 
-def wait_ready(bootstrap: str, groups: list[str], workers: dict[str, subprocess.Popen[bytes]],
-               timeout: float = 180.0, security: dict[str, Any] | None = None) -> None:
+def wait_ready(
+    bootstrap: str,
+    groups: list[str],
+    workers: dict[str, subprocess.Popen[bytes]],
+    timeout: float = 180.0,
+    security: dict[str, Any] | None = None,
+) -> None:
     """Wait until every worker's consumer group is Stable with members (partitions assigned)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="newswatch-run",
-                             **(security or {}))
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap.split(","), client_id="newswatch-run", **(security or {})
+    )
     deadline = time.monotonic() + timeout
     try:
         pending = set(groups)
         while pending:
             for service, proc in workers.items():
                 if proc.poll() is not None:
-                    raise SystemExit(f"newswatch: worker {service} exited with {proc.returncode} while starting")
+                    raise SystemExit(
+                        f"newswatch: worker {service} exited with {proc.returncode} while starting"
+                    )
             try:
                 described = admin.describe_groups(sorted(pending))
             except KafkaError:  # the group coordinator is not up until __consumer_offsets exists
@@ -152,21 +195,37 @@ def wait_ready(bootstrap: str, groups: list[str], workers: dict[str, subprocess.
                 if info.get("group_state") == "Stable" and info.get("members"):
                     pending.discard(group)
             if pending and time.monotonic() > deadline:
-                raise SystemExit(f"newswatch: workers not ready after {timeout:.0f} s: {sorted(pending)}")
+                raise SystemExit(
+                    f"newswatch: workers not ready after {timeout:.0f} s: {sorted(pending)}"
+                )
             time.sleep(0.5)
     finally:
         admin.close()
 
 
-def start_worker(service: str, bootstrap: str, log_file: Path, partitions: int,
-                 env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def start_worker(
+    service: str, bootstrap: str, log_file: Path, partitions: int, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start one faust worker process (``python -m services.<svc>.app worker``), in its own process group."""
-    environ = child_environment({**(env or {}), "NEWS_KAFKA_BOOTSTRAP": bootstrap,
-                                 "NEWS_TOPIC_PARTITIONS": str(partitions)})
+    environ = child_environment(
+        {**(env or {}), "NEWS_KAFKA_BOOTSTRAP": bootstrap, "NEWS_TOPIC_PARTITIONS": str(partitions)}
+    )
     with open(log_file, "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", f"services.{service}.app", "worker", "--without-web", "-l", "info"],
-            cwd=REPO, env=environ, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                f"services.{service}.app",
+                "worker",
+                "--without-web",
+                "-l",
+                "info",
+            ],
+            cwd=REPO,
+            env=environ,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             # Its own session: Ctrl-C reaches only newswatch, which stops the workers in order; and
             # a SIGKILL of the group takes the worker's isolated stage child too.
             start_new_session=True,

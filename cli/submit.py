@@ -19,12 +19,19 @@ def cmd_submit(args: argparse.Namespace) -> int:
     items = list(read_inputs(args.paths))
     bootstrap, security = bootstrap_of(args), kafka_security()
     with connecting(bootstrap, security):
-        producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all", linger_ms=5,
-                                 max_request_size=MAX_MESSAGE_BYTES, **security)
+        producer = KafkaProducer(
+            bootstrap_servers=bootstrap.split(","),
+            acks="all",
+            linger_ms=5,
+            max_request_size=MAX_MESSAGE_BYTES,
+            **security,
+        )
     pending = []
     failed = 0
     try:
-        for origin, value in tqdm(items, unit="msg", disable=len(items) < 10 or not sys.stderr.isatty()):
+        for origin, value in tqdm(
+            items, unit="msg", disable=len(items) < 10 or not sys.stderr.isatty()
+        ):
             try:
                 pending.append((origin, producer.send(RAW_ARTICLES.name, value=value)))
             except KafkaError as error:  # e.g. larger than the topic takes: say which, go on
@@ -38,6 +45,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
                 failed += 1
     finally:
         producer.close(timeout=10)
-    print(f"submitted {len(items) - failed} message(s) to {RAW_ARTICLES.name}"
-          + (f"; {failed} failed" if failed else ""))
+    print(
+        f"submitted {len(items) - failed} message(s) to {RAW_ARTICLES.name}"
+        + (f"; {failed} failed" if failed else "")
+    )
     return 1 if failed else 0

@@ -12,7 +12,9 @@ from shared.topics import TOPICS
 def cmd_topics(args: argparse.Namespace) -> int:
     """Create every topic in shared.topics that does not exist yet."""
     try:
-        created = ensure_topics(bootstrap_of(args), TOPICS, partitions_of(args), security=kafka_security())
+        created = ensure_topics(
+            bootstrap_of(args), TOPICS, partitions_of(args), security=kafka_security()
+        )
     except BrokerError as error:  # KafkaAccessError included: a refused login says so
         raise SystemExit(f"newswatch: {error}") from None
     print(f"topics: {len(created)} created, {len(TOPICS) - len(created)} already there")

@@ -32,15 +32,12 @@ log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
 
 
-
 class BrokerError(RuntimeError):
     """The local broker could not be fetched, formatted, started or used."""
 
 
 class KafkaAccessError(BrokerError):
     """A broker answered but refused this client: the SASL login or the TLS handshake failed."""
-
-
 
 
 def _any_accepts(bootstrap: str, timeout: float) -> bool:
@@ -52,7 +49,6 @@ def _any_accepts(bootstrap: str, timeout: float) -> bool:
         except (OSError, ValueError):
             continue
     return False
-
 
 
 # -- probes and topics ------------------------------------------------------------------------
@@ -240,7 +236,10 @@ def _align_configs(admin: KafkaAdminClient, configs: dict[str, dict[str, str]]) 
     if not configs:
         return
     described = admin.describe_configs(
-        [ConfigResource(ConfigResourceType.TOPIC, name, configs=dict.fromkeys(wanted)) for name, wanted in configs.items()],
+        [
+            ConfigResource(ConfigResourceType.TOPIC, name, configs=dict.fromkeys(wanted))
+            for name, wanted in configs.items()
+        ],
         config_filter="all",
     )
     current: dict[str, Any] = next(iter(described.values()), {}) if described else {}
@@ -253,8 +252,14 @@ def _align_configs(admin: KafkaAdminClient, configs: dict[str, dict[str, str]]) 
     if changes:
         try:
             admin.alter_configs(changes)
-        except KafkaError as exc:  # e.g. no AlterConfigs permission on a managed cluster: say what to set
-            log.warning("could not set %s: %s; set them on the cluster", {c.name: c.configs for c in changes}, exc)
+        except (
+            KafkaError
+        ) as exc:  # e.g. no AlterConfigs permission on a managed cluster: say what to set
+            log.warning(
+                "could not set %s: %s; set them on the cluster",
+                {c.name: c.configs for c in changes},
+                exc,
+            )
             return
         log.info("topic configs set: %s", {c.name: c.configs for c in changes})
 

@@ -183,9 +183,14 @@ def record_counts(metrics: ServiceMetrics, stage: Stage, counts: Iterable[Count]
     for count in counts:
         metric = declared.get(count.metric)
         if metric is None or len(count.labels) != len(metric.labels):
-            log.error("%s: the handler counted %s%s, which the stage does not declare",
-                      stage.step, count.metric, count.labels)
+            log.error(
+                "%s: the handler counted %s%s, which the stage does not declare",
+                stage.step,
+                count.metric,
+                count.labels,
+            )
             continue
         if count.value:
             metrics.counter(metric.name, metric.doc, metric.labels).labels(
-                metrics.service, *count.labels).inc(count.value)
+                metrics.service, *count.labels
+            ).inc(count.value)

@@ -54,7 +54,13 @@ def headline_case(title: str, body: str) -> str:
     out = []
     for n, word in enumerate(title.split(" ")):
         bare = word.strip(_QUOTES)
-        keep = n == 0 or not bare or (bare in names and bare.lower() not in lowered) or bare.isupper() and len(bare) > 1
+        keep = (
+            n == 0
+            or not bare
+            or (bare in names and bare.lower() not in lowered)
+            or bare.isupper()
+            and len(bare) > 1
+        )
         out.append(word if keep else word.lower())
     return _same_length(" ".join(out), title)
 

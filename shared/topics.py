@@ -82,7 +82,9 @@ EVENT_ALERTS = TopicSpec(topic_name(EventAlert), EventAlert, configs=_SIZED)
 EVENT_MENTIONS = TopicSpec(topic_name(EventMention), EventMention, configs=_SIZED)
 # A dead letter holds the largest input in base64 (4/3) plus the error text: twice the input's limit.
 DEAD_LETTERS = {
-    svc: TopicSpec(dlq_name(svc), DeadLetter, configs={"max.message.bytes": str(2 * MAX_MESSAGE_BYTES)})
+    svc: TopicSpec(
+        dlq_name(svc), DeadLetter, configs={"max.message.bytes": str(2 * MAX_MESSAGE_BYTES)}
+    )
     for svc in SERVICES
 }
 
@@ -98,7 +100,9 @@ TOPICS: list[TopicSpec] = [
     *DEAD_LETTERS.values(),
 ]
 
-_BY_MODEL: dict[type[Message], TopicSpec] = {spec.model: spec for spec in TOPICS if spec.model is not DeadLetter}
+_BY_MODEL: dict[type[Message], TopicSpec] = {
+    spec.model: spec for spec in TOPICS if spec.model is not DeadLetter
+}
 
 
 def topic_for(message: Message) -> TopicSpec:
@@ -134,6 +138,8 @@ def encode_output(message: Message) -> tuple[str, bytes | None, bytes]:
     spec = topic_for(message)
     data = message.to_bytes()
     if len(data) > spec.max_record_bytes:
-        raise Reject("output_too_large",
-                     f"{type(message).__name__} of {len(data):,} bytes; {spec.name} takes {spec.max_record_bytes:,}")
+        raise Reject(
+            "output_too_large",
+            f"{type(message).__name__} of {len(data):,} bytes; {spec.name} takes {spec.max_record_bytes:,}",
+        )
     return spec.name, record_key(message), data

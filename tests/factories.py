@@ -50,58 +50,130 @@ def bad_inputs(count: int, seed: int = 7, oversize_bytes: int = 2_100_000) -> li
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40)
+    json_scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False)
+        | st.text(max_size=40)
+    )
     wrong_types = st.fixed_dictionaries(
         {},
         optional={
             "id": json_scalars | st.lists(json_scalars, max_size=3),
-            "text": st.integers() | st.lists(st.text(max_size=20), max_size=3) | st.dictionaries(st.text(max_size=5), json_scalars, max_size=3) | st.none(),
+            "text": st.integers()
+            | st.lists(st.text(max_size=20), max_size=3)
+            | st.dictionaries(st.text(max_size=5), json_scalars, max_size=3)
+            | st.none(),
             "html": st.integers() | st.booleans() | st.none(),
             "title": st.integers() | st.lists(json_scalars, max_size=2),
             "published_at": st.text(max_size=30) | st.integers(),
             "url": st.integers() | st.text(max_size=30),
         },
     ).map(lambda d: json.dumps(d).encode())
-    invalid_utf8 = st.tuples(st.text(min_size=1, max_size=200), st.sampled_from([b"\xff", b"\xc3\x28", b"\xe2\x82", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80"]), st.text(max_size=200)).map(
-        lambda t: t[0].encode() + t[1] + t[2].encode())
+    invalid_utf8 = st.tuples(
+        st.text(min_size=1, max_size=200),
+        st.sampled_from(
+            [b"\xff", b"\xc3\x28", b"\xe2\x82", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80"]
+        ),
+        st.text(max_size=200),
+    ).map(lambda t: t[0].encode() + t[1] + t[2].encode())
     strategies = [
         st.binary(max_size=3000),
         invalid_utf8,
         wrong_types,
         st.text(max_size=2000).map(str.encode),
-        st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=20).map(lambda v: json.dumps(v).encode()),
+        st.recursive(
+            json_scalars,
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            ),
+            max_leaves=20,
+        ).map(lambda v: json.dumps(v).encode()),
     ]
     per = count // 2 // len(strategies) + 1
     drawn: list[bytes] = []
     for strategy in strategies:
         found: list[bytes] = []
-        settings(max_examples=per, database=None, derandomize=True, deadline=None,
-                 suppress_health_check=list(HealthCheck))(given(strategy)(_keeper(found)))()
+        settings(
+            max_examples=per,
+            database=None,
+            derandomize=True,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )(given(strategy)(_keeper(found)))()
         drawn.extend(found[:per])
 
     rng = random.Random(seed)
     crafted: list[bytes] = []
     depth = [10, 100, 1000, 10_000]
-    repeats = [b"a", b"@", b"a@a.", b"<", b". ", b"-", b"0", b"((", b"=\n", b"http://", b"aaaa ", b"\t"]
+    repeats = [
+        b"a",
+        b"@",
+        b"a@a.",
+        b"<",
+        b". ",
+        b"-",
+        b"0",
+        b"((",
+        b"=\n",
+        b"http://",
+        b"aaaa ",
+        b"\t",
+    ]
     while len(crafted) < count - len(drawn):
         kind = rng.randrange(6)
         if kind == 0:
             d = rng.choice(depth)
-            crafted.append(rng.choice([b"[" * d + b"]" * d, b'{"a":' * d + b"1" + b"}" * d, b'{"text": ' + b"[" * d + b"]" * d + b"}"]))
+            crafted.append(
+                rng.choice(
+                    [
+                        b"[" * d + b"]" * d,
+                        b'{"a":' * d + b"1" + b"}" * d,
+                        b'{"text": ' + b"[" * d + b"]" * d + b"}",
+                    ]
+                )
+            )
         elif kind == 1 and rng.random() < 0.01:  # oversize: few, they are big
             crafted.append(b"word " * (oversize_bytes // 5 + rng.randrange(1000)))
         elif kind == 2:
             unit = rng.choice(repeats)
             crafted.append(unit * (rng.choice([1000, 1000, 20_000, 20_000, 200_000]) // len(unit)))
         elif kind == 3:
-            body = "".join(f'<script src="http://{rng.randrange(99)}.example/x.js">while(1){{}}</script>'
-                           f'<img src="http://tracker.example/{rng.randrange(9999)}.gif"><iframe src="http://ads.example"></iframe>'
-                           for _ in range(rng.randrange(1, 20)))
-            crafted.append(json.dumps({"html": f"<html><head>{body}</head><body>{body}</body></html>"}).encode())
+            body = "".join(
+                f'<script src="http://{rng.randrange(99)}.example/x.js">while(1){{}}</script>'
+                f'<img src="http://tracker.example/{rng.randrange(9999)}.gif"><iframe src="http://ads.example"></iframe>'
+                for _ in range(rng.randrange(1, 20))
+            )
+            crafted.append(
+                json.dumps(
+                    {"html": f"<html><head>{body}</head><body>{body}</body></html>"}
+                ).encode()
+            )
         elif kind == 4:
-            crafted.append(rng.choice([b"", b" ", b"\n\n\t", b"null", b"[]", b"42", b'"text"', b"{", b"{}", b'{"text": ""}',
-                                       b'{"html": ""}', b"\xef\xbb\xbf", b"\xff\xfe" + "utf16".encode("utf-16-le"),
-                                       b"%PDF-1.7 ...", b"\x1f\x8b\x08\x00", b"PK\x03\x04zip"]))
+            crafted.append(
+                rng.choice(
+                    [
+                        b"",
+                        b" ",
+                        b"\n\n\t",
+                        b"null",
+                        b"[]",
+                        b"42",
+                        b'"text"',
+                        b"{",
+                        b"{}",
+                        b'{"text": ""}',
+                        b'{"html": ""}',
+                        b"\xef\xbb\xbf",
+                        b"\xff\xfe" + "utf16".encode("utf-16-le"),
+                        b"%PDF-1.7 ...",
+                        b"\x1f\x8b\x08\x00",
+                        b"PK\x03\x04zip",
+                    ]
+                )
+            )
         else:
             crafted.append(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 500))))
     mixed = drawn + crafted
@@ -242,8 +314,13 @@ class StageRun:
         return self.registry.get_sample_value(name, labels) or 0.0
 
 
-def run_stage(stage: Stage, values: Sequence[bytes], *, settings: Any = None,
-              store: MutableMapping[str, Any] | None = None) -> StageRun:
+def run_stage(
+    stage: Stage,
+    values: Sequence[bytes],
+    *,
+    settings: Any = None,
+    store: MutableMapping[str, Any] | None = None,
+) -> StageRun:
     """Run ``values`` through ``stage`` as its worker does: its build, the agent loop
     (``shared.worker.loop.Step``: decode → handler → send → ack → count, dead letters), fake topics.
 

@@ -336,8 +336,11 @@ def re3d_predict_ours(nlp, corpus: Re3dCorpus) -> dict[str, list[tuple[int, int,
     out = {}
     for doc_id, text in corpus.texts.items():
         enriched = extract_entities_batch(
-            [make_article(doc_id, text)], nlp, max_chunk_chars=settings.entities_max_chunk_chars,
-            max_chars=settings.entities_max_chars, max_words=settings.entities_max_words,
+            [make_article(doc_id, text)],
+            nlp,
+            max_chunk_chars=settings.entities_max_chunk_chars,
+            max_chars=settings.entities_max_chars,
+            max_words=settings.entities_max_words,
         )[0]
         out[doc_id] = [(e.start, e.end, e.label) for e in enriched.entities]
     return out
@@ -347,7 +350,10 @@ def re3d_predict_plain(plain_nlp, corpus: Re3dCorpus) -> dict[str, list[tuple[in
     """Plain en_core_web_sm NER (no ruler, no post-processing) per document."""
     ids = list(corpus.texts)
     docs = plain_nlp.pipe((corpus.texts[i] for i in ids), batch_size=16)
-    return {i: [(e.start_char, e.end_char, e.label_) for e in d.ents] for i, d in zip(ids, docs, strict=True)}
+    return {
+        i: [(e.start_char, e.end_char, e.label_) for e in d.ents]
+        for i, d in zip(ids, docs, strict=True)
+    }
 
 
 def quality_scores(

@@ -38,8 +38,9 @@ def build(settings: AlertsSettings, store: MutableMapping[str, Any] | None = Non
     """The model is loaded once; the rules from NEWS_ALERTS_RULES (or the shipped rules.yaml), reloaded on change."""
     nlp = load_nlp(settings.alerts_spacy_model)
     path = Path(settings.alerts_rules) if settings.alerts_rules else RULES_PATH
-    rules = ReloadingRules(path, lambda p: load_rules(p, vocab=nlp.vocab),
-                           check_s=settings.alerts_rules_check_s)
+    rules = ReloadingRules(
+        path, lambda p: load_rules(p, vocab=nlp.vocab), check_s=settings.alerts_rules_check_s
+    )
     parse = make_parser(nlp)
 
     def handle(value: bytes) -> Handled:
@@ -47,12 +48,17 @@ def build(settings: AlertsSettings, store: MutableMapping[str, Any] | None = Non
         article = EnrichedArticle.model_validate_json(value)
         alerts = evaluate(article, rules.current(), parse, fired_at=datetime.now(UTC))
         fired = Counter(alert.rule_id for alert in alerts)
-        return Handled(tuple(alerts), tuple(Count("alerts_fired", (rule,), n) for rule, n in sorted(fired.items())))
+        return Handled(
+            tuple(alerts),
+            tuple(Count("alerts_fired", (rule,), n) for rule, n in sorted(fired.items())),
+        )
 
     return handle
 
 
-def build_events(settings: AlertsSettings, store: MutableMapping[str, Any] | None = None) -> Handler:
+def build_events(
+    settings: AlertsSettings, store: MutableMapping[str, Any] | None = None
+) -> Handler:
     """The events step over the stage's store (the worker's changelogged Table, a dict in ``newswatch process``)."""
     if store is None:
         raise ValueError("the events stage needs its store")

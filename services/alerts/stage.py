@@ -10,14 +10,29 @@ from shared.stage import Metric, Stage
 from shared.topics import ALERTS, ENRICHED_ARTICLES, EVENT_ALERTS, EVENT_MENTIONS
 
 STAGE = Stage(
-    "alerts", ENRICHED_ARTICLES, (ALERTS,), AlertsSettings, build="services.alerts.handler:build",
+    "alerts",
+    ENRICHED_ARTICLES,
+    (ALERTS,),
+    AlertsSettings,
+    build="services.alerts.handler:build",
     metrics=(Metric("alerts_fired", "Alerts fired, by rule.", ("rule",)),),
 )
 
 EVENTS = Stage(
-    "alerts", ALERTS, (EVENT_ALERTS, EVENT_MENTIONS), AlertsSettings, build="services.alerts.handler:build_events",
-    metrics=(Metric("events", "Alerts folded into events, by rule and status (new, update, mention).",
-                    ("rule", "status")),
-             Metric("events_evicted", "Events that left the store, their window over (article time).")),
-    table="events", isolated=False, name="events",
+    "alerts",
+    ALERTS,
+    (EVENT_ALERTS, EVENT_MENTIONS),
+    AlertsSettings,
+    build="services.alerts.handler:build_events",
+    metrics=(
+        Metric(
+            "events",
+            "Alerts folded into events, by rule and status (new, update, mention).",
+            ("rule", "status"),
+        ),
+        Metric("events_evicted", "Events that left the store, their window over (article time)."),
+    ),
+    table="events",
+    isolated=False,
+    name="events",
 )

@@ -18,9 +18,17 @@ def build(settings: CleanSettings, store: MutableMapping[str, Any] | None = None
     def handle(value: bytes) -> Handled:
         """Raw bytes (JSON object or plain text) → one clean article per story."""
         raw = core.decode_raw(value, max_bytes=settings.clean_max_bytes)
-        return Handled(tuple(core.clean_article(raw, ingested_at=datetime.now(UTC), detector=detector,
-                                                max_text_chars=settings.clean_max_text_chars,
-                                                max_lines=settings.clean_max_lines,
-                                                max_html_tags=settings.clean_max_html_tags)))
+        return Handled(
+            tuple(
+                core.clean_article(
+                    raw,
+                    ingested_at=datetime.now(UTC),
+                    detector=detector,
+                    max_text_chars=settings.clean_max_text_chars,
+                    max_lines=settings.clean_max_lines,
+                    max_html_tags=settings.clean_max_html_tags,
+                )
+            )
+        )
 
     return handle

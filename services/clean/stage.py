@@ -4,4 +4,6 @@ from services.clean.settings import CleanSettings
 from shared.stage import Stage
 from shared.topics import CLEAN_ARTICLES, RAW_ARTICLES
 
-STAGE = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), CleanSettings, build="services.clean.handler:build")
+STAGE = Stage(
+    "clean", RAW_ARTICLES, (CLEAN_ARTICLES,), CleanSettings, build="services.clean.handler:build"
+)

@@ -14,8 +14,9 @@ from shared.stage import Count, Handled, Handler
 def build(settings: DedupSettings, store: MutableMapping[str, Any] | None = None) -> Handler:
     """The index lives in ``store``: in the worker a faust Table backed by the changelog topic
     dedup-index-changelog, so a restarted or moved worker rebuilds it before consuming."""
-    deduplicator = core.Deduplicator({} if store is None else store,
-                                     window=settings.window, evict_every=settings.evict_every)
+    deduplicator = core.Deduplicator(
+        {} if store is None else store, window=settings.window, evict_every=settings.evict_every
+    )
 
     def handle(value: bytes) -> Handled:
         """A clean article → a unique article with sentence novelty, or a duplicate notice."""

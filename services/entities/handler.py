@@ -49,19 +49,26 @@ class EntitiesHandler:
     def _extract(self, articles: list[UniqueArticle], *, batch_size: int) -> list[EnrichedArticle]:
         if not articles:
             return []
-        return extract_entities_batch(articles, self.nlp,
-                                           max_chunk_chars=self.settings.entities_max_chunk_chars,
-                                           max_chars=self.settings.entities_max_chars,
-                                           max_words=self.settings.entities_max_words,
-                                           batch_size=batch_size)
+        return extract_entities_batch(
+            articles,
+            self.nlp,
+            max_chunk_chars=self.settings.entities_max_chunk_chars,
+            max_chars=self.settings.entities_max_chars,
+            max_words=self.settings.entities_max_words,
+            batch_size=batch_size,
+        )
 
 
 def _handled(article: EnrichedArticle) -> Handled:
     """The enriched article, with its entities counted by label."""
     labels = Counter(entity.label for entity in article.entities)
-    return Handled((article,), tuple(Count("entities", (label,), n) for label, n in sorted(labels.items())))
+    return Handled(
+        (article,), tuple(Count("entities", (label,), n) for label, n in sorted(labels.items()))
+    )
 
 
-def build(settings: EntitiesSettings, store: MutableMapping[str, Any] | None = None) -> EntitiesHandler:
+def build(
+    settings: EntitiesSettings, store: MutableMapping[str, Any] | None = None
+) -> EntitiesHandler:
     """The spaCy model is loaded once; a missing model stops the worker."""
     return EntitiesHandler(settings, load_nlp(settings.entities_spacy_model))

@@ -66,7 +66,9 @@ def build_worker(stages: Sequence[Stage], settings: ServiceSettings) -> faust.Ap
     """
     service = stages[0].service
     if any(stage.service != service for stage in stages):
-        raise ValueError(f"one service's stages in one worker, not {sorted({s.service for s in stages})}")
+        raise ValueError(
+            f"one service's stages in one worker, not {sorted({s.service for s in stages})}"
+        )
     app = make_app(service, settings)
     metrics = ServiceMetrics(service)
     register_metrics(metrics, stages)
@@ -75,14 +77,20 @@ def build_worker(stages: Sequence[Stage], settings: ServiceSettings) -> faust.Ap
     return app
 
 
-def _add_agent(app: faust.App, stage: Stage, settings: ServiceSettings, metrics: ServiceMetrics) -> None:
+def _add_agent(
+    app: faust.App, stage: Stage, settings: ServiceSettings, metrics: ServiceMetrics
+) -> None:
     batching = stage.batching(settings) if stage.batching is not None else None
     handler: Callable[[bytes], Any]
     batch: Callable[[Sequence[bytes]], Any] | None = None
     if stage.isolated:
-        isolated = IsolatedHandler(stage, settings, budget_s=settings.stage_budget_s,
-                                   start_timeout_s=settings.stage_start_timeout_s,
-                                   batch_budget_s=batching.budget_s if batching else None)
+        isolated = IsolatedHandler(
+            stage,
+            settings,
+            budget_s=settings.stage_budget_s,
+            start_timeout_s=settings.stage_start_timeout_s,
+            batch_budget_s=batching.budget_s if batching else None,
+        )
         handler = isolated
         batch = isolated.batch if batching else None
 
@@ -91,16 +99,22 @@ def _add_agent(app: faust.App, stage: Stage, settings: ServiceSettings, metrics:
 
         app.task(start_stage)
     else:
-        store = app.Table(stage.table, partitions=stage.consumes.partitions) if stage.table else None
+        store = (
+            app.Table(stage.table, partitions=stage.consumes.partitions) if stage.table else None
+        )
         handler = stage.make_handler(settings, store)
         if batching is not None:
             if not isinstance(handler, BatchHandler):
-                raise TypeError(f"{stage.step} takes batches but its build returned no batch handler")
+                raise TypeError(
+                    f"{stage.step} takes batches but its build returned no batch handler"
+                )
             batch = handler.batch
     step = Step(app, stage, handler, metrics, fatal=exit_loudly, batch=batch, batching=batching)
 
     async def agent(stream: faust.StreamT) -> None:
         await step(stream)
 
-    agent.__doc__ = f"{stage.step}: {stage.consumes.name} → " + ", ".join(s.name for s in stage.produces)
+    agent.__doc__ = f"{stage.step}: {stage.consumes.name} → " + ", ".join(
+        s.name for s in stage.produces
+    )
     app.agent(declare(app, stage.consumes), name=stage.step)(agent)

@@ -71,7 +71,9 @@ class StrictCommitConsumer(faust_kafka.Consumer):
         return run[-1] + 1
 
     def _hole(self, tp: TP, offset: int) -> None:
-        holes: dict[TP, tuple[int, float, float | None]] = self.__dict__.setdefault("_newswatch_holes", {})
+        holes: dict[TP, tuple[int, float, float | None]] = self.__dict__.setdefault(
+            "_newswatch_holes", {}
+        )
         now = _clock()
         seen = holes.get(tp)
         if seen is None or seen[0] != offset:
@@ -86,14 +88,25 @@ class StrictCommitConsumer(faust_kafka.Consumer):
     async def _rewind(self, tp: TP, offset: int) -> None:
         earliest = (await self.earliest_offsets(tp)).get(tp)
         if earliest is not None and earliest > offset:
-            log.warning("%s[%d]: offsets %d to %d were deleted (retention) before this group read them; "
-                        "committing on from %d", tp.topic, tp.partition, offset, earliest - 1, earliest)
+            log.warning(
+                "%s[%d]: offsets %d to %d were deleted (retention) before this group read them; "
+                "committing on from %d",
+                tp.topic,
+                tp.partition,
+                offset,
+                earliest - 1,
+                earliest,
+            )
             self._committed_offset[tp] = earliest
             return
-        log.warning("%s[%d]@%d was dropped unprocessed (faust cleared it from the agent's queue after a "
-                    "recovery); reading the partition again from it", tp.topic, tp.partition, offset)
+        log.warning(
+            "%s[%d]@%d was dropped unprocessed (faust cleared it from the agent's queue after a "
+            "recovery); reading the partition again from it",
+            tp.topic,
+            tp.partition,
+            offset,
+        )
         await self.seek(tp, offset)
-
 
 
 class Transport(faust_kafka.Transport):

@@ -42,8 +42,15 @@ class StageUnavailable(RuntimeError):
 class IsolatedHandler:
     """Calls ``stage``'s handler in a child process, one message within ``budget_s`` or one batch within ``batch_budget_s`` at a time."""
 
-    def __init__(self, stage: Stage, settings: Any, *, budget_s: float, start_timeout_s: float,
-                 batch_budget_s: float | None = None) -> None:
+    def __init__(
+        self,
+        stage: Stage,
+        settings: Any,
+        *,
+        budget_s: float,
+        start_timeout_s: float,
+        batch_budget_s: float | None = None,
+    ) -> None:
         self.stage = stage
         self.name = f"{stage.service}'s {stage.step} stage"
         self.settings = settings
@@ -55,7 +62,9 @@ class IsolatedHandler:
         self._from_child: Connection | None = None
         self.restarts = 0  # children killed or lost on a message (replaced before the next one)
         self._ready = False  # the running child has built its handler
-        self._starting: asyncio.Lock | None = None  # one start at a time (the start task, a message)
+        self._starting: asyncio.Lock | None = (
+            None  # one start at a time (the start task, a message)
+        )
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -101,8 +110,10 @@ class IsolatedHandler:
         except EOFError:
             code = self.proc.wait()
             self.close()
-            raise StageUnavailable(f"{self.name}: the stage process exited with {code} while starting"
-                                   " (its error is in the log above)") from None
+            raise StageUnavailable(
+                f"{self.name}: the stage process exited with {code} while starting"
+                " (its error is in the log above)"
+            ) from None
         if status != "ready":
             self.close()
             raise StageUnavailable(f"{self.name}: could not build its handler: {detail}")
@@ -151,7 +162,9 @@ class IsolatedHandler:
 
     def call_batch(self, values: Sequence[bytes]) -> BatchResult:
         """Blocking form of ``batch`` for a child that is already running."""
-        answers = self._ask(("batch", list(values)), self.batch_budget_s, f"a batch of {len(values)}")
+        answers = self._ask(
+            ("batch", list(values)), self.batch_budget_s, f"a batch of {len(values)}"
+        )
         return [payload if status == "ok" else StageError(*payload) for status, payload in answers]
 
     def _ask(self, request: tuple[str, Any], budget_s: float, what: str) -> Any:
@@ -165,15 +178,21 @@ class IsolatedHandler:
         if not ready:
             self.close()  # killed mid-request: nothing of it is left running
             self.restarts += 1
-            raise Reject("timeout", f"{what} still running after {budget_s:g} s; the stage process was replaced")
+            raise Reject(
+                "timeout",
+                f"{what} still running after {budget_s:g} s; the stage process was replaced",
+            )
         try:
             status, payload = self._from_child.recv()
         except (EOFError, ConnectionResetError):
             code = self.proc.wait()
             self.close()
             self.restarts += 1
-            raise Reject("stage_crashed", f"the stage process died with {code} on {what} "
-                         f"after {time.monotonic() - started:.1f} s") from None
+            raise Reject(
+                "stage_crashed",
+                f"the stage process died with {code} on {what} "
+                f"after {time.monotonic() - started:.1f} s",
+            ) from None
         if status == "ok":
             return payload
         raise StageError(*payload)
@@ -181,15 +200,19 @@ class IsolatedHandler:
 
 def _serve(conn_in: Connection, conn_out: Connection) -> int:
     stage, settings = conn_in.recv()
-    logging.basicConfig(level=str(getattr(settings, "log_level", "info")).upper(),
-                        format="%(asctime)s %(levelname)s %(name)s (stage process): %(message)s")
+    logging.basicConfig(
+        level=str(getattr(settings, "log_level", "info")).upper(),
+        format="%(asctime)s %(levelname)s %(name)s (stage process): %(message)s",
+    )
     try:
         handler = stage.make_handler(settings)
     except Exception as error:
         conn_out.send(("failed", f"{error.__class__.__name__}: {error}"))
         raise
     if stage.batching is not None and not isinstance(handler, BatchHandler):
-        conn_out.send(("failed", f"{stage.step} takes batches but its build returned no batch handler"))
+        conn_out.send(
+            ("failed", f"{stage.step} takes batches but its build returned no batch handler")
+        )
         return 1
     # What the build loaded (spaCy's pipeline, entities' place table: ~250,000 objects) lives as
     # long as this process: out of the collector's reach, a full collection costs ~0 instead of
@@ -205,8 +228,15 @@ def _serve(conn_in: Connection, conn_out: Connection) -> int:
         reply: tuple[str, Any]
         try:
             if kind == "batch":
-                reply = ("ok", [("error", describe(result)) if isinstance(result, Exception)
-                                else ("ok", as_handled(result)) for result in handler.batch(payload)])
+                reply = (
+                    "ok",
+                    [
+                        ("error", describe(result))
+                        if isinstance(result, Exception)
+                        else ("ok", as_handled(result))
+                        for result in handler.batch(payload)
+                    ],
+                )
             else:
                 reply = ("ok", as_handled(handler(payload)))
         except Exception as error:  # noqa: BLE001 — every per-message failure goes back, classified

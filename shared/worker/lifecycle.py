@@ -21,7 +21,6 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 EXIT_STOP_TIMEOUT = 124
 
 
-
 def die_with_parent(sig: int = signal.SIGKILL) -> Callable[[], None] | None:
     """Build a preexec_fn that makes the child get ``sig`` when this process dies (Linux only).
 
@@ -44,7 +43,6 @@ def die_with_parent(sig: int = signal.SIGKILL) -> Callable[[], None] | None:
     return preexec
 
 
-
 _CONNECTION_ERROR = re.compile(
     r"connect call failed|unable (to )?connect|unable to (update|request) metadata|connection (at \S+ )?closed|"
     r"connection refused|nodenotready|node which is not ready|kafkaconnectionerror|nobrokersavailable|"
@@ -62,13 +60,19 @@ class ConnectionErrorFilter(logging.Filter):
     else passes. Attach it to handlers: a logger's filters do not see its children's records.
     """
 
-    def __init__(self, every_s: float = 30.0, prefixes: Sequence[str] = ("aiokafka", "faust", "kafka", "mode"),
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        every_s: float = 30.0,
+        prefixes: Sequence[str] = ("aiokafka", "faust", "kafka", "mode"),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()
         self.every_s = every_s
         self.prefixes = tuple(prefixes)
         self.clock = clock
-        self._kinds: dict[tuple[str, str], list[float | int]] = {}  # kind -> [last shown, suppressed]
+        self._kinds: dict[
+            tuple[str, str], list[float | int]
+        ] = {}  # kind -> [last shown, suppressed]
         self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -94,8 +98,10 @@ class ConnectionErrorFilter(logging.Filter):
                 return False
             self._kinds[kind] = [now, 0]
         if suppressed:
-            record.msg = (f"{_safe_message(record)} [{suppressed} more like this in the last "
-                          f"{now - last:.0f} s not logged]")
+            record.msg = (
+                f"{_safe_message(record)} [{suppressed} more like this in the last "
+                f"{now - last:.0f} s not logged]"
+            )
             # Empty, not None: faust's formatter (mode's) turns None into (None,) and then fails.
             record.args = ()
         return True
@@ -111,7 +117,9 @@ def _safe_message(record: logging.LogRecord) -> str:
 _watchdog_armed = threading.Event()
 
 
-def arm_stop_watchdog(timeout_s: float, what: str = "worker", exit_code: int = EXIT_STOP_TIMEOUT) -> bool:
+def arm_stop_watchdog(
+    timeout_s: float, what: str = "worker", exit_code: int = EXIT_STOP_TIMEOUT
+) -> bool:
     """Exit the process hard (``os._exit``) if it is still running ``timeout_s`` from now.
 
     Armed once per process when a stop begins: faust's orderly stop flushes to the broker and, with

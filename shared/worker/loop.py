@@ -39,7 +39,9 @@ Record = tuple[str, bytes | None, bytes]
 
 def declare(app: faust.App, spec: TopicSpec) -> faust.TopicT:
     """A faust topic for a registry entry: raw bytes both ways, created by ``newswatch topics``."""
-    return app.topic(spec.name, key_serializer="raw", value_serializer="raw", partitions=spec.partitions)
+    return app.topic(
+        spec.name, key_serializer="raw", value_serializer="raw", partitions=spec.partitions
+    )
 
 
 class Step:
@@ -155,9 +157,18 @@ class Step:
             # Its time is logged, not observed: news_handler_seconds gets one observation per
             # message, from the call that answered it.
             first, last = part[0][0].message, part[-1][0].message
-            log.warning("%s: a batch of %d (%s[%d]@%d..%d) failed after %.1f s (%s: %s); handling each alone",
-                        self.service, len(part), first.topic, first.partition, first.offset, last.offset,
-                        time.perf_counter() - started, error.__class__.__name__, str(error)[:300])
+            log.warning(
+                "%s: a batch of %d (%s[%d]@%d..%d) failed after %.1f s (%s: %s); handling each alone",
+                self.service,
+                len(part),
+                first.topic,
+                first.partition,
+                first.offset,
+                last.offset,
+                time.perf_counter() - started,
+                error.__class__.__name__,
+                str(error)[:300],
+            )
             for event, value in part:
                 await self._process(event, value, counted=True)
             return
@@ -192,7 +203,9 @@ class Step:
         if inspect.isawaitable(results):
             results = await results
         if len(results) != len(values):
-            raise RuntimeError(f"the batch handler answered {len(results)} of {len(values)} messages")
+            raise RuntimeError(
+                f"the batch handler answered {len(results)} of {len(values)} messages"
+            )
         return results
 
     async def process(self, event: faust.EventT) -> None:
@@ -231,16 +244,23 @@ class Step:
         """Send an input's records; the futures of their acknowledgements."""
         return [await self.topics[topic].send(key=key, value=data) for topic, key, data in records]
 
-    async def _acknowledged(self, event: faust.EventT, value: bytes, handled: Handled,
-                            records: Sequence[Record], futures: Sequence[Any]) -> None:
+    async def _acknowledged(
+        self,
+        event: faust.EventT,
+        value: bytes,
+        handled: Handled,
+        records: Sequence[Record],
+        futures: Sequence[Any],
+    ) -> None:
         """The one publish tail: wait for an input's acknowledgements, then count it (or dead-letter it)."""
         try:
             for future in futures:
                 await future
         except _REFUSED_RECORD as error:
             # Already-written outputs of this input stay (their keys make a replay harmless).
-            await self.dead_letter(Reject("output_too_large", f"the broker refused an output: {error}"),
-                                   value, event)
+            await self.dead_letter(
+                Reject("output_too_large", f"the broker refused an output: {error}"), value, event
+            )
             return
         record_counts(self.metrics, self.stage, handled.counts)
         for topic, _, _ in records:
@@ -250,8 +270,14 @@ class Step:
         took = time.perf_counter() - started if took is None else took
         self.metrics.handling.observe(took)
         if took >= SLOW_MESSAGE_S:
-            log.warning("%s: %s[%d]@%d took %.1f s", self.service, message.topic, message.partition,
-                        message.offset, took)
+            log.warning(
+                "%s: %s[%d]@%d took %.1f s",
+                self.service,
+                message.topic,
+                message.partition,
+                message.offset,
+                took,
+            )
 
     async def dead_letter(self, error: BaseException, value: bytes, event: faust.EventT) -> None:
         """Send one unusable message to the service's DLQ with the reason, wait for it, and count it."""
@@ -259,11 +285,23 @@ class Step:
         message = event.message
         key = event.key if isinstance(event.key, bytes) else None
         if is_bug:
-            log.error("%s: internal error on %s[%d]@%d", self.service, message.topic,
-                      message.partition, message.offset, exc_info=error)
+            log.error(
+                "%s: internal error on %s[%d]@%d",
+                self.service,
+                message.topic,
+                message.partition,
+                message.offset,
+                exc_info=error,
+            )
         else:
-            log.warning("%s: dead-lettered %s[%d]@%d: %s", self.service, message.topic,
-                        message.partition, message.offset, str(error)[:500])
+            log.warning(
+                "%s: dead-lettered %s[%d]@%d: %s",
+                self.service,
+                message.topic,
+                message.partition,
+                message.offset,
+                str(error)[:500],
+            )
         letter = make_dead_letter(
             service=self.service,
             reason=reason,

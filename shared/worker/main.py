@@ -40,8 +40,10 @@ def run_worker(app: faust.App, stages: Sequence[Stage], settings: ServiceSetting
     service = stages[0].service
     bounds = RunSettings()
     quiet = ConnectionErrorFilter(every_s=bounds.run_log_repeat_s)
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format=f"%(asctime)s %(levelname)s service={service} %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format=f"%(asctime)s %(levelname)s service={service} %(name)s: %(message)s",
+    )
     for handler in logging.root.handlers:
         handler.addFilter(quiet)
 
@@ -57,7 +59,11 @@ def run_worker(app: faust.App, stages: Sequence[Stage], settings: ServiceSetting
 
     app.conf.Worker = Worker  # type: ignore[assignment]  # faust types it as a special form
     specs = {spec.name: spec for stage in stages for spec in stage.topics}
-    ensure_topics(settings.kafka_bootstrap, [*specs.values(), DEAD_LETTERS[service]],
-                  settings.topic_partitions, security=kafka_python_kwargs(settings))
+    ensure_topics(
+        settings.kafka_bootstrap,
+        [*specs.values(), DEAD_LETTERS[service]],
+        settings.topic_partitions,
+        security=kafka_python_kwargs(settings),
+    )
     start_metrics(service, settings)
     app.main()

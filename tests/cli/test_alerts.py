@@ -24,10 +24,18 @@ from tests.factories import CARACAS, troop_alert
 
 def make_alert(n: int, *, source: str | None = "reuters.com", **kwargs: Any) -> Alert:
     """The n-th report of a movement, with the headline, link and evidence the readable output shows."""
-    return troop_alert(alert_id=f"alert-{n:04d}", article_id=f"article-{n:04d}", sentence_index=2,
-                       evidence=f"Evidence sentence number {n}.", title=f"Headline {n}",
-                       url=f"https://example.org/{n}", rule_name="Troop movement", severity="high",
-                       source=source, **kwargs)
+    return troop_alert(
+        alert_id=f"alert-{n:04d}",
+        article_id=f"article-{n:04d}",
+        sentence_index=2,
+        evidence=f"Evidence sentence number {n}.",
+        title=f"Headline {n}",
+        url=f"https://example.org/{n}",
+        rule_name="Troop movement",
+        severity="high",
+        source=source,
+        **kwargs,
+    )
 
 
 @pytest.fixture
@@ -38,7 +46,9 @@ def folded() -> list[EventAlert]:
         make_alert(1, count=None),
         make_alert(2, source="bbc.co.uk", day=0.1),
         make_alert(3, source="apnews.com", day=0.2),
-        make_alert(4, place=CARACAS, count=100, equipment=("Il-62",), source="theguardian.com", day=1),
+        make_alert(
+            4, place=CARACAS, count=100, equipment=("Il-62",), source="theguardian.com", day=1
+        ),
         make_alert(5, place=CARACAS, count=100, source="bbc.co.uk", day=1.5),
     ]
     return [folder.fold(a) for a in alerts]
@@ -57,7 +67,9 @@ def test_a_new_event_shows_its_frame_rule_severity_source_title_and_evidence(fol
     assert head.startswith("● NEW EVENT")
     assert "troop_movement (Troop movement)" in head and "high" in head
     assert folded[0].event_id[:8] in head and "troop_movement|in|RU|VE" in head
-    assert frame_line == "  actor Russian (RU) · action deploy · place Venezuela (VE) · modality fact"
+    assert (
+        frame_line == "  actor Russian (RU) · action deploy · place Venezuela (VE) · modality fact"
+    )
     assert "  2019-03-25 12:00 · reuters.com · Headline 1" in rest
     assert "  “Evidence sentence number 1.”" in rest
     assert "  https://example.org/1" in rest
@@ -66,28 +78,39 @@ def test_a_new_event_shows_its_frame_rule_severity_source_title_and_evidence(fol
 def test_an_update_is_indented_names_its_event_and_says_what_it_added(folded):
     text = format_update(folded[3])
     lines = text.splitlines()
-    assert lines[0] == f"  ↳ UPDATE event {folded[3].event_id[:8]} troop_movement|in|RU|VE: added place, count, equipment"
+    assert (
+        lines[0]
+        == f"  ↳ UPDATE event {folded[3].event_id[:8]} troop_movement|in|RU|VE: added place, count, equipment"
+    )
     # the event's merged frame now, not only this report's
-    assert lines[1] == ("    now: actor Russian (RU) · action deploy · place Caracas (VE) · count 100"
-                        " · equipment Il-62 · modality fact")
+    assert lines[1] == (
+        "    now: actor Russian (RU) · action deploy · place Caracas (VE) · count 100"
+        " · equipment Il-62 · modality fact"
+    )
     assert all(line.startswith("  ") for line in lines)
     assert "    “Evidence sentence number 4.”" in lines
 
 
 def test_mentions_are_counted_with_their_sources_and_the_event_totals(folded):
     line = format_mentions([folded[1], folded[2]])
-    assert line == (f"  + 2 mentions · bbc.co.uk, apnews.com · event {folded[0].event_id[:8]} troop_movement|in|RU|VE"
-                    " · event so far: 3 reports (2 mentions), 3 articles, 3 sources")
+    assert line == (
+        f"  + 2 mentions · bbc.co.uk, apnews.com · event {folded[0].event_id[:8]} troop_movement|in|RU|VE"
+        " · event so far: 3 reports (2 mentions), 3 articles, 3 sources"
+    )
     one = format_mentions([folded[4]])
     assert one.startswith("  + 1 mention · bbc.co.uk · ")
     assert "event so far: 5 reports (3 mentions), 5 articles, 4 sources" in one
-    assert format_mentions([folded[1]]).endswith("event so far: 2 reports (1 mention), 2 articles, 2 sources")
+    assert format_mentions([folded[1]]).endswith(
+        "event so far: 2 reports (1 mention), 2 articles, 2 sources"
+    )
 
 
 def test_mentions_of_an_event_not_shown_carry_its_frame(folded):
     text = format_mentions([folded[4]], with_frame=True)
-    assert text.splitlines()[1] == ("    actor Russian (RU) · action deploy · place Caracas (VE) · count 100"
-                                    " · equipment Il-62 · modality fact")
+    assert text.splitlines()[1] == (
+        "    actor Russian (RU) · action deploy · place Caracas (VE) · count 100"
+        " · equipment Il-62 · modality fact"
+    )
 
 
 def test_the_view_prints_new_and_update_at_once_and_sums_mentions_up_at_a_flush(folded):
@@ -123,7 +146,12 @@ def test_a_replayed_record_is_shown_once(folded):
     record, replay = folder.fold(alert), folder.fold(alert)
     assert (replay.event_id, replay.alert_id) == (record.event_id, record.alert_id)
     seen: set[str] = set()
-    assert [first_time(seen, r) for r in (record, replay, folded[0], folded[1])] == [True, False, True, True]
+    assert [first_time(seen, r) for r in (record, replay, folded[0], folded[1])] == [
+        True,
+        False,
+        True,
+        True,
+    ]
 
 
 def test_an_alert_replayed_after_its_event_left_the_window_is_shown_once():

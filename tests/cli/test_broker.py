@@ -271,14 +271,18 @@ def test_ensure_topics_raises_the_record_size_of_a_topic_created_before(kafka: L
     from kafka.admin import ConfigResource, ConfigResourceType
 
     name = unique("sized")
-    assert ensure_topics(kafka.bootstrap, [TopicSpec(name, RawArticle)], 1) == [name]  # Kafka's 1 MB default
+    assert ensure_topics(kafka.bootstrap, [TopicSpec(name, RawArticle)], 1) == [
+        name
+    ]  # Kafka's 1 MB default
     sized = TopicSpec(name, RawArticle, configs={"max.message.bytes": str(16 * 1024 * 1024)})
     assert ensure_topics(kafka.bootstrap, [sized], 1) == []
 
     admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap)
     try:
-        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name, configs={"max.message.bytes": None})],
-                                           config_filter="all")
+        described = admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, name, configs={"max.message.bytes": None})],
+            config_filter="all",
+        )
     finally:
         admin.close()
     (topics,) = described.values()

@@ -26,9 +26,16 @@ from shared.schemas import (
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))
-MODELS = {"clean": CleanArticle, "unique": UniqueArticle, "duplicate": DuplicateNotice,
-          "enriched": EnrichedArticle, "alert": Alert, "event": EventAlert, "mention": EventMention,
-          "dead_letter": DeadLetter}
+MODELS = {
+    "clean": CleanArticle,
+    "unique": UniqueArticle,
+    "duplicate": DuplicateNotice,
+    "enriched": EnrichedArticle,
+    "alert": Alert,
+    "event": EventAlert,
+    "mention": EventMention,
+    "dead_letter": DeadLetter,
+}
 
 
 def test_read_inputs_takes_each_format_as_the_input_topic_expects(tmp_path):
@@ -41,16 +48,25 @@ def test_read_inputs_takes_each_format_as_the_input_topic_expects(tmp_path):
     (tmp_path / "news.clean-article.v1" / "x.json").write_text('{"article_id": "a"}')
     got = dict(read_inputs([str(tmp_path)]))
     assert got[str(tmp_path / "a.txt")] == b"Plain text article."
-    assert json.loads(got[str(tmp_path / "b.html")]) == {"html": "<html><body><p>Hi</p></body></html>"}
+    assert json.loads(got[str(tmp_path / "b.html")]) == {
+        "html": "<html><body><p>Hi</p></body></html>"
+    }
     assert got[str(tmp_path / "c.json")] == b'{"text": "one object"}'
-    assert [got[f"{tmp_path / 'd.jsonl'}:1"], got[f"{tmp_path / 'd.jsonl'}:3"]] == [b'{"text": "one"}', b'{"text": "two"}']
+    assert [got[f"{tmp_path / 'd.jsonl'}:1"], got[f"{tmp_path / 'd.jsonl'}:3"]] == [
+        b'{"text": "one"}',
+        b'{"text": "two"}',
+    ]
     assert len(got) == 5
 
 
 def test_stdin_of_json_lines_is_one_message_a_line_and_other_text_is_one_article(monkeypatch):
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"text": "a"}\n{"text": "b"}\n')))
+    monkeypatch.setattr(
+        sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"text": "a"}\n{"text": "b"}\n'))
+    )
     assert [v for _, v in read_inputs(["-"])] == [b'{"text": "a"}', b'{"text": "b"}']
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Troops arrived.\nMore text.\n")))
+    monkeypatch.setattr(
+        sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Troops arrived.\nMore text.\n"))
+    )
     assert [v for _, v in read_inputs(["-"])] == [b"Troops arrived.\nMore text.\n"]
 
 
@@ -65,9 +81,15 @@ def test_broker_options_are_passed_on_to_the_broker():
 
     args = parse_args(["broker", "--port", "29092"])  # exited 2 (unrecognized arguments) before
     assert (args.func, args.broker_args) == (cmd_broker, ["--port", "29092"])
-    assert parse_args(["broker", "--data-dir", "/tmp/k", "--fresh"]).broker_args == ["--data-dir", "/tmp/k", "--fresh"]
+    assert parse_args(["broker", "--data-dir", "/tmp/k", "--fresh"]).broker_args == [
+        "--data-dir",
+        "/tmp/k",
+        "--fresh",
+    ]
     assert parse_args(["broker"]).broker_args == []
-    with pytest.raises(SystemExit) as exit_info:  # other commands still refuse what they do not know
+    with pytest.raises(
+        SystemExit
+    ) as exit_info:  # other commands still refuse what they do not know
         parse_args(["alerts", "--port", "29092"])
     assert exit_info.value.code == 2
 
@@ -79,8 +101,14 @@ def test_alerts_options_parse():
 
 @pytest.fixture(scope="module")
 def processed() -> list[dict]:
-    out = subprocess.run([sys.executable, "-m", "cli.main", "process", *map(str, SEEDS)],
-                         cwd=REPO, capture_output=True, text=True, check=False, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "cli.main", "process", *map(str, SEEDS)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     return [json.loads(line) for line in out.stdout.splitlines()]
 
@@ -102,7 +130,11 @@ def test_process_prints_the_public_record_contract(processed):
 
 @pytest.mark.slow
 def test_process_on_the_seeds_prints_troop_movement_alerts_none_repeating_evidence(processed):
-    alerts = [r["value"] for r in processed if r["kind"] == "alert" and r["value"]["rule_id"] == "troop_movement"]
+    alerts = [
+        r["value"]
+        for r in processed
+        if r["kind"] == "alert" and r["value"]["rule_id"] == "troop_movement"
+    ]
     assert alerts
     evidence = [re.sub(r"\W+", " ", a["evidence"]).strip().lower() for a in alerts]
     assert len(evidence) == len(set(evidence))
@@ -121,21 +153,42 @@ def test_process_folds_the_seeds_alerts_into_few_events_one_for_the_caracas_arri
     assert {r["topic"] for r in records} == {"news.event-alert.v1", "news.event-mention.v1"}
     new = [r["value"] for r in records if r["value"]["status"] == "new"]
     assert 1 <= len(new) <= 3
-    arrival = {r["value"]["event_id"] for r in records if r["value"]["event_key"] == "troop_movement|in|RU|VE"}
+    arrival = {
+        r["value"]["event_id"]
+        for r in records
+        if r["value"]["event_key"] == "troop_movement|in|RU|VE"
+    }
     assert len(arrival) == 1
-    updates = [r["value"] for r in records if r["value"]["event_id"] in arrival and r["value"]["status"] == "update"]
+    updates = [
+        r["value"]
+        for r in records
+        if r["value"]["event_id"] in arrival and r["value"]["status"] == "update"
+    ]
     assert updates and all(u["added"] for u in updates)  # an update names the facts it added
-    final = max((r["value"] for r in records if r["value"]["event_id"] in arrival), key=lambda v: v["reports"])
+    final = max(
+        (r["value"] for r in records if r["value"]["event_id"] in arrival),
+        key=lambda v: v["reports"],
+    )
     assert final["frame"]["actor"]["country"] == "RU" and final["frame"]["place"]["country"] == "VE"
-    assert final["frame"]["count"] == 100 and {"Il-62", "An-124"} <= set(final["frame"]["equipment"])
+    assert final["frame"]["count"] == 100 and {"Il-62", "An-124"} <= set(
+        final["frame"]["equipment"]
+    )
 
 
 def test_process_until_dedup_stops_after_dedup_and_needs_no_model():
-    out = subprocess.run([sys.executable, "-m", "cli.main", "process", "--until", "dedup", str(SEEDS[4])],
-                         cwd=REPO, capture_output=True, text=True, check=False, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "cli.main", "process", "--until", "dedup", str(SEEDS[4])],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     kinds = [json.loads(line)["kind"] for line in out.stdout.splitlines()]
-    assert kinds.count("clean") == 6 and kinds.count("duplicate") == 3 and kinds.count("unique") == 3
+    assert (
+        kinds.count("clean") == 6 and kinds.count("duplicate") == 3 and kinds.count("unique") == 3
+    )
     assert not {"enriched", "alert"} & set(kinds)
     assert "spacy" not in out.stderr.lower()
 

@@ -32,7 +32,9 @@ def test_rules_test_on_the_seeds_folder_prints_matches_with_frames(tmp_path):
     assert all({"article_id", "rule_id", "evidence", "frame"} <= set(m) for m in matches)
     caracas = [m for m in matches if "An-124 military cargo plane carrying troops" in m["evidence"]]
     assert caracas and caracas[0]["frame"]["action"] == "arrive"
-    assert "Il-62" in caracas[0]["frame"]["equipment"] and "An-124" in caracas[0]["frame"]["equipment"]
+    assert (
+        "Il-62" in caracas[0]["frame"]["equipment"] and "An-124" in caracas[0]["frame"]["equipment"]
+    )
     assert not any("not sending a military contingent" in m["evidence"] for m in matches)
     assert "rules test: " in summary and f"{len(matches)} match(es)" in summary
     assert "An-124" in summary  # the readable line of the Caracas match
@@ -40,14 +42,29 @@ def test_rules_test_on_the_seeds_folder_prints_matches_with_frames(tmp_path):
 
 def test_rules_test_reads_a_rules_file_and_refuses_an_invalid_one(tmp_path):
     article = tmp_path / "a.json"
-    article.write_text(json.dumps({"id": "t1", "title": "Frigates sail", "text": "Two warships sailed into port."}))
+    article.write_text(
+        json.dumps({"id": "t1", "title": "Frigates sail", "text": "Two warships sailed into port."})
+    )
     rules = tmp_path / "rules.yaml"
-    rules.write_text(yaml.safe_dump({"rules": [{
-        "id": "ships", "patterns": {"ship": [[{"LEMMA": "warship"}]]}, "conditions": [{"tokens": "ship"}]}]}))
+    rules.write_text(
+        yaml.safe_dump(
+            {
+                "rules": [
+                    {
+                        "id": "ships",
+                        "patterns": {"ship": [[{"LEMMA": "warship"}]]},
+                        "conditions": [{"tokens": "ship"}],
+                    }
+                ]
+            }
+        )
+    )
     code, matches, _ = run("--rules", str(rules), str(article))
     assert code == 0 and [(m["article_id"], m["rule_id"]) for m in matches] == [("t1", "ships")]
 
-    rules.write_text(yaml.safe_dump({"rules": [{"id": "ships", "conditions": [{"tokens": "ship"}]}]}))
+    rules.write_text(
+        yaml.safe_dump({"rules": [{"id": "ships", "conditions": [{"tokens": "ship"}]}]})
+    )
     code, matches, summary = run("--rules", str(rules), str(article))
     assert code == 2 and matches == []
     assert str(rules) in summary and "rule ships" in summary

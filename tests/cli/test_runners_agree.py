@@ -19,8 +19,17 @@ SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 # Set from the clock by whichever runner ran the stage (an event's first and last seen are its
 # alerts' fired_at when the seeds give no published_at), and a dead letter's place in a partition,
 # which `process` has not got: everything else must be the same.
-VOLATILE = {"ingested_at", "fired_at", "failed_at", "detected_at", "first_seen", "last_seen", "partition", "offset",
-            "key_b64"}
+VOLATILE = {
+    "ingested_at",
+    "fired_at",
+    "failed_at",
+    "detected_at",
+    "first_seen",
+    "last_seen",
+    "partition",
+    "offset",
+    "key_b64",
+}
 
 
 def normalised(topic: str, value: bytes) -> str:
@@ -45,7 +54,9 @@ def through_workers(values: list[bytes], stages: tuple[Any, ...]) -> Counter[tup
 
 def through_process(values: list[bytes], stages: tuple[Any, ...]) -> Counter[tuple[str, str]]:
     pipeline = LocalPipeline(stages)
-    return Counter((r.topic, normalised(r.topic, r.value.to_bytes())) for v in values for r in pipeline.feed(v))
+    return Counter(
+        (r.topic, normalised(r.topic, r.value.to_bytes())) for v in values for r in pipeline.feed(v)
+    )
 
 
 def inputs() -> list[bytes]:
@@ -71,8 +82,13 @@ def test_every_stage_gives_the_same_records_under_both_runners():
     values = inputs()
     workers, process = through_workers(values, STAGES), through_process(values, STAGES)
     assert workers == process
-    assert {topic for topic, _ in workers} >= {"news.enriched-article.v1", "news.alert.v1", "news.event-alert.v1",
-                                               "news.event-mention.v1", "news.clean.dlq"}
+    assert {topic for topic, _ in workers} >= {
+        "news.enriched-article.v1",
+        "news.alert.v1",
+        "news.event-alert.v1",
+        "news.event-mention.v1",
+        "news.clean.dlq",
+    }
     assert {t for t, _ in workers} <= {t.name for t in TOPICS}
 
 
@@ -83,8 +99,13 @@ def _build_oversize(settings, store=None):
     from shared.topics import MAX_MESSAGE_BYTES
 
     def handle(value: bytes) -> list[CleanArticle]:
-        small = CleanArticle(article_id="small", text="fine", ingested_at=datetime(2026, 1, 1, tzinfo=UTC))
-        return [small, small.model_copy(update={"article_id": "huge", "text": "x" * (MAX_MESSAGE_BYTES + 1)})]
+        small = CleanArticle(
+            article_id="small", text="fine", ingested_at=datetime(2026, 1, 1, tzinfo=UTC)
+        )
+        return [
+            small,
+            small.model_copy(update={"article_id": "huge", "text": "x" * (MAX_MESSAGE_BYTES + 1)}),
+        ]
 
     return handle
 
@@ -94,8 +115,17 @@ def test_an_output_too_large_for_its_topic_dead_letters_the_input_whole_under_bo
     from shared.stage import Stage
     from shared.topics import CLEAN_ARTICLES, RAW_ARTICLES
 
-    stage = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, "tests.cli.test_runners_agree:_build_oversize")
-    workers, process = through_workers([b"anything"], (stage,)), through_process([b"anything"], (stage,))
+    stage = Stage(
+        "clean",
+        RAW_ARTICLES,
+        (CLEAN_ARTICLES,),
+        ServiceSettings,
+        "tests.cli.test_runners_agree:_build_oversize",
+    )
+    workers, process = (
+        through_workers([b"anything"], (stage,)),
+        through_process([b"anything"], (stage,)),
+    )
     assert workers == process
     [(topic, letter)] = list(workers)  # nothing published, not even the small output
     assert topic == "news.clean.dlq" and json.loads(letter)["reason"] == "output_too_large"

@@ -76,7 +76,13 @@ class FakeBroker:
 
 
 def policy(**kw) -> RestartPolicy:
-    args = {"session_timeout_s": 10.0, "max_restarts": 3, "window_s": 600.0, "backoff_max_s": 60.0, **kw}
+    args = {
+        "session_timeout_s": 10.0,
+        "max_restarts": 3,
+        "window_s": 600.0,
+        "backoff_max_s": 60.0,
+        **kw,
+    }
     return RestartPolicy(**args)
 
 
@@ -92,8 +98,18 @@ def supervisor(clock: Clock, *, broker: FakeBroker | None = None, probe=None, **
         proc.killed = True
         proc.returncode = -9
 
-    sup = Supervisor(("clean", "dedup"), spawn, kw.pop("policy", policy()), say=lines.append, broker=broker,
-                     probe=probe, clock=clock, kill=kill, probe_every_s=0, **kw)
+    sup = Supervisor(
+        ("clean", "dedup"),
+        spawn,
+        kw.pop("policy", policy()),
+        say=lines.append,
+        broker=broker,
+        probe=probe,
+        clock=clock,
+        kill=kill,
+        probe_every_s=0,
+        **kw,
+    )
     sup.start_workers()
     return sup, lines, spawned
 
@@ -110,8 +126,12 @@ def current(sup: Supervisor, service: str) -> FakeProc:
 def test_backoff_starts_at_the_session_timeout_doubles_and_is_capped_but_never_below_it():
     p = policy(backoff_max_s=35.0)
     assert [p.backoff(n) for n in (1, 2, 3, 4)] == [10.0, 20.0, 35.0, 35.0]
-    assert policy(backoff_max_s=1.0).backoff(3) == 10.0  # a cap below the session timeout does not win
-    assert all(policy(session_timeout_s=s).backoff(n) >= s for s in (6.0, 10.0, 45.0) for n in range(1, 8))
+    assert (
+        policy(backoff_max_s=1.0).backoff(3) == 10.0
+    )  # a cap below the session timeout does not win
+    assert all(
+        policy(session_timeout_s=s).backoff(n) >= s for s in (6.0, 10.0, 45.0) for n in range(1, 8)
+    )
 
 
 def test_the_test_only_delay_replaces_the_backoff():
@@ -122,10 +142,14 @@ def test_restarts_are_numbered_described_with_their_cause_and_bounded():
     p = policy(max_restarts=2)
     first = p.on_failure("dedup", "exited with -9", now=0.0)
     assert first.describe() == "restarting dedup (exited with -9), try 1/2 in 10 s"
-    assert p.on_failure("dedup", "exited with 70", now=1.0).describe() == \
-        "restarting dedup (exited with 70), try 2/2 in 20 s"
+    assert (
+        p.on_failure("dedup", "exited with 70", now=1.0).describe()
+        == "restarting dedup (exited with 70), try 2/2 in 20 s"
+    )
     assert p.on_failure("clean", "exited with -9", now=1.0).attempt == 1  # counted per target
-    with pytest.raises(GiveUp, match=r"dedup exited with 1 after 2 restart\(s\) in the last 600 s \(at most 2\)"):
+    with pytest.raises(
+        GiveUp, match=r"dedup exited with 1 after 2 restart\(s\) in the last 600 s \(at most 2\)"
+    ):
         p.on_failure("dedup", "exited with 1", now=2.0)
     assert p.summary() == "restarts: dedup 2, clean 1"
 
@@ -164,8 +188,10 @@ def test_a_worker_that_keeps_dying_ends_the_run_after_its_tries():
             sup.tick()
             clock.advance(60)
             sup.tick()
-    assert [line.split(",")[1] for line in lines if line.startswith("restarting")] == [" try 1/2 in 10 s",
-                                                                                      " try 2/2 in 20 s"]
+    assert [line.split(",")[1] for line in lines if line.startswith("restarting")] == [
+        " try 1/2 in 10 s",
+        " try 2/2 in 20 s",
+    ]
 
 
 def test_a_dead_broker_is_restarted_first_and_workers_dying_meanwhile_are_not_counted():
@@ -182,7 +208,9 @@ def test_a_dead_broker_is_restarted_first_and_workers_dying_meanwhile_are_not_co
     clock.advance(60)  # long past any worker backoff: still not started while the broker is down
     broker.failing_starts = 1
     sup.tick()  # the broker's restart fails once: one more broker try
-    assert lines[-1].startswith("restarting broker (did not start: the Kafka JVM exited with code 1")
+    assert lines[-1].startswith(
+        "restarting broker (did not start: the Kafka JVM exited with code 1"
+    )
     assert len(spawned) == 2
     clock.advance(20)
     sup.tick()
@@ -225,7 +253,9 @@ def test_a_worker_dying_while_another_broker_is_unreachable_is_not_counted():
 def test_a_stalled_worker_is_stopped_and_restarted_and_an_idle_or_progressing_one_is_not():
     clock = Clock()
     state = {"clean": Progress(0, (("raw", 0, 5),)), "dedup": Progress(0, (("clean", 0, 5),))}
-    sup, lines, spawned = supervisor(clock, probe=lambda: dict(state), stall_after_s=60.0, stop_timeout_s=20.0)
+    sup, lines, spawned = supervisor(
+        clock, probe=lambda: dict(state), stall_after_s=60.0, stop_timeout_s=20.0
+    )
     for _ in range(30):  # idle for 5 minutes: lag 0 is never a stall
         clock.advance(10)
         sup.tick()
@@ -282,7 +312,9 @@ def test_a_probe_that_fails_gives_no_verdict():
 # ---------------------------------------------------------------- workers' log filter
 
 
-def record(msg: str, *args: object, name: str = "aiokafka.conn", level: int = logging.ERROR) -> logging.LogRecord:
+def record(
+    msg: str, *args: object, name: str = "aiokafka.conn", level: int = logging.ERROR
+) -> logging.LogRecord:
     return logging.LogRecord(name, level, __file__, 1, msg, args or None, None)
 
 
@@ -306,8 +338,10 @@ def test_connection_errors_pass_once_per_kind_then_once_a_period_with_a_count():
     clock.advance(30)
     rec = record(refused, 1, "100% refused")
     assert quiet.filter(rec)
-    assert ExtensionFormatter(fmt="%(message)s").format(rec) == \
-        "Unable connect to node with id 1: 100% refused [1 more like this in the last 30 s not logged]"
+    assert (
+        ExtensionFormatter(fmt="%(message)s").format(rec)
+        == "Unable connect to node with id 1: 100% refused [1 more like this in the last 30 s not logged]"
+    )
     # another kind of connection error gets its own first line
     assert quiet.filter(record("Unable to update metadata from [%s]", 1, name="aiokafka.cluster"))
 
@@ -326,11 +360,19 @@ def test_other_records_are_never_limited():
 
 
 def test_the_stop_watchdog_exits_a_hung_process_within_its_timeout():
-    code = ("from shared.worker.lifecycle import arm_stop_watchdog; import time; "
-            "assert arm_stop_watchdog(1.0, 'dedup'); assert not arm_stop_watchdog(1.0); time.sleep(60)")
+    code = (
+        "from shared.worker.lifecycle import arm_stop_watchdog; import time; "
+        "assert arm_stop_watchdog(1.0, 'dedup'); assert not arm_stop_watchdog(1.0); time.sleep(60)"
+    )
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=30,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert done.returncode == EXIT_STOP_TIMEOUT
     assert time.monotonic() - started < 10
     assert "dedup: not stopped within 1 s of the stop request; exiting hard" in done.stderr
@@ -341,8 +383,10 @@ def test_stop_kills_a_worker_that_ignores_sigterm_and_its_children_within_the_bo
 
     from cli.supervise import stop_workers
 
-    ignores = ("import signal, subprocess, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-               "subprocess.Popen(['sleep', '60'], start_new_session=True); time.sleep(60)")
+    ignores = (
+        "import signal, subprocess, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "subprocess.Popen(['sleep', '60'], start_new_session=True); time.sleep(60)"
+    )
     stubborn = subprocess.Popen([sys.executable, "-c", ignores], start_new_session=True)
     polite = subprocess.Popen(["sleep", "60"], start_new_session=True)
     deadline = time.monotonic() + 10
@@ -360,11 +404,18 @@ def test_stop_kills_a_worker_that_ignores_sigterm_and_its_children_within_the_bo
 
 
 def test_run_output_survives_a_reader_that_is_gone():
-    code = ("import sys, time\nfrom cli.supervise import say\ntime.sleep(1)\n"
-            "for n in range(2000): say(f'newswatch: line {n}')\n"
-            "print('still running', file=sys.stderr)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    code = (
+        "import sys, time\nfrom cli.supervise import say\ntime.sleep(1)\n"
+        "for n in range(2000): say(f'newswatch: line {n}')\n"
+        "print('still running', file=sys.stderr)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     proc.stdout.close()  # the `| tee` that died
     _, err = proc.communicate(timeout=30)

@@ -25,8 +25,12 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     If it cannot start, ``start`` raises with the broker's log tail and every test using it errors:
     an integration run never passes without a broker.
     """
-    broker = LocalKafka(port=free_port(), controller_port=free_port(),
-                        data_dir=tmp_path_factory.mktemp("kafka") / "data", fresh=True)
+    broker = LocalKafka(
+        port=free_port(),
+        controller_port=free_port(),
+        data_dir=tmp_path_factory.mktemp("kafka") / "data",
+        fresh=True,
+    )
     bootstrap = broker.start()
     try:
         yield bootstrap

@@ -71,7 +71,10 @@ class RunningPipeline:
                 environ = (proc_dir / "environ").read_bytes()
             except OSError:
                 continue
-            if f"NEWS_GROUP_SUFFIX={self.suffix}".encode() in environ.split(b"\0") and int(proc_dir.name) != self.proc.pid:
+            if (
+                f"NEWS_GROUP_SUFFIX={self.suffix}".encode() in environ.split(b"\0")
+                and int(proc_dir.name) != self.proc.pid
+            ):
                 pids.append(int(proc_dir.name))
         return pids
 
@@ -80,25 +83,52 @@ class RunningPipeline:
         for svc in SERVICES:
             log = self.logs / f"{svc}.log"
             if log.exists():
-                parts.append(f"--- {svc}.log (tail)\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:]))
+                parts.append(
+                    f"--- {svc}.log (tail)\n"
+                    + "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+                )
         return "\n".join(parts)
 
 
-def launch_run(bootstrap: str, work: Path, *extra: str, env: dict[str, str] | None = None) -> RunningPipeline:
+def launch_run(
+    bootstrap: str, work: Path, *extra: str, env: dict[str, str] | None = None
+) -> RunningPipeline:
     """Start `newswatch run` against ``bootstrap`` with its own group suffix, ports, logs and data.
 
     ``env`` adds variables (e.g. the NEWS_RUN_* supervision settings).
     """
     suffix = f"-it{uuid.uuid4().hex[:6]}"
     base = free_port_block(len(SERVICES))
-    env = {**os.environ, "NEWS_GROUP_SUFFIX": suffix, "NEWS_DATA_DIR": str(work / "faust"),
-           "PYTHONUNBUFFERED": "1", **(env or {})}
+    env = {
+        **os.environ,
+        "NEWS_GROUP_SUFFIX": suffix,
+        "NEWS_DATA_DIR": str(work / "faust"),
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
     proc = subprocess.Popen(
-        [*NEWSWATCH, "run", "--bootstrap", bootstrap, "--metrics-base", str(base), "--logs", str(work / "logs"),
-         "--partitions", "2", *extra],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            *NEWSWATCH,
+            "run",
+            "--bootstrap",
+            bootstrap,
+            "--metrics-base",
+            str(base),
+            "--logs",
+            str(work / "logs"),
+            "--partitions",
+            "2",
+            *extra,
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
-    return RunningPipeline(bootstrap, suffix, {s: base + n for n, s in enumerate(SERVICES)}, work / "logs", proc)
+    return RunningPipeline(
+        bootstrap, suffix, {s: base + n for n, s in enumerate(SERVICES)}, work / "logs", proc
+    )
 
 
 @contextmanager
@@ -140,7 +170,9 @@ def running_pipeline(bootstrap: str, work: Path) -> Iterator[RunningPipeline]:
 def own_broker(work: Path) -> Iterator[str]:
     """A broker of the test's own (fresh storage, free ports), for tests whose traffic would
     slow down the others that read the shared topics from the beginning."""
-    broker = LocalKafka(port=free_port(), controller_port=free_port(), data_dir=work / "kafka", fresh=True)
+    broker = LocalKafka(
+        port=free_port(), controller_port=free_port(), data_dir=work / "kafka", fresh=True
+    )
     bootstrap = broker.start()
     try:
         yield bootstrap

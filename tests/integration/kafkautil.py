@@ -39,13 +39,17 @@ class TopicReader:
             self.records.extend(batch)
         return self.records
 
-    def wait_for(self, predicate: Callable[[list[Any]], bool], timeout: float, what: str) -> list[Any]:
+    def wait_for(
+        self, predicate: Callable[[list[Any]], bool], timeout: float, what: str
+    ) -> list[Any]:
         """Poll until ``predicate(records)`` holds; fail with what was seen otherwise."""
         deadline = time.monotonic() + timeout
         while not predicate(self.poll()):
             if time.monotonic() > deadline:
-                raise AssertionError(f"{self.topic}: {what} not seen within {timeout:.0f} s "
-                                     f"({len(self.records)} records read)")
+                raise AssertionError(
+                    f"{self.topic}: {what} not seen within {timeout:.0f} s "
+                    f"({len(self.records)} records read)"
+                )
         return self.records
 
     def read_to_end(self, timeout: float = 60) -> list[Any]:
@@ -77,7 +81,10 @@ def wait_caught_up(bootstrap: str, group: str, topic: str, timeout: float) -> No
                 committed = admin.list_group_offsets(group).get(group, {})
             except KafkaError:  # coordinator not there yet
                 committed = {}
-            lag = {tp: end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items()}
+            lag = {
+                tp: end - (committed[tp].offset if tp in committed else 0)
+                for tp, end in ends.items()
+            }
             if all(v <= 0 for v in lag.values()):
                 return
             if time.monotonic() > deadline:

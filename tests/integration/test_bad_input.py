@@ -45,14 +45,29 @@ RUN = uuid.uuid4().hex[:8]
 BAD, GOOD = 10_000, 200
 WARM_UP = 2_000  # bad inputs of another draw first, so memory is measured from its steady state
 # What a stage may answer to input it cannot use: each names what was wrong (shared.errors).
-PRECISE = {"invalid_json", "invalid_schema", "not_utf8", "binary", "oversize", "empty", "not_an_object",
-           "empty_after_cleaning", "empty_text", "output_too_large", "too_long"}
+PRECISE = {
+    "invalid_json",
+    "invalid_schema",
+    "not_utf8",
+    "binary",
+    "oversize",
+    "empty",
+    "not_an_object",
+    "empty_after_cleaning",
+    "empty_text",
+    "output_too_large",
+    "too_long",
+}
 
 
 def good_articles() -> list[bytes]:
     docs = load_bbc()[::10][:GOOD]
-    return [json.dumps({"id": f"fuzz-{RUN}-{n}", "title": d.title, "text": "\n\n".join(d.paragraphs)}).encode()
-            for n, d in enumerate(docs)]
+    return [
+        json.dumps(
+            {"id": f"fuzz-{RUN}-{n}", "title": d.title, "text": "\n\n".join(d.paragraphs)}
+        ).encode()
+        for n, d in enumerate(docs)
+    ]
 
 
 def interleave(bad: list[bytes], good: list[bytes]) -> list[bytes]:
@@ -68,8 +83,9 @@ def interleave(bad: list[bytes], good: list[bytes]) -> list[bytes]:
 
 def send(bootstrap: str, values: list[bytes]) -> list[tuple[int, int]]:
     """Send in order; (partition, offset) of each, once the broker has them all."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
-                             max_request_size=MAX_MESSAGE_BYTES)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_request_size=MAX_MESSAGE_BYTES
+    )
     try:
         futures = [producer.send(RAW_ARTICLES.name, value=v) for v in values]
         producer.flush(timeout=300)
@@ -79,8 +95,12 @@ def send(bootstrap: str, values: list[bytes]) -> list[tuple[int, int]]:
 
 
 def caught_up(pipeline: RunningPipeline) -> None:
-    for service, topic in [("clean", RAW_ARTICLES), ("dedup", CLEAN_ARTICLES), ("entities", UNIQUE_ARTICLES),
-                           ("alerts", ENRICHED_ARTICLES)]:
+    for service, topic in [
+        ("clean", RAW_ARTICLES),
+        ("dedup", CLEAN_ARTICLES),
+        ("entities", UNIQUE_ARTICLES),
+        ("alerts", ENRICHED_ARTICLES),
+    ]:
         wait_caught_up(pipeline.bootstrap, pipeline.group(service), topic.name, timeout=900)
 
 
@@ -102,7 +122,13 @@ def rss_by_service(pipeline: RunningPipeline) -> dict[str, int]:
 
 
 def scrape(pipeline: RunningPipeline, service: str) -> dict[str, float]:
-    body = urllib.request.urlopen(f"http://127.0.0.1:{pipeline.metrics_ports[service]}/metrics", timeout=5).read().decode()
+    body = (
+        urllib.request.urlopen(
+            f"http://127.0.0.1:{pipeline.metrics_ports[service]}/metrics", timeout=5
+        )
+        .read()
+        .decode()
+    )
     wanted = {}
     for labels, value in re.findall(r"news_handler_seconds_count{([^}]*)} (\S+)", body):
         if f'service="{service}"' in labels:
@@ -136,7 +162,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPipeli
 def fuzzed(pipeline: RunningPipeline):
     good = good_articles()
     warm_up = interleave(bad_inputs(WARM_UP, seed=8), good[: GOOD // 10])
-    stream = warm_up + interleave(bad_inputs(BAD), good[GOOD // 10:])
+    stream = warm_up + interleave(bad_inputs(BAD), good[GOOD // 10 :])
     split = len(warm_up)
 
     positions = send(pipeline.bootstrap, stream[:split])
@@ -149,9 +175,18 @@ def fuzzed(pipeline: RunningPipeline):
     elapsed = time.monotonic() - started
     after = {s: scrape(pipeline, s) for s in SERVICES}
     memory_after, members_after = rss_by_service(pipeline), members(pipeline)
-    print(f"\n{len(stream) - split} messages in {elapsed:.0f} s; memory before {memory_before}, after {memory_after}")
-    return {"stream": stream, "positions": positions, "good": good, "before": before, "after": after,
-                "memory": (memory_before, memory_after), "members": (members_before, members_after)}
+    print(
+        f"\n{len(stream) - split} messages in {elapsed:.0f} s; memory before {memory_before}, after {memory_after}"
+    )
+    return {
+        "stream": stream,
+        "positions": positions,
+        "good": good,
+        "before": before,
+        "after": after,
+        "memory": (memory_before, memory_after),
+        "members": (members_before, members_after),
+    }
 
 
 def records(pipeline: RunningPipeline, topic: str) -> list:
@@ -165,22 +200,39 @@ def records(pipeline: RunningPipeline, topic: str) -> list:
         reader.close()
 
 
-def test_each_bad_input_is_dead_lettered_by_clean_with_the_reason_process_gives_it(fuzzed, pipeline):
+def test_each_bad_input_is_dead_lettered_by_clean_with_the_reason_process_gives_it(
+    fuzzed, pipeline
+):
     local = LocalPipeline(stages_until("clean"))
-    letters = {(d.partition, d.offset): d for d in (DeadLetter.model_validate_json(r.value)
-                                                    for r in records(pipeline, DEAD_LETTERS["clean"].name))}
-    clean_ids = {CleanArticle.model_validate_json(r.value).article_id for r in records(pipeline, CLEAN_ARTICLES.name)}
+    letters = {
+        (d.partition, d.offset): d
+        for d in (
+            DeadLetter.model_validate_json(r.value)
+            for r in records(pipeline, DEAD_LETTERS["clean"].name)
+        )
+    }
+    clean_ids = {
+        CleanArticle.model_validate_json(r.value).article_id
+        for r in records(pipeline, CLEAN_ARTICLES.name)
+    }
     reasons: Counter[str] = Counter()
     for value, position in zip(fuzzed["stream"], fuzzed["positions"], strict=True):
         expected = list(local.feed(value))
         if expected and expected[0].kind == "dead_letter":
             letter = letters.get(position)
             assert letter is not None, f"no dead letter for {value[:80]!r} at {position}"
-            assert letter.reason == expected[0].value.reason, (letter.reason, letter.error[:300], value[:80])
+            assert letter.reason == expected[0].value.reason, (
+                letter.reason,
+                letter.error[:300],
+                value[:80],
+            )
             assert letter.original == value
             reasons[letter.reason] += 1
         else:
-            assert position not in letters, (letters[position].reason, letters[position].error[:300])
+            assert position not in letters, (
+                letters[position].reason,
+                letters[position].error[:300],
+            )
             assert {r.value.article_id for r in expected} <= clean_ids
     print(f"\nclean's dead letters by reason: {dict(reasons)}")
     assert set(reasons) <= PRECISE, f"imprecise reasons: {set(reasons) - PRECISE}"
@@ -189,13 +241,25 @@ def test_each_bad_input_is_dead_lettered_by_clean_with_the_reason_process_gives_
 
 def test_every_good_article_goes_all_the_way_and_nothing_is_a_bug(fuzzed, pipeline):
     good_ids = {json.loads(v)["id"] for v in fuzzed["good"]}
-    unique = {UniqueArticle.model_validate_json(r.value).article_id for r in records(pipeline, UNIQUE_ARTICLES.name)}
-    duplicate = {DuplicateNotice.model_validate_json(r.value).article_id for r in records(pipeline, DUPLICATES.name)}
-    enriched = {EnrichedArticle.model_validate_json(r.value).article_id for r in records(pipeline, ENRICHED_ARTICLES.name)}
+    unique = {
+        UniqueArticle.model_validate_json(r.value).article_id
+        for r in records(pipeline, UNIQUE_ARTICLES.name)
+    }
+    duplicate = {
+        DuplicateNotice.model_validate_json(r.value).article_id
+        for r in records(pipeline, DUPLICATES.name)
+    }
+    enriched = {
+        EnrichedArticle.model_validate_json(r.value).article_id
+        for r in records(pipeline, ENRICHED_ARTICLES.name)
+    }
     assert good_ids <= unique | duplicate
     assert good_ids & unique <= enriched
     for service in SERVICES:
-        letters = [DeadLetter.model_validate_json(r.value) for r in records(pipeline, DEAD_LETTERS[service].name)]
+        letters = [
+            DeadLetter.model_validate_json(r.value)
+            for r in records(pipeline, DEAD_LETTERS[service].name)
+        ]
         bugs = [d for d in letters if d.reason in ("internal_error", "timeout", "stage_crashed")]
         assert not bugs, f"{service}: {[(d.reason, d.error[-300:]) for d in bugs[:3]]}"
 

@@ -22,34 +22,42 @@ from shared.schemas import CleanArticle, DuplicateNotice, UniqueArticle
 from shared.topics import CLEAN_ARTICLES, DUPLICATES, TOPICS, UNIQUE_ARTICLES
 from tests.integration.kafkautil import TopicReader, produce, wait_for_empty_group
 
-STORIES = {"sigterm": (
-    "Two Russian air force planes landed at the main airport outside Caracas on Saturday, carrying "
-    "about 100 troops and 35 tonnes of equipment, according to local media reports.\n\n"
-    "The arrival came as Washington stepped up pressure on President Nicolas Maduro, and officials in "
-    "Moscow said the personnel were there under a long-standing military cooperation agreement.\n\n"
-    "Analysts said the deployment was a signal of support for the government in Caracas, which has "
-    "bought billions of dollars of Russian weapons over the past decade, including air defence systems."
-), "sigkill": (
-    "A battalion of German soldiers began arriving in Lithuania on Monday to reinforce NATO's eastern "
-    "flank, the defence ministry in Berlin said, with armoured vehicles following by rail.\n\n"
-    "The deployment, planned for months, will bring the brigade to full strength by the autumn, and "
-    "the first units will take part in exercises near the border with Belarus next week.\n\n"
-    "Lithuanian officials welcomed the troops and said barracks and training ranges had been expanded "
-    "to host them, while opposition politicians asked who would pay for the new infrastructure."
-), "sigterm-rocksdb": (
-    "Several hundred French paratroopers flew into Bamako overnight and were moving north towards "
-    "Gao on Thursday, the army chief of staff told reporters in Paris.\n\n"
-    "The reinforcements join some 2,000 soldiers already deployed in the region, and officials said "
-    "helicopters and armoured vehicles would follow by the end of the month.\n\n"
-    "Mali's interim government said it had asked for the extra troops after militants attacked two "
-    "army posts near the border with Niger last week, killing at least twelve soldiers."
-)}
+STORIES = {
+    "sigterm": (
+        "Two Russian air force planes landed at the main airport outside Caracas on Saturday, carrying "
+        "about 100 troops and 35 tonnes of equipment, according to local media reports.\n\n"
+        "The arrival came as Washington stepped up pressure on President Nicolas Maduro, and officials in "
+        "Moscow said the personnel were there under a long-standing military cooperation agreement.\n\n"
+        "Analysts said the deployment was a signal of support for the government in Caracas, which has "
+        "bought billions of dollars of Russian weapons over the past decade, including air defence systems."
+    ),
+    "sigkill": (
+        "A battalion of German soldiers began arriving in Lithuania on Monday to reinforce NATO's eastern "
+        "flank, the defence ministry in Berlin said, with armoured vehicles following by rail.\n\n"
+        "The deployment, planned for months, will bring the brigade to full strength by the autumn, and "
+        "the first units will take part in exercises near the border with Belarus next week.\n\n"
+        "Lithuanian officials welcomed the troops and said barracks and training ranges had been expanded "
+        "to host them, while opposition politicians asked who would pay for the new infrastructure."
+    ),
+    "sigterm-rocksdb": (
+        "Several hundred French paratroopers flew into Bamako overnight and were moving north towards "
+        "Gao on Thursday, the army chief of staff told reporters in Paris.\n\n"
+        "The reinforcements join some 2,000 soldiers already deployed in the region, and officials said "
+        "helicopters and armoured vehicles would follow by the end of the month.\n\n"
+        "Mali's interim government said it had asked for the extra troops after militants attacked two "
+        "army posts near the border with Niger last week, killing at least twelve soldiers."
+    ),
+}
 
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    kafka = LocalKafka(port=free_port(), controller_port=free_port(),
-                       data_dir=tmp_path_factory.mktemp("kafka-restart") / "data", fresh=True)
+    kafka = LocalKafka(
+        port=free_port(),
+        controller_port=free_port(),
+        data_dir=tmp_path_factory.mktemp("kafka-restart") / "data",
+        fresh=True,
+    )
     bootstrap = kafka.start()
     ensure_topics(bootstrap, TOPICS, 1)
     try:
@@ -63,13 +71,24 @@ def article(article_id: str, text: str) -> bytes:
 
 
 def start_dedup(bootstrap: str, work: Path, suffix: str, store: str) -> subprocess.Popen[bytes]:
-    return start_worker("dedup", bootstrap, work / "dedup.log", 1,
-                        env={"NEWS_GROUP_SUFFIX": suffix, "NEWS_METRICS_PORT": str(free_port()),
-                             "NEWS_DATA_DIR": str(work / "faust"), "NEWS_TABLE_STORE": store})
+    return start_worker(
+        "dedup",
+        bootstrap,
+        work / "dedup.log",
+        1,
+        env={
+            "NEWS_GROUP_SUFFIX": suffix,
+            "NEWS_METRICS_PORT": str(free_port()),
+            "NEWS_DATA_DIR": str(work / "faust"),
+            "NEWS_TABLE_STORE": store,
+        },
+    )
 
 
-@pytest.mark.parametrize(("stop", "store"), [("sigterm", "memory://"), ("sigkill", "memory://"),
-                                              ("sigterm", "rocksdb://")])
+@pytest.mark.parametrize(
+    ("stop", "store"),
+    [("sigterm", "memory://"), ("sigkill", "memory://"), ("sigterm", "rocksdb://")],
+)
 def test_index_survives_a_restart_and_the_copy_is_caught(broker, tmp_path, stop, store):
     run = uuid.uuid4().hex[:6]
     suffix = f"-restart-{run}"
@@ -81,10 +100,17 @@ def test_index_survives_a_restart_and_the_copy_is_caught(broker, tmp_path, stop,
     unique = TopicReader(broker, UNIQUE_ARTICLES.name)
     try:
         produce(broker, CLEAN_ARTICLES.name, [article(first, text)])
-        unique.wait_for(lambda rs: any(UniqueArticle.model_validate_json(r.value).article_id == first for r in rs),
-                        timeout=180, what="the first article as unique")
+        unique.wait_for(
+            lambda rs: any(
+                UniqueArticle.model_validate_json(r.value).article_id == first for r in rs
+            ),
+            timeout=180,
+            what="the first article as unique",
+        )
         if stop == "sigkill":
-            os.killpg(worker.pid, signal.SIGKILL)  # no clean shutdown: recovery comes from the changelog
+            os.killpg(
+                worker.pid, signal.SIGKILL
+            )  # no clean shutdown: recovery comes from the changelog
             worker.wait(30)
             # Restart once the group has expired the dead member, as a supervisor's restart backoff
             # would: joining while it lingers forces a second rebalance mid-recovery, and faust
@@ -100,9 +126,17 @@ def test_index_survives_a_restart_and_the_copy_is_caught(broker, tmp_path, stop,
         produce(broker, CLEAN_ARTICLES.name, [article(copy, repost)])
         dups = TopicReader(broker, DUPLICATES.name)
         records = dups.wait_for(
-            lambda rs: any(DuplicateNotice.model_validate_json(r.value).article_id == copy for r in rs),
-            timeout=180, what="the re-post as a duplicate after the restart")
-        notice = next(n for n in (DuplicateNotice.model_validate_json(r.value) for r in records) if n.article_id == copy)
+            lambda rs: any(
+                DuplicateNotice.model_validate_json(r.value).article_id == copy for r in rs
+            ),
+            timeout=180,
+            what="the re-post as a duplicate after the restart",
+        )
+        notice = next(
+            n
+            for n in (DuplicateNotice.model_validate_json(r.value) for r in records)
+            if n.article_id == copy
+        )
         assert notice.duplicate_of == first
         unique_ids = [UniqueArticle.model_validate_json(r.value).article_id for r in unique.poll()]
         assert copy not in unique_ids

@@ -47,8 +47,12 @@ STREAM_KEY = b"dedup-benchmark"
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    kafka = LocalKafka(port=free_port(), controller_port=free_port(),
-                       data_dir=tmp_path_factory.mktemp("kafka-dedup-bench") / "data", fresh=True)
+    kafka = LocalKafka(
+        port=free_port(),
+        controller_port=free_port(),
+        data_dir=tmp_path_factory.mktemp("kafka-dedup-bench") / "data",
+        fresh=True,
+    )
     bootstrap = kafka.start()
     ensure_topics(bootstrap, TOPICS, RAW_PARTITIONS)
     try:
@@ -73,8 +77,13 @@ def test_near_duplicate_stream_through_the_kafka_pipeline_is_decided_in_order(br
     env = {"NEWS_GROUP_SUFFIX": suffix, "NEWS_DATA_DIR": str(tmp_path / "faust")}
     logs = {svc: tmp_path / f"{svc}.log" for svc in ("clean", "dedup")}
     workers = [
-        start_worker(svc, broker, logs[svc], RAW_PARTITIONS,
-                     env={**env, "NEWS_METRICS_PORT": str(free_port())})
+        start_worker(
+            svc,
+            broker,
+            logs[svc],
+            RAW_PARTITIONS,
+            env={**env, "NEWS_METRICS_PORT": str(free_port())},
+        )
         for svc in ("clean", "dedup")
     ]
     readers: dict[str, TopicReader] = {}
@@ -85,32 +94,54 @@ def test_near_duplicate_stream_through_the_kafka_pipeline_is_decided_in_order(br
             wait_caught_up(broker, f"clean{suffix}", RAW_ARTICLES.name, timeout=420)
             wait_caught_up(broker, f"dedup{suffix}", CLEAN_ARTICLES.name, timeout=420)
         except AssertionError as error:
-            raise AssertionError(f"{error}\n{_tail(logs['clean'])}\n{_tail(logs['dedup'])}") from None
-        assert all(w.poll() is None for w in workers), f"{_tail(logs['clean'])}\n{_tail(logs['dedup'])}"
+            raise AssertionError(
+                f"{error}\n{_tail(logs['clean'])}\n{_tail(logs['dedup'])}"
+            ) from None
+        assert all(w.poll() is None for w in workers), (
+            f"{_tail(logs['clean'])}\n{_tail(logs['dedup'])}"
+        )
 
-        for name in (CLEAN_ARTICLES.name, UNIQUE_ARTICLES.name, DUPLICATES.name,
-                     DEAD_LETTERS["clean"].name, DEAD_LETTERS["dedup"].name):
+        for name in (
+            CLEAN_ARTICLES.name,
+            UNIQUE_ARTICLES.name,
+            DUPLICATES.name,
+            DEAD_LETTERS["clean"].name,
+            DEAD_LETTERS["dedup"].name,
+        ):
             readers[name] = TopicReader(broker, name)
         # Both groups commit only after their outputs are acknowledged, so once they have caught
         # up every verdict is on its topic: one per clean article, less what dedup dead-lettered.
         clean_dead = readers[DEAD_LETTERS["clean"].name].poll()
         cleaned = readers[CLEAN_ARTICLES.name].wait_for(
-            lambda rs: len(rs) >= len(items) - len(clean_dead), 60, "a clean article per raw article")
+            lambda rs: len(rs) >= len(items) - len(clean_dead),
+            60,
+            "a clean article per raw article",
+        )
         # The order dedup saw: the stream order, or the labels (which article came first) are off.
-        assert [json.loads(r.value)["article_id"] for r in cleaned] == [i.article.article_id for i in items]
+        assert [json.loads(r.value)["article_id"] for r in cleaned] == [
+            i.article.article_id for i in items
+        ]
         dedup_dead = readers[DEAD_LETTERS["dedup"].name].poll()
         unique, dups = readers[UNIQUE_ARTICLES.name], readers[DUPLICATES.name]
-        unique.wait_for(lambda _: len(unique.records) + len(dups.poll()) >= len(cleaned) - len(dedup_dead),
-                        60, "a unique article or a duplicate notice per clean article")
+        unique.wait_for(
+            lambda _: len(unique.records) + len(dups.poll()) >= len(cleaned) - len(dedup_dead),
+            60,
+            "a unique article or a duplicate notice per clean article",
+        )
 
-        records = [*_records(unique, "unique"), *_records(dups, "duplicate"),
-                   *_records(readers[DEAD_LETTERS["clean"].name], "dead_letter"),
-                   *_records(readers[DEAD_LETTERS["dedup"].name], "dead_letter")]
+        records = [
+            *_records(unique, "unique"),
+            *_records(dups, "duplicate"),
+            *_records(readers[DEAD_LETTERS["clean"].name], "dead_letter"),
+            *_records(readers[DEAD_LETTERS["dedup"].name], "dead_letter"),
+        ]
         score = score_records(items, records)
-        print(f"kafka: {len(items)} raw, {len(cleaned)} clean, {len(unique.records)} unique, "
-              f"{len(dups.records)} duplicate; precision {score.precision:.4f} recall "
-              f"{score.recall:.4f} F1 {score.f1:.4f} (tp {score.tp} fp {score.fp} fn {score.fn}); "
-              f"kinds {dict(score.kinds)}")
+        print(
+            f"kafka: {len(items)} raw, {len(cleaned)} clean, {len(unique.records)} unique, "
+            f"{len(dups.records)} duplicate; precision {score.precision:.4f} recall "
+            f"{score.recall:.4f} F1 {score.f1:.4f} (tp {score.tp} fp {score.fp} fn {score.fn}); "
+            f"kinds {dict(score.kinds)}"
+        )
         assert score.tp + score.fn >= 60  # the sample holds enough duplicates to mean something
         assert not clean_dead and not dedup_dead and score.dead_letters == 0, score.errors
         assert score.precision >= 0.995, score.errors

@@ -38,8 +38,16 @@ PARTITIONS = 2
 
 def comparable(record: EventAlert) -> tuple[Any, ...]:
     """What must agree between runs: which event each alert joined and how (times differ: fired_at is now)."""
-    return (record.alert_id, record.event_id, record.status, tuple(record.added), record.event_key,
-            record.reports, record.mentions, record.articles)
+    return (
+        record.alert_id,
+        record.event_id,
+        record.status,
+        tuple(record.added),
+        record.event_key,
+        record.reports,
+        record.mentions,
+        record.articles,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,25 +85,40 @@ class AlertsWorkers:
     def start(self) -> subprocess.Popen[bytes]:
         n = len(self.procs)
         self.ports.append(free_port())
-        proc = start_worker("alerts", self.bootstrap, self.work / f"alerts-{n}.log", PARTITIONS,
-                            env={"NEWS_GROUP_SUFFIX": self.suffix, "NEWS_METRICS_PORT": str(self.ports[-1]),
-                                 "NEWS_DATA_DIR": str(self.work / f"faust-{n}")})
+        proc = start_worker(
+            "alerts",
+            self.bootstrap,
+            self.work / f"alerts-{n}.log",
+            PARTITIONS,
+            env={
+                "NEWS_GROUP_SUFFIX": self.suffix,
+                "NEWS_METRICS_PORT": str(self.ports[-1]),
+                "NEWS_DATA_DIR": str(self.work / f"faust-{n}"),
+            },
+        )
         self.procs.append(proc)
         return proc
 
     def records(self) -> list[EventAlert]:
         return [event_record_of(r.value) for r in [*self.events.poll(), *self.mentions.poll()]]
 
-    def feed(self, article_id: str, value: bytes, alert_ids: set[str], timeout: float = 240) -> None:
+    def feed(
+        self, article_id: str, value: bytes, alert_ids: set[str], timeout: float = 240
+    ) -> None:
         """Publish one enriched article and wait until each of its alerts has its event record."""
-        self.producer.send(ENRICHED_ARTICLES.name, key=article_id.encode(), value=value).get(timeout=30)
+        self.producer.send(ENRICHED_ARTICLES.name, key=article_id.encode(), value=value).get(
+            timeout=30
+        )
         if not alert_ids:
             return
+
         def done(_: object) -> bool:
             return alert_ids <= {r.alert_id for r in self.records()}
 
         try:
-            self.events.wait_for(done, timeout=timeout, what=f"the event records of {article_id}'s alerts")
+            self.events.wait_for(
+                done, timeout=timeout, what=f"the event records of {article_id}'s alerts"
+            )
         except AssertionError as error:
             raise AssertionError(f"{error}\n{self.logs()}") from None
 
@@ -103,14 +126,22 @@ class AlertsWorkers:
         """news_messages_consumed_total of worker ``n`` for ``topic``, from its /metrics."""
         from prometheus_client.parser import text_string_to_metric_families
 
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.ports[n]}/metrics", timeout=10) as response:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{self.ports[n]}/metrics", timeout=10
+        ) as response:
             text = response.read().decode()
-        return sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
-                   if s.name == "news_messages_consumed_total" and s.labels.get("topic") == topic)
+        return sum(
+            s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if s.name == "news_messages_consumed_total" and s.labels.get("topic") == topic
+        )
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-40:])
-                         for p in sorted(self.work.glob("alerts-*.log")))
+        return "\n".join(
+            f"--- {p.name}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-40:])
+            for p in sorted(self.work.glob("alerts-*.log"))
+        )
 
     def close(self) -> None:
         stop_workers(self.procs)
@@ -139,13 +170,17 @@ def first_records(records: list[EventAlert]) -> list[EventAlert]:
     seen: dict[str, EventAlert] = {}
     for record in records:
         if record.alert_id in seen:
-            assert comparable(seen[record.alert_id]) == comparable(record), "a replay published another record"
+            assert comparable(seen[record.alert_id]) == comparable(record), (
+                "a replay published another record"
+            )
         else:
             seen[record.alert_id] = record
     return list(seen.values())
 
 
-def test_event_state_survives_a_killed_worker_and_the_records_match_newswatch_process(workers, seeds):
+def test_event_state_survives_a_killed_worker_and_the_records_match_newswatch_process(
+    workers, seeds
+):
     articles, expected = seeds
     worker = workers.start()
     half = len(articles) // 2

@@ -42,8 +42,12 @@ FLOW = {
     "entities": ([UNIQUE_ARTICLES.name], [ENRICHED_ARTICLES.name]),
     "alerts": ([ENRICHED_ARTICLES.name], [ALERTS.name]),
 }
-DOMAIN_LABEL_VALUES = {"kind": ["url", "near"], "label": ["PERSON", "ORG"], "rule": ["earthquake"],
-                       "status": ["new", "mention"]}
+DOMAIN_LABEL_VALUES = {
+    "kind": ["url", "near"],
+    "label": ["PERSON", "ORG"],
+    "rule": ["earthquake"],
+    "status": ["new", "mention"],
+}
 
 
 @dataclass

@@ -19,15 +19,24 @@ from tests.factories import split_sentences
 from tests.integration.harness import own_broker
 from tests.integration.kafkautil import TopicReader, produce
 
-SHIPS = {"id": "warships", "severity": "low", "candidates": {"words": ["warship"]},
-         "patterns": {"ship": [[{"LEMMA": "warship"}]]}, "conditions": [{"tokens": "ship"}]}
+SHIPS = {
+    "id": "warships",
+    "severity": "low",
+    "candidates": {"words": ["warship"]},
+    "patterns": {"ship": [[{"LEMMA": "warship"}]]},
+    "conditions": [{"tokens": "ship"}],
+}
 BOTH = {"troop_movement", "warships"}
 TEXT = "Two warships sailed into the port of Tartus on Monday. Russia sent 300 troops to Syria."
 
 
 def article(article_id: str) -> bytes:
-    return EnrichedArticle(article_id=article_id, text=TEXT, ingested_at=datetime.now(UTC),
-                           sentences=split_sentences(TEXT)).to_bytes()
+    return EnrichedArticle(
+        article_id=article_id,
+        text=TEXT,
+        ingested_at=datetime.now(UTC),
+        sentences=split_sentences(TEXT),
+    ).to_bytes()
 
 
 def write_rules(path: Path, *extra: dict) -> None:
@@ -38,17 +47,26 @@ def write_rules(path: Path, *extra: dict) -> None:
     tmp.replace(path)  # as an editor saves: the worker never reads half a file
 
 
-def rules_fired(reader: TopicReader, article_id: str, expected: set[str], timeout: float) -> set[str]:
+def rules_fired(
+    reader: TopicReader, article_id: str, expected: set[str], timeout: float
+) -> set[str]:
     """The rules that fired on ``article_id``, once every rule of ``expected`` has (or at the timeout).
 
     Waiting for the whole set, not for the first alert: under load the alerts of one message can
     reach the topic seconds apart.
     """
+
     def fired(records) -> set[str]:
-        return {a.rule_id for a in (Alert.model_validate_json(r.value) for r in records) if a.article_id == article_id}
+        return {
+            a.rule_id
+            for a in (Alert.model_validate_json(r.value) for r in records)
+            if a.article_id == article_id
+        }
 
     try:
-        reader.wait_for(lambda rs: fired(rs) >= expected, timeout=timeout, what=f"alerts on {article_id}")
+        reader.wait_for(
+            lambda rs: fired(rs) >= expected, timeout=timeout, what=f"alerts on {article_id}"
+        )
     except AssertionError:
         pass  # the caller's comparison says what is missing
     return fired(reader.records)
@@ -67,24 +85,40 @@ def reload_rules_on(kafka: str, tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     write_rules(rules)
     log = tmp_path / "alerts.log"
-    worker = start_worker("alerts", kafka, log, 1, env={
-        "NEWS_GROUP_SUFFIX": f"-reload-{run}", "NEWS_METRICS_PORT": str(free_port()),
-        "NEWS_DATA_DIR": str(tmp_path / "faust"), "NEWS_ALERTS_RULES": str(rules)})
+    worker = start_worker(
+        "alerts",
+        kafka,
+        log,
+        1,
+        env={
+            "NEWS_GROUP_SUFFIX": f"-reload-{run}",
+            "NEWS_METRICS_PORT": str(free_port()),
+            "NEWS_DATA_DIR": str(tmp_path / "faust"),
+            "NEWS_ALERTS_RULES": str(rules),
+        },
+    )
     reader = TopicReader(kafka, ALERTS.name)
     try:
         produce(kafka, ENRICHED_ARTICLES.name, [article(f"before-{run}")])
-        assert rules_fired(reader, f"before-{run}", {"troop_movement"}, timeout=240) == {"troop_movement"}
+        assert rules_fired(reader, f"before-{run}", {"troop_movement"}, timeout=240) == {
+            "troop_movement"
+        }
 
         write_rules(rules, SHIPS)
         edited = time.time()
         time.sleep(1.2)  # one check interval (NEWS_ALERTS_RULES_CHECK_S = 1 s)
         produce(kafka, ENRICHED_ARTICLES.name, [article(f"edited-{run}")])
         assert rules_fired(reader, f"edited-{run}", BOTH, timeout=60) == BOTH
-        ships = [a for a in (Alert.model_validate_json(r.value) for r in reader.records)
-                 if a.article_id == f"edited-{run}" and a.rule_id == "warships"]
+        ships = [
+            a
+            for a in (Alert.model_validate_json(r.value) for r in reader.records)
+            if a.article_id == f"edited-{run}" and a.rule_id == "warships"
+        ]
         assert ships[0].fired_at.timestamp() - edited < 5.0
 
-        rules.write_text("rules:\n  - id: broken\n    conditions: [{tokens: nowhere}]\n", encoding="utf-8")
+        rules.write_text(
+            "rules:\n  - id: broken\n    conditions: [{tokens: nowhere}]\n", encoding="utf-8"
+        )
         time.sleep(1.2)
         produce(kafka, ENRICHED_ARTICLES.name, [article(f"invalid-{run}")])
         assert rules_fired(reader, f"invalid-{run}", BOTH, timeout=60) == BOTH

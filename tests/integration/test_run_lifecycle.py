@@ -15,7 +15,9 @@ from shared.topics import SERVICES
 from tests.integration.harness import launch_run, process_state
 
 
-def test_a_worker_dead_past_its_restarts_stops_the_run_with_an_error_and_no_process_is_left(kafka, tmp_path):
+def test_a_worker_dead_past_its_restarts_stops_the_run_with_an_error_and_no_process_is_left(
+    kafka, tmp_path
+):
     run = launch_run(kafka, tmp_path, env={"NEWS_RUN_MAX_RESTARTS": "0"})
     proc = run.proc
     try:
@@ -28,7 +30,9 @@ def test_a_worker_dead_past_its_restarts_stops_the_run_with_an_error_and_no_proc
             raise AssertionError("".join(run.output))
         pids = run.worker_pids()
         assert len(pids) >= len(SERVICES), pids  # the workers (and their isolated stage children)
-        entities = next(p for p in pids if b"services.entities.app" in Path(f"/proc/{p}/cmdline").read_bytes())
+        entities = next(
+            p for p in pids if b"services.entities.app" in Path(f"/proc/{p}/cmdline").read_bytes()
+        )
         os.kill(entities, signal.SIGKILL)
         rest = proc.stdout.read()
         proc.wait(60)
@@ -36,7 +40,11 @@ def test_a_worker_dead_past_its_restarts_stops_the_run_with_an_error_and_no_proc
         assert "newswatch: entities exited with -9 after 0 restart(s)" in rest, rest
         assert "giving up; stopping everything" in rest, rest
         time.sleep(0.5)
-        left = {p: process_state(p) for p in pids if Path(f"/proc/{p}").exists() and "zombie" not in process_state(p)}
+        left = {
+            p: process_state(p)
+            for p in pids
+            if Path(f"/proc/{p}").exists() and "zombie" not in process_state(p)
+        }
         assert not left, f"workers left behind: {left}"
     finally:
         if proc.poll() is None:

@@ -92,7 +92,9 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredKafka]:
         broker.stop()
 
 
-def read_topic(kafka: SecuredKafka, topic: str, until: Callable[[list[Any]], bool], timeout: float) -> list[Any]:
+def read_topic(
+    kafka: SecuredKafka, topic: str, until: Callable[[list[Any]], bool], timeout: float
+) -> list[Any]:
     """Read ``topic`` from the start over SASL_SSL until ``until(records)`` holds."""
     consumer = KafkaConsumer(bootstrap_servers=kafka.bootstrap, enable_auto_commit=False,
                              **kafka.security())  # fmt: skip
@@ -105,7 +107,9 @@ def read_topic(kafka: SecuredKafka, topic: str, until: Callable[[list[Any]], boo
         deadline = time.monotonic() + timeout
         while not until(records):
             if time.monotonic() > deadline:
-                raise AssertionError(f"{topic}: not seen within {timeout:.0f} s ({len(records)} records)")
+                raise AssertionError(
+                    f"{topic}: not seen within {timeout:.0f} s ({len(records)} records)"
+                )
             for batch in consumer.poll(timeout_ms=500).values():
                 records.extend(batch)
         return records
@@ -123,7 +127,9 @@ def submit(kafka: SecuredKafka, *paths: str | Path, **env: str) -> subprocess.Co
 
 
 @pytest.mark.parametrize("mechanism", ["SCRAM-SHA-256", "SCRAM-SHA-512"])
-def test_ensure_topics_creates_topics_through_the_sasl_ssl_listener(secured: SecuredKafka, mechanism: str) -> None:
+def test_ensure_topics_creates_topics_through_the_sasl_ssl_listener(
+    secured: SecuredKafka, mechanism: str
+) -> None:
     name = f"news.secured-{mechanism.lower()}-{uuid.uuid4().hex[:6]}.v1"
     security = secured.security(mechanism)
 
@@ -183,9 +189,12 @@ def test_the_clean_worker_consumes_and_publishes_through_the_sasl_ssl_listener(
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     try:
+
         def published(records: list[Any]) -> bool:
             if worker.poll() is not None:
-                raise AssertionError(f"the clean worker exited with {worker.returncode}:\n{tail(log)}")
+                raise AssertionError(
+                    f"the clean worker exited with {worker.returncode}:\n{tail(log)}"
+                )
             return any(CleanArticle.model_validate_json(r.value).title == title for r in records)
 
         try:
@@ -225,7 +234,9 @@ def tail(path: Path, lines: int = 40) -> str:
 def test_a_wrong_password_is_refused_with_an_authentication_error(secured: SecuredKafka) -> None:
     wrong = secured.security(kafka_sasl_password="not-" + secured.password)
 
-    with pytest.raises(KafkaAccessError, match="refused the SASL login.*invalid credentials") as caught:
+    with pytest.raises(
+        KafkaAccessError, match="refused the SASL login.*invalid credentials"
+    ) as caught:
         ensure_topics(secured.bootstrap, [TopicSpec("news.never.v1", RawArticle)], 1, timeout=5,
                       security=wrong)  # fmt: skip
     assert secured.password not in str(caught.value)
@@ -254,7 +265,9 @@ def test_the_cli_and_the_worker_stop_on_a_wrong_password_and_say_why(
 
     assert cli.returncode != 0
     last = cli.stderr.strip().splitlines()[-1]  # one line that says why, not a traceback
-    assert last.startswith(f"newswatch: Kafka at {secured.bootstrap} refused the SASL login"), cli.stderr
+    assert last.startswith(f"newswatch: Kafka at {secured.bootstrap} refused the SASL login"), (
+        cli.stderr
+    )
     assert "invalid credentials" in last
     assert worker.returncode != 0
     assert "KafkaAccessError" in worker_out and "invalid credentials" in worker_out
@@ -273,8 +286,12 @@ def test_a_client_without_tls_cannot_use_the_sasl_ssl_port(secured: SecuredKafka
     assert not broker_reachable(secured.bootstrap, timeout=3)  # PLAINTEXT, no login at all
 
 
-def test_a_client_that_does_not_trust_the_ca_is_refused_in_the_tls_handshake(secured: SecuredKafka) -> None:
+def test_a_client_that_does_not_trust_the_ca_is_refused_in_the_tls_handshake(
+    secured: SecuredKafka,
+) -> None:
     system_cas = secured.security(kafka_ssl_cafile=None)  # the system's CAs only
 
-    with pytest.raises(KafkaAccessError, match="TLS handshake .* failed: .*CERTIFICATE_VERIFY_FAILED"):
+    with pytest.raises(
+        KafkaAccessError, match="TLS handshake .* failed: .*CERTIFICATE_VERIFY_FAILED"
+    ):
         broker_reachable(secured.bootstrap, timeout=5, security=system_cas)

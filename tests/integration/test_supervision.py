@@ -45,7 +45,12 @@ from shared.topics import (
 from tests.integration.harness import NEWSWATCH, REPO, RunningPipeline, launch_run
 from tests.integration.kafkautil import TopicReader, wait_caught_up
 
-SOURCES = {"clean": RAW_ARTICLES, "dedup": CLEAN_ARTICLES, "entities": UNIQUE_ARTICLES, "alerts": ENRICHED_ARTICLES}
+SOURCES = {
+    "clean": RAW_ARTICLES,
+    "dedup": CLEAN_ARTICLES,
+    "entities": UNIQUE_ARTICLES,
+    "alerts": ENRICHED_ARTICLES,
+}
 
 
 # ---------------------------------------------------------------- `newswatch run` with its own broker
@@ -82,13 +87,19 @@ class Supervised:
             for line in self.run.output[since:]:
                 if found := re.search(pattern, line):
                     return found
-            if self.proc.poll() is not None and not any(re.search(pattern, x) for x in self.run.output[since:]):
+            if self.proc.poll() is not None and not any(
+                re.search(pattern, x) for x in self.run.output[since:]
+            ):
                 time.sleep(0.5)  # the last lines may still be in the pump
                 if not any(re.search(pattern, x) for x in self.run.output[since:]):
-                    raise AssertionError(f"newswatch run exited ({self.proc.returncode}) before "
-                                         f"{pattern!r}:\n{self.run.logs_text()}")
+                    raise AssertionError(
+                        f"newswatch run exited ({self.proc.returncode}) before "
+                        f"{pattern!r}:\n{self.run.logs_text()}"
+                    )
             if time.monotonic() > deadline:
-                raise AssertionError(f"no {pattern!r} within {timeout:.0f} s:\n{self.run.logs_text()}")
+                raise AssertionError(
+                    f"no {pattern!r} within {timeout:.0f} s:\n{self.run.logs_text()}"
+                )
             time.sleep(0.2)
 
     def descendants(self) -> list[psutil.Process]:
@@ -145,9 +156,17 @@ def start_run(tmp_path: Path) -> Iterator[Callable[..., Supervised]]:
     def start(env: dict[str, str] | None = None, *, follow: bool = True) -> Supervised:
         work = tmp_path / f"run{len(started)}"
         port = free_port()
-        running = launch_run(f"127.0.0.1:{port}", work, "--broker-port", str(port),
-                             "--broker-data-dir", str(work / "kafka" / "data"), "--ready-timeout", "240",
-                             env=env)
+        running = launch_run(
+            f"127.0.0.1:{port}",
+            work,
+            "--broker-port",
+            str(port),
+            "--broker-data-dir",
+            str(work / "kafka" / "data"),
+            "--ready-timeout",
+            "240",
+            env=env,
+        )
         sup = Supervised(running, port)
         started.append(sup)
         if follow:
@@ -177,14 +196,19 @@ def _bbc() -> list:
     return load_bbc()
 
 
-def bbc_batch(tag: str, n: int, reposts: int, seed: int, exclude: frozenset[str] = frozenset()) -> list[tuple[str, bytes]]:
+def bbc_batch(
+    tag: str, n: int, reposts: int, seed: int, exclude: frozenset[str] = frozenset()
+) -> list[tuple[str, bytes]]:
     """``n`` BBC stories and ``reposts`` exact re-posts of some of them (same text, new id), re-posts later."""
     rng = random.Random(seed)
     docs = rng.sample([d for d in _bbc() if d.doc_id not in exclude], n)
     stream = [(f"{tag}-{d.doc_id}", "\n\n".join(d.paragraphs)) for d in docs]
     for i, (article_id, text) in enumerate(list(stream[:reposts])):
         stream.insert(rng.randint(i + 1, len(stream)), (f"{article_id}#repost", text))
-    return [(article_id, json.dumps({"id": article_id, "text": text}).encode()) for article_id, text in stream]
+    return [
+        (article_id, json.dumps({"id": article_id, "text": text}).encode())
+        for article_id, text in stream
+    ]
 
 
 def seed_batch() -> list[tuple[str, bytes]]:
@@ -215,7 +239,9 @@ class Feeder(threading.Thread):
 
     def finish(self, timeout: float) -> None:
         self.join(timeout)
-        assert not self.is_alive(), f"the feeder still sends after {timeout:.0f} s ({self.sent} sent)"
+        assert not self.is_alive(), (
+            f"the feeder still sends after {timeout:.0f} s ({self.sent} sent)"
+        )
         assert self.error is None, f"sending failed after {self.sent}: {self.error!r}"
 
 
@@ -225,7 +251,9 @@ def _dead_letter_id(value: bytes) -> str | None:
         original = json.loads(base64.b64decode(letter.original_b64))
     except ValueError:
         return None
-    return (original.get("id") or original.get("article_id")) if isinstance(original, dict) else None
+    return (
+        (original.get("id") or original.get("article_id")) if isinstance(original, dict) else None
+    )
 
 
 @dataclass
@@ -244,7 +272,13 @@ class Ledger:
 class Accounts:
     """Reads every topic of the pipeline from the start and accounts for the inputs."""
 
-    TOPICS = (CLEAN_ARTICLES, UNIQUE_ARTICLES, DUPLICATES, ENRICHED_ARTICLES, *DEAD_LETTERS.values())
+    TOPICS = (
+        CLEAN_ARTICLES,
+        UNIQUE_ARTICLES,
+        DUPLICATES,
+        ENRICHED_ARTICLES,
+        *DEAD_LETTERS.values(),
+    )
 
     def __init__(self, bootstrap: str) -> None:
         self.readers = {spec.name: TopicReader(bootstrap, spec.name) for spec in self.TOPICS}
@@ -254,21 +288,35 @@ class Accounts:
         for _ in range(3):  # poll() returns after one fetch: drain what is there
             rec = {name: reader.poll() for name, reader in self.readers.items()}
         clean = [CleanArticle.model_validate_json(r.value) for r in rec[CLEAN_ARTICLES.name]]
-        unique = {UniqueArticle.model_validate_json(r.value).article_id for r in rec[UNIQUE_ARTICLES.name]}
+        unique = {
+            UniqueArticle.model_validate_json(r.value).article_id for r in rec[UNIQUE_ARTICLES.name]
+        }
         notices = [DuplicateNotice.model_validate_json(r.value) for r in rec[DUPLICATES.name]]
         enriched = {json.loads(r.value)["article_id"] for r in rec[ENRICHED_ARTICLES.name]}
-        dead = {svc: {_dead_letter_id(r.value) for r in rec[DEAD_LETTERS[svc].name]} for svc in SERVICES}
-        reasons = Counter(f"{svc}:{DeadLetter.model_validate_json(r.value).reason}"
-                          for svc in SERVICES for r in rec[DEAD_LETTERS[svc].name])
+        dead = {
+            svc: {_dead_letter_id(r.value) for r in rec[DEAD_LETTERS[svc].name]} for svc in SERVICES
+        }
+        reasons = Counter(
+            f"{svc}:{DeadLetter.model_validate_json(r.value).reason}"
+            for svc in SERVICES
+            for r in rec[DEAD_LETTERS[svc].name]
+        )
         cleaned_inputs = {c.parent_id or c.article_id for c in clean}
         verdicts = unique | {n.article_id for n in notices} | dead["dedup"]
         return Ledger(
-            missing_inputs=sorted(i for i in input_ids if i not in cleaned_inputs and i not in dead["clean"]),
+            missing_inputs=sorted(
+                i for i in input_ids if i not in cleaned_inputs and i not in dead["clean"]
+            ),
             unaccounted_clean=sorted({c.article_id for c in clean} - verdicts),
             unaccounted_unique=sorted(unique - enriched - dead["entities"]),
             self_duplicates=sorted(n.article_id for n in notices if n.duplicate_of == n.article_id),
-            counts={"clean": len(clean), "unique": len(unique), "duplicate": len({n.article_id for n in notices}),
-                    "enriched": len(enriched), **{f"dead:{r}": n for r, n in sorted(reasons.items())}},
+            counts={
+                "clean": len(clean),
+                "unique": len(unique),
+                "duplicate": len({n.article_id for n in notices}),
+                "enriched": len(enriched),
+                **{f"dead:{r}": n for r, n in sorted(reasons.items())},
+            },
         )
 
     def close(self) -> None:
@@ -286,11 +334,17 @@ def wait_accounted(sup: Supervised, input_ids: set[str], timeout: float) -> Ledg
             if ledger.complete:
                 break
             if time.monotonic() > deadline or sup.proc.poll() is not None:
-                raise AssertionError(f"not accounted for after {timeout:.0f} s: {ledger}\n{sup.run.logs_text()}")
+                raise AssertionError(
+                    f"not accounted for after {timeout:.0f} s: {ledger}\n{sup.run.logs_text()}"
+                )
             time.sleep(2)
         for service in SERVICES:
-            wait_caught_up(sup.bootstrap, sup.run.group(service), SOURCES[service].name,
-                           timeout=max(30.0, deadline - time.monotonic()))
+            wait_caught_up(
+                sup.bootstrap,
+                sup.run.group(service),
+                SOURCES[service].name,
+                timeout=max(30.0, deadline - time.monotonic()),
+            )
         return accounts.ledger(input_ids)
     finally:
         accounts.close()
@@ -298,8 +352,14 @@ def wait_accounted(sup: Supervised, input_ids: set[str], timeout: float) -> Ledg
 
 def alert_ids(bootstrap: str) -> list[str]:
     """What `newswatch alerts --json --from-beginning` prints: one alert id per line."""
-    out = subprocess.run([*NEWSWATCH, "alerts", "--json", "--from-beginning", "--bootstrap", bootstrap],
-                         cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    out = subprocess.run(
+        [*NEWSWATCH, "alerts", "--json", "--from-beginning", "--bootstrap", bootstrap],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     return [json.loads(line)["alert_id"] for line in out.stdout.splitlines() if line.strip()]
 
@@ -359,7 +419,9 @@ def test_each_worker_killed_mid_stream_is_restarted_and_every_article_is_account
         mark = len(sup.run.output)
         victim = sup.worker(service)
         victim.send_signal(signal.SIGKILL)
-        sup.wait_for(rf"newswatch: restarting {service} \(exited with -9\), try 1/5 in 10 s", 30, since=mark)
+        sup.wait_for(
+            rf"newswatch: restarting {service} \(exited with -9\), try 1/5 in 10 s", 30, since=mark
+        )
         sup.wait_for(rf"newswatch: started {service} again \(pid \d+\)", 60, since=mark)
         time.sleep(3)  # let the new worker join and work before the next kill
     feeder.finish(120)
@@ -372,7 +434,9 @@ def test_each_worker_killed_mid_stream_is_restarted_and_every_article_is_account
     assert sup.proc.poll() is None, "the run did not stay up"
     said = sup.restarts_said()
     for service in SERVICES:
-        assert any(line.startswith(f"newswatch: restarting {service} (exited with -9)") for line in said), said
+        assert any(
+            line.startswith(f"newswatch: restarting {service} (exited with -9)") for line in said
+        ), said
 
 
 # ---------------------------------------------------------------- (b) kill -9 the broker
@@ -392,7 +456,9 @@ def test_a_killed_broker_is_restarted_on_its_data_and_every_article_is_accounted
     jvm = sup.broker()
     mark = len(sup.run.output)
     jvm.send_signal(signal.SIGKILL)
-    sup.wait_for(r"newswatch: restarting broker \(exited with -9\), try 1/5 in 10 s", 30, since=mark)
+    sup.wait_for(
+        r"newswatch: restarting broker \(exited with -9\), try 1/5 in 10 s", 30, since=mark
+    )
     back = sup.wait_for(r"newswatch: broker back \(pid (\d+)\)", 180, since=mark)
     assert int(back.group(1)) != jvm.pid
     assert sup.broker().pid == int(back.group(1))
@@ -400,7 +466,9 @@ def test_a_killed_broker_is_restarted_on_its_data_and_every_article_is_accounted
     feeder.start()
     feeder.finish(60)
     ledger = wait_accounted(sup, ids, timeout=360)
-    print(f"\n(b) {len(first) + len(second)} sent; {ledger.counts}; after the kill: {sup.run.output[mark:]}")
+    print(
+        f"\n(b) {len(first) + len(second)} sent; {ledger.counts}; after the kill: {sup.run.output[mark:]}"
+    )
     assert_accounted(ledger)
     alerts = alert_ids(sup.bootstrap)
     assert alerts and len(alerts) == len(set(alerts))
@@ -410,12 +478,20 @@ def test_a_killed_broker_is_restarted_on_its_data_and_every_article_is_accounted
 # ---------------------------------------------------------------- (c) restarts inside the session timeout
 
 
-def test_dedup_restarted_inside_the_session_timeout_or_stalled_still_gets_every_article_through(start_run):
+def test_dedup_restarted_inside_the_session_timeout_or_stalled_still_gets_every_article_through(
+    start_run,
+):
     # No backoff (the policy would wait a session timeout): the replacement joins while its killed
     # predecessor is still a member, the race of faust-streaming #216/#312/#606. If a replacement
     # then never fetches, the stall detection (20 s here) restarts it.
-    sup = start_run({"NEWS_RUN_RESTART_DELAY_S": "0", "NEWS_RUN_STALL_AFTER_S": "20",
-                     "NEWS_RUN_MAX_RESTARTS": "15", "NEWS_RUN_STOP_TIMEOUT_S": "6"})
+    sup = start_run(
+        {
+            "NEWS_RUN_RESTART_DELAY_S": "0",
+            "NEWS_RUN_STALL_AFTER_S": "20",
+            "NEWS_RUN_MAX_RESTARTS": "15",
+            "NEWS_RUN_STOP_TIMEOUT_S": "6",
+        }
+    )
     batch = bbc_batch("race", 90, 9, seed=4)
     ids = {i for i, _ in batch}
     feeder = Feeder(sup.bootstrap, [v for _, v in batch], per_second=2.5)
@@ -427,7 +503,9 @@ def test_dedup_restarted_inside_the_session_timeout_or_stalled_still_gets_every_
         victim = sup.worker("dedup")
         pids.append(victim.pid)
         victim.send_signal(signal.SIGKILL)
-        sup.wait_for(r"newswatch: restarting dedup \(exited with -9\), try \d+/15 in 0 s", 30, since=mark)
+        sup.wait_for(
+            r"newswatch: restarting dedup \(exited with -9\), try \d+/15 in 0 s", 30, since=mark
+        )
         started = sup.wait_for(r"newswatch: started dedup again \(pid (\d+)\)", 30, since=mark)
         assert int(started.group(1)) not in pids
     # A stall for sure: dedup alive but frozen (SIGSTOP) while articles keep coming. It is found,
@@ -436,7 +514,11 @@ def test_dedup_restarted_inside_the_session_timeout_or_stalled_still_gets_every_
     mark = len(sup.run.output)
     frozen = sup.worker("dedup")
     frozen.suspend()
-    sup.wait_for(r"newswatch: restarting dedup \(stalled: lag \d+, no commit for 2\d s\), try \d+/15", 90, since=mark)
+    sup.wait_for(
+        r"newswatch: restarting dedup \(stalled: lag \d+, no commit for 2\d s\), try \d+/15",
+        90,
+        since=mark,
+    )
     sup.wait_for(r"newswatch: dedup did not stop within 11 s; killing it", 30, since=mark)
     sup.wait_for(r"newswatch: started dedup again", 30, since=mark)
     assert gone(frozen)
@@ -483,7 +565,9 @@ def test_a_killed_run_leaves_no_worker_behind_even_with_its_broker_gone(start_ru
     stop_timeout = 6.0
     sup = start_run({"NEWS_RUN_STOP_TIMEOUT_S": str(stop_timeout)})
     controller = int(sup.wait_for(r"controller port (\d+)", 5).group(1))
-    Feeder(sup.bootstrap, [v for _, v in bbc_batch("killed", 20, 0, seed=5)], per_second=100.0).run()
+    Feeder(
+        sup.bootstrap, [v for _, v in bbc_batch("killed", 20, 0, seed=5)], per_second=100.0
+    ).run()
     everything = sup.descendants()
     sup.proc.kill()
     sup.proc.wait(10)
@@ -497,6 +581,8 @@ def test_a_killed_run_leaves_no_worker_behind_even_with_its_broker_gone(start_ru
     logs = {s: (sup.run.logs / f"{s}.log").read_text(errors="replace") for s in SERVICES}
     hard = [s for s, text in logs.items() if "not stopped within" in text]
     print(f"\nworkers ended by their watchdog: {hard} in {took:.1f} s")
-    assert hard, "no worker needed its watchdog: the scenario did not hang as it does with the broker gone"
+    assert hard, (
+        "no worker needed its watchdog: the scenario did not hang as it does with the broker gone"
+    )
     ports = [*sup.run.metrics_ports.values(), sup.broker_port, controller]
     assert_ports_free(ports)

@@ -25,11 +25,22 @@ def imported(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize(("package", "forbidden"), [("shared", ("services", "cli", "evaluation")), ("services", ("cli", "evaluation")),
-                                                    ("cli", ("evaluation",)), ("evaluation", ("tests",))])
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        ("shared", ("services", "cli", "evaluation")),
+        ("services", ("cli", "evaluation")),
+        ("cli", ("evaluation",)),
+        ("evaluation", ("tests",)),
+    ],
+)
 def test_imports_point_down(package, forbidden):
-    upward = {f"{path.relative_to(REPO)}: {name}" for path in modules(package) for name in imported(path)
-              if name.split(".")[0] in forbidden}
+    upward = {
+        f"{path.relative_to(REPO)}: {name}"
+        for path in modules(package)
+        for name in imported(path)
+        if name.split(".")[0] in forbidden
+    }
     assert not upward
 
 
@@ -61,13 +72,19 @@ def test_only_settings_modules_read_the_environment():
         for path in modules(package):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
-                if (isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv"}
-                        and isinstance(node.value, ast.Name) and node.value.id == "os"):
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr in {"environ", "getenv"}
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id == "os"
+                ):
                     readers.add(str(path.relative_to(REPO)))
     assert all(Path(r).name == "settings.py" for r in readers), readers
     assert readers  # the check sees os.environ where it is (cli/settings.py passes it to workers)
 
 
-@pytest.mark.parametrize("app", sorted((REPO / "services").glob("*/app.py")), ids=lambda p: p.parent.name)
+@pytest.mark.parametrize(
+    "app", sorted((REPO / "services").glob("*/app.py")), ids=lambda p: p.parent.name
+)
 def test_each_faust_app_is_a_few_lines(app):
     assert len(app.read_text(encoding="utf-8").splitlines()) < 20

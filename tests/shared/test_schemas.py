@@ -34,15 +34,25 @@ def test_a_newer_schema_version_is_refused():
 
 
 def test_messages_round_trip_through_their_wire_bytes():
-    article = CleanArticle(article_id="a1", text="Body.", title="T", ingested_at=datetime(2019, 3, 28, tzinfo=UTC))
+    article = CleanArticle(
+        article_id="a1", text="Body.", title="T", ingested_at=datetime(2019, 3, 28, tzinfo=UTC)
+    )
     assert CleanArticle.model_validate_json(article.to_bytes()) == article
 
 
 def test_dead_letter_keeps_the_original_bytes_and_the_reason():
     original = b"\xff\xfe not utf-8"
-    letter = make_dead_letter(service="clean", reason="not_utf8", error=Reject("not_utf8", "byte 0xff"),
-                              value=original, key=b"k", source_topic="news.raw-article.v1", partition=0,
-                              offset=7, failed_at=datetime.now(UTC))
+    letter = make_dead_letter(
+        service="clean",
+        reason="not_utf8",
+        error=Reject("not_utf8", "byte 0xff"),
+        value=original,
+        key=b"k",
+        source_topic="news.raw-article.v1",
+        partition=0,
+        offset=7,
+        failed_at=datetime.now(UTC),
+    )
     again = DeadLetter.model_validate_json(letter.to_bytes())
     assert again.original == original
     assert base64.b64decode(again.key_b64 or "") == b"k"
@@ -64,6 +74,12 @@ def test_unexpected_exceptions_are_internal_errors_with_traceback():
         raise KeyError("boom")
     except KeyError as error:
         assert classify(error) == ("internal_error", True)
-        letter = make_dead_letter(service="dedup", reason="internal_error", error=error, value=b"x",
-                                  failed_at=datetime.now(UTC), with_traceback=True)
+        letter = make_dead_letter(
+            service="dedup",
+            reason="internal_error",
+            error=error,
+            value=b"x",
+            failed_at=datetime.now(UTC),
+            with_traceback=True,
+        )
     assert "Traceback" in letter.error and "KeyError" in letter.error

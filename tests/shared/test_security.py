@@ -214,7 +214,9 @@ def test_client_security_is_a_plain_mapping_for_keyword_arguments() -> None:
 # -- TLS context and faust ---------------------------------------------------------------------
 
 
-def test_the_tls_context_verifies_the_broker_against_the_ca_and_its_host_name(tls: TlsFiles) -> None:
+def test_the_tls_context_verifies_the_broker_against_the_ca_and_its_host_name(
+    tls: TlsFiles,
+) -> None:
     context = ssl_context(sasl_ssl(tls))
 
     assert context is not None
@@ -315,12 +317,17 @@ def test_nothing_listening_is_not_a_refusal(tls: TlsFiles) -> None:
 def test_a_refusal_replaces_kafka_pythons_bootstrap_timeout(
     monkeypatch: pytest.MonkeyPatch, tls: TlsFiles
 ) -> None:
-    refusal = KafkaAccessError("Kafka at 127.0.0.1:9093 refused the SASL login: invalid credentials")
+    refusal = KafkaAccessError(
+        "Kafka at 127.0.0.1:9093 refused the SASL login: invalid credentials"
+    )
     asked = []
     monkeypatch.setattr(admin, "explain_refusal", lambda b, s: asked.append((b, s)) or refusal)
     security = kafka_python_kwargs(sasl_ssl(tls))
 
-    with pytest.raises(KafkaAccessError) as caught, reveal_access_failures("127.0.0.1:9093", security):
+    with (
+        pytest.raises(KafkaAccessError) as caught,
+        reveal_access_failures("127.0.0.1:9093", security),
+    ):
         raise KafkaTimeoutError("Unable to bootstrap from 127.0.0.1:9093")
 
     assert caught.value is refusal
@@ -370,11 +377,14 @@ def test_the_sasl_ssl_listener_is_added_next_to_plaintext(tls: TlsFiles, tmp_pat
     assert chain.replace("\\n", "\n") == tls.server_chain.read_text().strip()
     assert props["ssl.keystore.key"].startswith("-----BEGIN PRIVATE KEY-----\\n")
     assert SECRET not in render_server_properties(
-        port=29092, controller_port=29093, log_dirs=tmp_path, sasl_ssl=listener(tls))
+        port=29092, controller_port=29093, log_dirs=tmp_path, sasl_ssl=listener(tls)
+    )
 
 
 def test_without_the_listener_the_config_is_unchanged(tmp_path: Path) -> None:
-    props = parse_properties(render_server_properties(port=29092, controller_port=29093, log_dirs=tmp_path))
+    props = parse_properties(
+        render_server_properties(port=29092, controller_port=29093, log_dirs=tmp_path)
+    )
 
     assert props["listeners"] == "PLAINTEXT://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093"
     assert "sasl.enabled.mechanisms" not in props
@@ -393,10 +403,16 @@ def test_the_listener_repr_hides_the_passwords(tls: TlsFiles) -> None:
     assert SECRET not in repr(listener(tls))
 
 
-@pytest.mark.parametrize("users", [{}, {"a,b": "pw"}, {"alice": "pa]ss"}, {"alice": 'p"w'}, {"alice": ""}])
-def test_users_the_storage_tool_would_misread_are_refused(tls: TlsFiles, users: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "users", [{}, {"a,b": "pw"}, {"alice": "pa]ss"}, {"alice": 'p"w'}, {"alice": ""}]
+)
+def test_users_the_storage_tool_would_misread_are_refused(
+    tls: TlsFiles, users: dict[str, str]
+) -> None:
     with pytest.raises(ValueError, match="SCRAM user|SASL_SSL listener"):
-        SaslSslListener(port=1, certificate_chain=tls.server_chain, private_key=tls.server_key, users=users)
+        SaslSslListener(
+            port=1, certificate_chain=tls.server_chain, private_key=tls.server_key, users=users
+        )
 
 
 def test_an_encrypted_private_key_is_refused_with_why(tls: TlsFiles, tmp_path: Path) -> None:

@@ -20,8 +20,10 @@ def test_the_five_sample_articles_are_byte_for_byte_the_shared_seeds():
     assert len(ours) == 5
     assert SHARED_SEEDS.is_dir(), "../shared/seeds must sit beside the repository"
     for name in ours:
-        assert hashlib.sha256((SEEDS / name).read_bytes()).digest() == hashlib.sha256(
-            (SHARED_SEEDS / name).read_bytes()).digest(), name
+        assert (
+            hashlib.sha256((SEEDS / name).read_bytes()).digest()
+            == hashlib.sha256((SHARED_SEEDS / name).read_bytes()).digest()
+        ), name
 
 
 def test_every_example_folder_is_a_topic_and_every_topic_but_three_dlqs_has_examples():

@@ -17,9 +17,11 @@ from shared.topics import CLEAN_ARTICLES, RAW_ARTICLES, SERVICES
 
 
 def test_importing_every_stage_declaration_loads_no_spacy():
-    code = ("import sys, services.stages, cli.main; "
-            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'spacy', 'thinc', 'torch'}); "
-            "print(heavy)")
+    code = (
+        "import sys, services.stages, cli.main; "
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'spacy', 'thinc', 'torch'}); "
+        "print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -49,8 +51,14 @@ def test_a_build_reference_without_a_function_is_refused():
         Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, "services.clean.handler")
 
 
-STAGE = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, "tests.shared.worker.isolate_stages:build",
-              metrics=(Metric("widgets", "Widgets.", ("kind",)), Metric("gone", "Gone.")))
+STAGE = Stage(
+    "clean",
+    RAW_ARTICLES,
+    (CLEAN_ARTICLES,),
+    ServiceSettings,
+    "tests.shared.worker.isolate_stages:build",
+    metrics=(Metric("widgets", "Widgets.", ("kind",)), Metric("gone", "Gone.")),
+)
 
 
 def test_declared_counts_are_counted_and_an_undeclared_one_is_logged(caplog):
@@ -58,8 +66,18 @@ def test_declared_counts_are_counted_and_an_undeclared_one_is_logged(caplog):
     metrics = ServiceMetrics("clean", registry)
     register_metrics(metrics, [STAGE])
     caplog.set_level(logging.ERROR, "newswatch")
-    record_counts(metrics, STAGE, [Count("widgets", ("a",)), Count("widgets", ("a",), 2), Count("gone", (), 0),
-                                   Count("gone", (), 3), Count("unknown", ("x",)), Count("widgets", ())])
+    record_counts(
+        metrics,
+        STAGE,
+        [
+            Count("widgets", ("a",)),
+            Count("widgets", ("a",), 2),
+            Count("gone", (), 0),
+            Count("gone", (), 3),
+            Count("unknown", ("x",)),
+            Count("widgets", ()),
+        ],
+    )
     assert registry.get_sample_value("news_widgets_total", {"service": "clean", "kind": "a"}) == 3
     assert registry.get_sample_value("news_gone_total", {"service": "clean"}) == 3
     assert len(caplog.records) == 2 and "does not declare" in caplog.records[0].getMessage()

@@ -21,11 +21,22 @@ def test_text_without_long_runs_is_returned_as_it_is():
     ("title", "body", "expected"),
     [
         # Title Case: the body's names keep their capital, the rest is lowered
-        ("Poland to Reduce Force In Iraq", "Poland will reduce its forces in Iraq.", "Poland to reduce force in Iraq"),
-        ("Nigerian Protection Force Leaves for Darfur", "Nigerian soldiers left for Darfur.",
-         "Nigerian protection force leaves for Darfur"),
+        (
+            "Poland to Reduce Force In Iraq",
+            "Poland will reduce its forces in Iraq.",
+            "Poland to reduce force in Iraq",
+        ),
+        (
+            "Nigerian Protection Force Leaves for Darfur",
+            "Nigerian soldiers left for Darfur.",
+            "Nigerian protection force leaves for Darfur",
+        ),
         # ALL CAPS: the body's spelling of its capitalised words
-        ("U.S. SENDS MORE MARINES TO GULF", "The U.S. ships were already in the Gulf.", "U.S. sends more marines to Gulf"),
+        (
+            "U.S. SENDS MORE MARINES TO GULF",
+            "The U.S. ships were already in the Gulf.",
+            "U.S. sends more marines to Gulf",
+        ),
         # already a sentence: as it is
         ("Russia sends troops to Venezuela", "", "Russia sends troops to Venezuela"),
         # a case change that would change the length ("İ" lowers to two characters): as it is

@@ -33,10 +33,14 @@ def test_topic_names_are_unique_and_follow_the_format():
     names = [t.name for t in TOPICS]
     assert len(names) == len(set(names))
     for name in names:
-        assert name.startswith("news.") and (name.endswith(".dlq") or name.rsplit(".", 1)[1] == "v1")
+        assert name.startswith("news.") and (
+            name.endswith(".dlq") or name.rsplit(".", 1)[1] == "v1"
+        )
 
 
-@pytest.mark.parametrize("model", [RawArticle, CleanArticle, UniqueArticle, DuplicateNotice, EnrichedArticle, Alert])
+@pytest.mark.parametrize(
+    "model", [RawArticle, CleanArticle, UniqueArticle, DuplicateNotice, EnrichedArticle, Alert]
+)
 def test_every_model_has_exactly_one_topic(model):
     assert [t for t in TOPICS if t.model is model and t.model is not DeadLetter] == [
         t for t in TOPICS if t.name == topic_name(model)

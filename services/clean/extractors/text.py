@@ -129,7 +129,9 @@ class TextExtractor:
         # English needs no detector call.
         language = (raw.language or "")[:2].lower()
         if not language:
-            language = "en" if looks_english(text) else detect_language(text, context.detector) or "en"
+            language = (
+                "en" if looks_english(text) else detect_language(text, context.detector) or "en"
+            )
         stop = stopwords_for(language)
         segments = split_segments(text, stop)
         single = len(segments) == 1

@@ -11,7 +11,12 @@ from shared.schemas import Alert, DeadLetter, EnrichedArticle
 from shared.topics import ALERTS, DEAD_LETTERS, ENRICHED_ARTICLES
 from tests.factories import run_stage
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "seeds" / ENRICHED_ARTICLES.name / "bloomberg-russia-deployment.json"
+EXAMPLE = (
+    Path(__file__).resolve().parents[3]
+    / "seeds"
+    / ENRICHED_ARTICLES.name
+    / "bloomberg-russia-deployment.json"
+)
 
 pytestmark = pytest.mark.slow  # the stage loads the real spaCy model with its parser
 
@@ -24,9 +29,13 @@ def test_an_enriched_article_raises_troop_movement_alerts_keyed_by_rule_and_dire
     assert {a.article_id for a in alerts} == {article.article_id}
     # keyed by bucket, so the events stage reads each bucket on one partition
     assert [key for key, _ in run.topics[ALERTS.name].sent] == [
-        f"troop_movement|{'out' if a.frame.action in ('withdraw', 'reduce') else 'in'}".encode() for a in alerts]
+        f"troop_movement|{'out' if a.frame.action in ('withdraw', 'reduce') else 'in'}".encode()
+        for a in alerts
+    ]
     assert all(a.frame is not None and a.frame.action for a in alerts)
-    assert run.sample("news_alerts_fired_total", service="alerts", rule="troop_movement") == len(alerts)
+    assert run.sample("news_alerts_fired_total", service="alerts", rule="troop_movement") == len(
+        alerts
+    )
 
 
 def test_the_same_article_gives_the_same_alert_ids_on_a_replay():

@@ -41,12 +41,18 @@ VERDICTS = [  # (source, ref, a troop movement)
 @pytest.fixture(scope="module")
 def corpora() -> Corpora:
     corpora = Corpora()
-    assert corpora.data.is_dir(), f"the research corpora are missing at {corpora.data} (NEWS_CORPORA_DIR)"
+    assert corpora.data.is_dir(), (
+        f"the research corpora are missing at {corpora.data} (NEWS_CORPORA_DIR)"
+    )
     return corpora
 
 
-@pytest.mark.parametrize(("source", "ref", "movement"), VERDICTS, ids=[f"{s}:{r}" for s, r, _ in VERDICTS])
-def test_troop_movement_keeps_its_verdict_on_tuning_items(nlp, ruleset, parse, corpora, source, ref, movement):
+@pytest.mark.parametrize(
+    ("source", "ref", "movement"), VERDICTS, ids=[f"{s}:{r}" for s, r, _ in VERDICTS]
+)
+def test_troop_movement_keeps_its_verdict_on_tuning_items(
+    nlp, ruleset, parse, corpora, source, ref, movement
+):
     enriched = extract_entities_batch([corpora.article(source, ref)], nlp)[0]
     alerts = evaluate(enriched, ruleset, parse, fired_at=FIRED_AT)
     assert any(a.rule_id == "troop_movement" for a in alerts) is movement

@@ -22,7 +22,9 @@ def shared_data(*parts: str) -> Path:
     """Path into the research corpora (read in place at test time, never copied into the repository;
     ``NEWS_CORPORA_DIR``, default ../shared/data); a missing corpus fails the test (it must never pass by skipping)."""
     path = corpora_dir().joinpath(*parts)
-    assert path.exists(), f"research corpus not available: {path} (set NEWS_CORPORA_DIR, default ../shared/data)"
+    assert path.exists(), (
+        f"research corpus not available: {path} (set NEWS_CORPORA_DIR, default ../shared/data)"
+    )
     return path
 
 

@@ -469,10 +469,17 @@ STORY = "Soldiers arrived at the base on Monday, officials said, and more are ex
 @pytest.mark.parametrize(
     ("raw", "limits", "detail"),
     [
-        (RawArticle(text="\n\n".join(f"{STORY} Report {n} of 40." for n in range(40))), {"max_text_chars": 1_000},
-         "characters of clean text"),
+        (
+            RawArticle(text="\n\n".join(f"{STORY} Report {n} of 40." for n in range(40))),
+            {"max_text_chars": 1_000},
+            "characters of clean text",
+        ),
         (RawArticle(text=(STORY + "\n") * 40), {"max_lines": 30}, "non-blank lines"),
-        (RawArticle(html="<html><body>" + f"<p>{STORY}</p>" * 40 + "</body></html>"), {"max_html_tags": 50}, "tags"),
+        (
+            RawArticle(html="<html><body>" + f"<p>{STORY}</p>" * 40 + "</body></html>"),
+            {"max_html_tags": 50},
+            "tags",
+        ),
     ],
     ids=["text_chars", "lines", "html_tags"],
 )

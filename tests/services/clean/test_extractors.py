@@ -68,7 +68,9 @@ def test_an_extractor_put_first_reads_the_input_and_the_core_decides_the_rest(no
         Draft(paragraphs=[STORY, STORY], title="Twice"),
     )
     extractors = (fixed, SgmlExtractor(), TextExtractor())
-    articles = clean_article(RawArticle(id="p", text=RECORD), ingested_at=now, extractors=extractors)
+    articles = clean_article(
+        RawArticle(id="p", text=RECORD), ingested_at=now, extractors=extractors
+    )
     # A draft without a word gives no article; the part numbers still follow the drafts.
     assert [(a.article_id, a.part) for a in articles] == [("p-1", 1), ("p-3", 3)]
     first = articles[0]

@@ -9,7 +9,12 @@ from shared.schemas import CleanArticle, DeadLetter, DuplicateNotice, UniqueArti
 from shared.topics import CLEAN_ARTICLES, DEAD_LETTERS, DUPLICATES, UNIQUE_ARTICLES
 from tests.factories import run_stage
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "seeds" / CLEAN_ARTICLES.name / "bloomberg-russia-deployment.json"
+EXAMPLE = (
+    Path(__file__).resolve().parents[3]
+    / "seeds"
+    / CLEAN_ARTICLES.name
+    / "bloomberg-russia-deployment.json"
+)
 
 
 def test_a_repost_goes_to_the_duplicates_topic_and_the_original_to_unique_articles():
@@ -20,7 +25,9 @@ def test_a_repost_goes_to_the_duplicates_topic_and_the_original_to_unique_articl
     notices = [DuplicateNotice.model_validate_json(v) for v in run.sent(DUPLICATES.name)]
     assert [a.article_id for a in unique] == [original.article_id]
     assert unique[0].sentences and not any(s.seen for s in unique[0].sentences)
-    assert [(n.article_id, n.duplicate_of, n.kind) for n in notices] == [("repost-1", original.article_id, "exact")]
+    assert [(n.article_id, n.duplicate_of, n.kind) for n in notices] == [
+        ("repost-1", original.article_id, "exact")
+    ]
     assert run.sample("news_duplicates_total", service="dedup", kind="exact") == 1
 
 
@@ -37,5 +44,7 @@ def test_the_index_lives_in_the_table_so_a_restarted_worker_republishes_the_same
 def test_a_message_that_is_not_a_clean_article_is_dead_lettered_and_the_next_one_processed():
     run = run_stage(STAGE, [b'{"article_id": "no text"}', EXAMPLE.read_bytes()])
     letters = [DeadLetter.model_validate_json(v) for v in run.sent(DEAD_LETTERS["dedup"].name)]
-    assert [(d.reason, d.original) for d in letters] == [("invalid_schema", b'{"article_id": "no text"}')]
+    assert [(d.reason, d.original) for d in letters] == [
+        ("invalid_schema", b'{"article_id": "no text"}')
+    ]
     assert len(run.sent(UNIQUE_ARTICLES.name)) == 1

@@ -69,8 +69,14 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def split_timings() -> dict[str, list[float]]:
-    done = subprocess.run([sys.executable, "-c", _TIMING, json.dumps(UNITS)], cwd=REPO,
-                          capture_output=True, text=True, timeout=600, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _TIMING, json.dumps(UNITS)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 
@@ -78,7 +84,9 @@ def split_timings() -> dict[str, list[float]]:
 def test_split_sentences_scales_linearly(unit, split_timings):
     small, large = split_timings[unit]
     ratio = large / max(small, 1e-3)  # as tests.factories.assert_linear
-    assert ratio < LINEAR_RATIO, f"{unit!r}: {small:.4f} s at n=20000, {large:.4f} s at 4n ({ratio:.1f}x)"
+    assert ratio < LINEAR_RATIO, (
+        f"{unit!r}: {small:.4f} s at n=20000, {large:.4f} s at 4n ({ratio:.1f}x)"
+    )
 
 
 @pytest.mark.parametrize("unit", UNITS)

@@ -16,7 +16,12 @@ from shared.schemas import DeadLetter, EnrichedArticle
 from shared.topics import DEAD_LETTERS, ENRICHED_ARTICLES, UNIQUE_ARTICLES
 from tests.factories import run_stage
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "seeds" / UNIQUE_ARTICLES.name / "bloomberg-russia-deployment.json"
+EXAMPLE = (
+    Path(__file__).resolve().parents[3]
+    / "seeds"
+    / UNIQUE_ARTICLES.name
+    / "bloomberg-russia-deployment.json"
+)
 
 pytestmark = pytest.mark.slow  # the stage loads the real spaCy model
 

@@ -28,7 +28,12 @@ from services.entities.places import name_key
         ("Paris", "GPE", "FR", "city"),  # Paris, Texas has 25,000 people
         ("Georgia", "GPE", "GE", "country"),  # alone, a country's own name is the country
         ("Washington", "ORG", "US", "city"),  # "Washington said": the NER's ORG for a government
-        ("Democratic Republic of Congo", "GPE", "CD", "country"),  # places_extra.yaml, without "the"
+        (
+            "Democratic Republic of Congo",
+            "GPE",
+            "CD",
+            "country",
+        ),  # places_extra.yaml, without "the"
         ("Darfur", "GPE", "SD", "region"),  # places_extra.yaml regions
         ("the Gaza Strip", "GPE", "PS", "region"),
     ],
@@ -105,4 +110,6 @@ def test_two_letter_iso_codes_are_not_country_names(places, text):
 
 
 def test_us_and_uk_stay_country_names(places):
-    assert [p.country if p else None for p in places.resolve_article([("US", "GPE"), ("UK", "GPE")])] == ["US", "GB"]
+    assert [
+        p.country if p else None for p in places.resolve_article([("US", "GPE"), ("UK", "GPE")])
+    ] == ["US", "GB"]

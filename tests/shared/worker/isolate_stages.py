@@ -25,13 +25,19 @@ def build(settings, store=None):
         if value == b"die":
             os._exit(9)
         if value == b"pid":
-            return [CleanArticle(article_id=str(started), text="pid", ingested_at=datetime.now(UTC))]
+            return [
+                CleanArticle(article_id=str(started), text="pid", ingested_at=datetime.now(UTC))
+            ]
         raw = RawArticle.model_validate_json(value)
         if raw.text == "boom":
             raise KeyError("a bug in the core")
         if raw.text == "reject":
             raise Reject("empty_after_cleaning", "nothing left")
-        return [CleanArticle(article_id=raw.id or "x", text=raw.text or "", ingested_at=datetime.now(UTC))]
+        return [
+            CleanArticle(
+                article_id=raw.id or "x", text=raw.text or "", ingested_at=datetime.now(UTC)
+            )
+        ]
 
     return handle
 
@@ -71,8 +77,34 @@ def batching(settings) -> Batching:
     return Batching(size=4, within_s=0.05, max_bytes=1 << 20, budget_s=1.0)
 
 
-MISBEHAVING = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, "tests.shared.worker.isolate_stages:build")
-BROKEN = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, "tests.shared.worker.isolate_stages:build_broken")
-BATCHED = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, "tests.shared.worker.isolate_stages:build_batched", batching=batching)
+MISBEHAVING = Stage(
+    "clean",
+    RAW_ARTICLES,
+    (CLEAN_ARTICLES,),
+    ServiceSettings,
+    "tests.shared.worker.isolate_stages:build",
+)
+BROKEN = Stage(
+    "clean",
+    RAW_ARTICLES,
+    (CLEAN_ARTICLES,),
+    ServiceSettings,
+    "tests.shared.worker.isolate_stages:build_broken",
+)
+BATCHED = Stage(
+    "clean",
+    RAW_ARTICLES,
+    (CLEAN_ARTICLES,),
+    ServiceSettings,
+    "tests.shared.worker.isolate_stages:build_batched",
+    batching=batching,
+)
 # Declares batches but builds a handler without ``batch``: the stage cannot run.
-NO_BATCH = Stage("clean", RAW_ARTICLES, (CLEAN_ARTICLES,), ServiceSettings, "tests.shared.worker.isolate_stages:build", batching=batching)
+NO_BATCH = Stage(
+    "clean",
+    RAW_ARTICLES,
+    (CLEAN_ARTICLES,),
+    ServiceSettings,
+    "tests.shared.worker.isolate_stages:build",
+    batching=batching,
+)

@@ -82,12 +82,17 @@ class FakeApp:
 class Run:
     topics: dict[str, LoggedTopic]
     registry: CollectorRegistry
-    log: list[tuple[Any, ...]]  # ("written", topic, key), ("ack", offset), ("fatal", error) in order
+    log: list[
+        tuple[Any, ...]
+    ]  # ("written", topic, key), ("ack", offset), ("fatal", error) in order
     took_s: float
     committable: list[bool]  # each input's message fully acked (faust may commit its offset)
 
     def out(self) -> list[str]:
-        return [CleanArticle.model_validate_json(v).article_id for _, v in self.topics[CLEAN_ARTICLES.name].sent]
+        return [
+            CleanArticle.model_validate_json(v).article_id
+            for _, v in self.topics[CLEAN_ARTICLES.name].sent
+        ]
 
     def letters(self) -> list[DeadLetter]:
         return [DeadLetter.model_validate_json(v) for _, v in self.topics["news.clean.dlq"].sent]
@@ -96,18 +101,39 @@ class Run:
         return self.registry.get_sample_value(name, labels) or 0.0
 
 
-def run(values: list[bytes], batch, *, single=None, size: int = 4, within_s: float = 0.05,
-        max_bytes: int = 1 << 20, log: list | None = None, app: FakeApp | None = None,
-        fatal=None, expect_acks: int | None = None) -> Run:
+def run(
+    values: list[bytes],
+    batch,
+    *,
+    single=None,
+    size: int = 4,
+    within_s: float = 0.05,
+    max_bytes: int = 1 << 20,
+    log: list | None = None,
+    app: FakeApp | None = None,
+    fatal=None,
+    expect_acks: int | None = None,
+) -> Run:
     """``values`` (keyed k0, k1, …) through a Step fed by a real faust agent stream (``take_events``)."""
     log = [] if log is None else log
     app = app or FakeApp(log)
     registry = CollectorRegistry()
-    step = Step(app, MISBEHAVING, single or build(None), ServiceMetrics("clean", registry),  # type: ignore[arg-type]
-                batch=batch, fatal=fatal,
-                batching=Batching(size=size, within_s=within_s, max_bytes=max_bytes, budget_s=1.0))
-    faust_app = faust.App(f"test-batch-{next(_apps)}", broker="kafka://127.0.0.1:1", web_enabled=False,
-                          key_serializer="raw", value_serializer="raw")
+    step = Step(
+        app,
+        MISBEHAVING,
+        single or build(None),
+        ServiceMetrics("clean", registry),  # type: ignore[arg-type]
+        batch=batch,
+        fatal=fatal,
+        batching=Batching(size=size, within_s=within_s, max_bytes=max_bytes, budget_s=1.0),
+    )
+    faust_app = faust.App(
+        f"test-batch-{next(_apps)}",
+        broker="kafka://127.0.0.1:1",
+        web_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
     source = faust_app.topic(RAW_ARTICLES.name, key_serializer="raw", value_serializer="raw")
 
     async def agent(stream: faust.StreamT) -> None:
@@ -168,16 +194,30 @@ def test_a_batch_is_acked_only_after_every_output_of_it_is_written():
 def test_a_message_rejected_inside_a_batch_is_dead_lettered_alone_and_the_rest_go_on():
     values = [article("a"), article("r", "reject"), b"{not json", article("c")]
     batched = Batched(build(None))
-    result = run(values, batched.batch, size=4, within_s=10)  # full at four, never split by a slow machine
+    result = run(
+        values, batched.batch, size=4, within_s=10
+    )  # full at four, never split by a slow machine
     assert batched.calls == [4]  # one call for the batch: no fallback
     assert result.out() == ["a", "c"]
     letters = result.letters()
     assert [(d.reason, d.offset, d.original) for d in letters] == [
-        ("empty_after_cleaning", 1, values[1]), ("invalid_json", 2, values[2])]
-    for n in (1, 2):  # dead letters, too, are written before their input is acked (keyed by the input's key)
-        assert result.log.index(("written", "news.clean.dlq", f"k{n}".encode())) < result.log.index(("ack", n))
-    assert result.sample("news_messages_consumed_total", service="clean", topic=RAW_ARTICLES.name) == 4
-    assert result.sample("news_messages_produced_total", service="clean", topic=CLEAN_ARTICLES.name) == 2
+        ("empty_after_cleaning", 1, values[1]),
+        ("invalid_json", 2, values[2]),
+    ]
+    for n in (
+        1,
+        2,
+    ):  # dead letters, too, are written before their input is acked (keyed by the input's key)
+        assert result.log.index(("written", "news.clean.dlq", f"k{n}".encode())) < result.log.index(
+            ("ack", n)
+        )
+    assert (
+        result.sample("news_messages_consumed_total", service="clean", topic=RAW_ARTICLES.name) == 4
+    )
+    assert (
+        result.sample("news_messages_produced_total", service="clean", topic=CLEAN_ARTICLES.name)
+        == 2
+    )
     assert result.sample("news_dead_letters_total", service="clean", reason="invalid_json") == 1
     assert result.sample("news_handler_seconds_count", service="clean") == 4
     assert result.sample("news_processing_seconds_count", service="clean") == 4
@@ -193,8 +233,12 @@ def test_a_batch_that_raises_falls_back_to_one_message_at_a_time_and_only_the_cu
     (letter,) = result.letters()
     assert (letter.reason, letter.offset, letter.original) == ("internal_error", 1, values[1])
     assert "Traceback" in letter.error
-    assert result.sample("news_messages_consumed_total", service="clean", topic=RAW_ARTICLES.name) == 3
-    assert result.sample("news_handler_seconds_count", service="clean") == 3  # each once, in the fallback
+    assert (
+        result.sample("news_messages_consumed_total", service="clean", topic=RAW_ARTICLES.name) == 3
+    )
+    assert (
+        result.sample("news_handler_seconds_count", service="clean") == 3
+    )  # each once, in the fallback
 
 
 def test_fewer_messages_than_a_batch_are_flushed_within_the_wait():
@@ -212,12 +256,15 @@ def test_a_batch_holds_at_most_max_bytes_of_values():
     assert max(batched.calls) <= 2 and sum(batched.calls) == 5
 
 
-@pytest.mark.parametrize(("sizes", "limit", "parts"), [
-    ([1, 2, 3], 10, [[1, 2, 3]]),
-    ([4, 4, 4], 8, [[4, 4], [4]]),
-    ([20, 1, 1], 8, [[20], [1, 1]]),  # one larger than the limit goes alone
-    ([], 8, []),
-])
+@pytest.mark.parametrize(
+    ("sizes", "limit", "parts"),
+    [
+        ([1, 2, 3], 10, [[1, 2, 3]]),
+        ([4, 4, 4], 8, [[4, 4], [4]]),
+        ([20, 1, 1], 8, [[20], [1, 1]]),  # one larger than the limit goes alone
+        ([], 8, []),
+    ],
+)
 def test_parts_cut_a_batch_by_bytes(sizes, limit, parts):
     items = [(n, b"x" * size) for n, size in enumerate(sizes)]
     assert [[len(v) for _, v in part] for part in _parts(items, limit)] == parts
@@ -226,18 +273,25 @@ def test_parts_cut_a_batch_by_bytes(sizes, limit, parts):
 def test_an_output_the_broker_refuses_dead_letters_its_input_alone():
     log: list = []
     app = FakeApp(log)
-    app.topics[CLEAN_ARTICLES.name] = RefusingTopic(CLEAN_ARTICLES.name, log, {b"b"}, RecordTooLargeError("too large"))
+    app.topics[CLEAN_ARTICLES.name] = RefusingTopic(
+        CLEAN_ARTICLES.name, log, {b"b"}, RecordTooLargeError("too large")
+    )
     values = [article("a"), article("b"), article("c")]
     result = run(values, Batched(build(None)).batch, log=log, app=app)
     (letter,) = result.letters()
     assert (letter.reason, letter.original) == ("output_too_large", values[1])
-    assert result.sample("news_messages_produced_total", service="clean", topic=CLEAN_ARTICLES.name) == 2
+    assert (
+        result.sample("news_messages_produced_total", service="clean", topic=CLEAN_ARTICLES.name)
+        == 2
+    )
 
 
 def test_a_send_failure_stops_the_worker_before_faust_acks_the_batch():
     log: list = []
     app = FakeApp(log)
-    app.topics[CLEAN_ARTICLES.name] = RefusingTopic(CLEAN_ARTICLES.name, log, {b"b"}, KafkaConnectionError("gone"))
+    app.topics[CLEAN_ARTICLES.name] = RefusingTopic(
+        CLEAN_ARTICLES.name, log, {b"b"}, KafkaConnectionError("gone")
+    )
 
     def fatal(error: BaseException) -> None:  # exit_loudly exits here; the test only records
         log.append(("fatal", type(error)))
@@ -255,8 +309,9 @@ def test_a_send_failure_stops_the_worker_before_faust_acks_the_batch():
 
 @pytest.fixture
 def isolated():
-    handler = IsolatedHandler(BATCHED, ServiceSettings(), budget_s=1.0,
-                              start_timeout_s=60, batch_budget_s=1.0)
+    handler = IsolatedHandler(
+        BATCHED, ServiceSettings(), budget_s=1.0, start_timeout_s=60, batch_budget_s=1.0
+    )
     handler.start()
     yield handler
     handler.close()
@@ -269,10 +324,13 @@ def test_the_child_answers_a_batch_message_by_message(isolated):
     assert classify(invalid) == ("invalid_json", False)
 
 
-@pytest.mark.parametrize(("culprit", "reason"), [(b"spin", "timeout"), (b"die", "stage_crashed"),
-                                                 (article("b", "boom"), "internal_error")])
+@pytest.mark.parametrize(
+    ("culprit", "reason"),
+    [(b"spin", "timeout"), (b"die", "stage_crashed"), (article("b", "boom"), "internal_error")],
+)
 def test_a_batch_over_its_budget_or_crashing_falls_back_and_only_the_culprit_is_dead_lettered(
-        isolated, culprit, reason):
+    isolated, culprit, reason
+):
     values = [article("a"), culprit, article("c")]
     result = run(values, isolated.batch, single=isolated, size=4)
     assert result.out() == ["a", "c"]
@@ -282,8 +340,7 @@ def test_a_batch_over_its_budget_or_crashing_falls_back_and_only_the_culprit_is_
 
 
 def test_a_stage_that_declares_batches_without_a_batch_handler_cannot_start():
-    handler = IsolatedHandler(NO_BATCH, ServiceSettings(), budget_s=1.0,
-                              start_timeout_s=60)
+    handler = IsolatedHandler(NO_BATCH, ServiceSettings(), budget_s=1.0, start_timeout_s=60)
     with pytest.raises(StageUnavailable, match="no batch handler"):
         handler.start()
 
@@ -295,10 +352,22 @@ def test_the_entities_batch_answers_what_each_article_alone_answers_and_bad_json
     nlp = spacy.blank("en")
     add_domain_ruler(nlp)
     handler = EntitiesHandler(EntitiesSettings(), nlp)
-    texts = ["An Il-62 and an An-124 landed in Caracas.", "Two S-300 systems were moved.", "Nothing here."]
-    values = [UniqueArticle(article_id=f"a{n}", text=t, ingested_at="2024-01-01T00:00:00Z",
-                            sentences=split_sentences(t)).model_dump_json().encode()
-              for n, t in enumerate(texts)]
+    texts = [
+        "An Il-62 and an An-124 landed in Caracas.",
+        "Two S-300 systems were moved.",
+        "Nothing here.",
+    ]
+    values = [
+        UniqueArticle(
+            article_id=f"a{n}",
+            text=t,
+            ingested_at="2024-01-01T00:00:00Z",
+            sentences=split_sentences(t),
+        )
+        .model_dump_json()
+        .encode()
+        for n, t in enumerate(texts)
+    ]
     results = handler.batch([values[0], b"{not json", values[1], values[2]])
     assert classify(results[1]) == ("invalid_json", False)  # type: ignore[arg-type]
     batched = [results[0], results[2], results[3]]
@@ -307,7 +376,10 @@ def test_the_entities_batch_answers_what_each_article_alone_answers_and_bad_json
     (first,) = batched[0].outputs
     assert batched[0].counts == (Count("entities", ("AIRCRAFT",), 2),)
     assert isinstance(first, EnrichedArticle)
-    assert {(e.text, e.label) for e in first.entities} >= {("Il-62", "AIRCRAFT"), ("An-124", "AIRCRAFT")}
+    assert {(e.text, e.label) for e in first.entities} >= {
+        ("Il-62", "AIRCRAFT"),
+        ("An-124", "AIRCRAFT"),
+    }
 
 
 # --- a stop in the middle of a batch ----------------------------------------------------------
@@ -326,11 +398,21 @@ def test_a_stop_in_the_middle_leaves_the_messages_in_hand_uncommitted(batches):
     async def stuck_one(value):
         return await stuck([value])
 
-    step = Step(FakeApp([]), MISBEHAVING, stuck_one, ServiceMetrics("clean", CollectorRegistry()),  # type: ignore[arg-type]
-                batch=stuck if batches else None,
-                batching=Batching(size=4, within_s=0.05, max_bytes=1 << 20, budget_s=1.0))
-    faust_app = faust.App(f"test-batch-{next(_apps)}", broker="kafka://127.0.0.1:1", web_enabled=False,
-                          key_serializer="raw", value_serializer="raw")
+    step = Step(
+        FakeApp([]),
+        MISBEHAVING,
+        stuck_one,
+        ServiceMetrics("clean", CollectorRegistry()),  # type: ignore[arg-type]
+        batch=stuck if batches else None,
+        batching=Batching(size=4, within_s=0.05, max_bytes=1 << 20, budget_s=1.0),
+    )
+    faust_app = faust.App(
+        f"test-batch-{next(_apps)}",
+        broker="kafka://127.0.0.1:1",
+        web_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
     source = faust_app.topic(RAW_ARTICLES.name, key_serializer="raw", value_serializer="raw")
 
     async def agent(stream: faust.StreamT) -> None:
@@ -349,4 +431,6 @@ def test_a_stop_in_the_middle_leaves_the_messages_in_hand_uncommitted(batches):
         return events
 
     events = asyncio.run(main())
-    assert entered and not any(event.message.acked for event in events), [(e.message.offset, e.message.refcount, e.message.acked) for e in events]
+    assert entered and not any(event.message.acked for event in events), [
+        (e.message.offset, e.message.refcount, e.message.acked) for e in events
+    ]

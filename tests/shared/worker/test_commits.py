@@ -36,7 +36,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[faust.App]:
         app = make_app("dedup", ServiceSettings(data_dir=str(tmp_path_factory.mktemp("faust"))))
         # What an agent subscribing to the topic does when it starts: its messages are acked.
         app.topics.add(app.topic(TOPIC))
-        loop.run_until_complete(app.topics._update_indices())  # as the conductor, when it subscribes
+        loop.run_until_complete(
+            app.topics._update_indices()
+        )  # as the conductor, when it subscribes
         assert app.topics.acks_enabled_for(TOPIC)
         yield app
     finally:
@@ -144,7 +146,9 @@ def fake_partition(consumer: Consumer, earliest: int) -> list[tuple[TP, int]]:
     return seeks
 
 
-def test_a_message_dropped_unprocessed_is_read_again_after_the_grace_and_then_committed(consumer, clock, app):
+def test_a_message_dropped_unprocessed_is_read_again_after_the_grace_and_then_committed(
+    consumer, clock, app
+):
     from shared.worker.commits import HOLE_GRACE_S, HOLE_RETRY_S
 
     seeks = fake_partition(consumer, earliest=0)
@@ -173,7 +177,9 @@ def test_a_message_dropped_unprocessed_is_read_again_after_the_grace_and_then_co
     assert commit_round(consumer) == 12
 
 
-def test_records_deleted_by_retention_before_the_group_read_them_are_committed_past(consumer, clock, app):
+def test_records_deleted_by_retention_before_the_group_read_them_are_committed_past(
+    consumer, clock, app
+):
     from shared.worker.commits import HOLE_GRACE_S
 
     seeks = fake_partition(consumer, earliest=50)
@@ -188,7 +194,9 @@ def test_records_deleted_by_retention_before_the_group_read_them_are_committed_p
     assert commit_round(consumer) == 52
 
 
-def test_when_faust_resumes_the_flow_after_clearing_its_queues_the_partitions_are_sought_back(consumer, app):
+def test_when_faust_resumes_the_flow_after_clearing_its_queues_the_partitions_are_sought_back(
+    consumer, app
+):
     seeks: list[str] = []
 
     async def perform_seek() -> None:

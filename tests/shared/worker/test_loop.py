@@ -25,7 +25,9 @@ def handler(value: bytes) -> list[CleanArticle]:
         raise KeyError("a bug in the core")
     if raw.text == "reject":
         raise Reject("empty_after_cleaning", "nothing left")
-    return [CleanArticle(article_id=raw.id or "x", text=raw.text or "", ingested_at=datetime.now(UTC))]
+    return [
+        CleanArticle(article_id=raw.id or "x", text=raw.text or "", ingested_at=datetime.now(UTC))
+    ]
 
 
 async def async_handler(value: bytes) -> list[CleanArticle]:
@@ -33,8 +35,13 @@ async def async_handler(value: bytes) -> list[CleanArticle]:
     return handler(value)
 
 
-def run(values: list[bytes], asynchronous: bool = False, app: FakeApp | None = None,
-        stream: FakeStream | None = None, **kwargs):
+def run(
+    values: list[bytes],
+    asynchronous: bool = False,
+    app: FakeApp | None = None,
+    stream: FakeStream | None = None,
+    **kwargs,
+):
     app = app or FakeApp()
     registry = CollectorRegistry()
     metrics = ServiceMetrics("clean", registry)
@@ -49,8 +56,12 @@ def sample(registry: CollectorRegistry, name: str, **labels: str) -> float:
 
 @pytest.mark.parametrize("asynchronous", [False, True])
 def test_bad_messages_are_dead_lettered_and_the_stream_goes_on(asynchronous):
-    values = [b"{not json", b'{"id": "a", "text": "boom"}', b'{"id": "b", "text": "reject"}',
-              b'{"id": "c", "text": "Troops arrived."}']
+    values = [
+        b"{not json",
+        b'{"id": "a", "text": "boom"}',
+        b'{"id": "b", "text": "reject"}',
+        b'{"id": "c", "text": "Troops arrived."}',
+    ]
     stream = FakeStream(values, RAW_ARTICLES.name)
     topics, registry = run(values, asynchronous, stream=stream)
     out = topics[CLEAN_ARTICLES.name].sent
@@ -61,11 +72,24 @@ def test_bad_messages_are_dead_lettered_and_the_stream_goes_on(asynchronous):
     assert [d.offset for d in letters] == [0, 1, 2]
     assert [d.original for d in letters] == values[:3]
     assert "Traceback" in letters[1].error  # a bug carries its traceback
-    assert sample(registry, "news_messages_consumed_total", service="clean", topic=RAW_ARTICLES.name) == 4
-    assert sample(registry, "news_messages_produced_total", service="clean", topic=CLEAN_ARTICLES.name) == 1
-    assert sample(registry, "news_dead_letters_total", service="clean", reason="internal_error") == 1
+    assert (
+        sample(registry, "news_messages_consumed_total", service="clean", topic=RAW_ARTICLES.name)
+        == 4
+    )
+    assert (
+        sample(registry, "news_messages_produced_total", service="clean", topic=CLEAN_ARTICLES.name)
+        == 1
+    )
+    assert (
+        sample(registry, "news_dead_letters_total", service="clean", reason="internal_error") == 1
+    )
     assert sample(registry, "news_processing_seconds_count", service="clean") == 4
-    assert [e.message.refcount for e in stream.events_] == [0, 0, 0, 0]  # every message released: committable
+    assert [e.message.refcount for e in stream.events_] == [
+        0,
+        0,
+        0,
+        0,
+    ]  # every message released: committable
 
 
 class RefusingTopic(FakeTopic):
@@ -83,14 +107,18 @@ class RefusingTopic(FakeTopic):
 
 def test_a_failing_send_is_not_swallowed():
     app = FakeApp()
-    app.topics[CLEAN_ARTICLES.name] = RefusingTopic(CLEAN_ARTICLES.name, KafkaConnectionError("broker gone"))
+    app.topics[CLEAN_ARTICLES.name] = RefusingTopic(
+        CLEAN_ARTICLES.name, KafkaConnectionError("broker gone")
+    )
     with pytest.raises(KafkaConnectionError):  # not about one message: the worker must stop loudly
         run([b'{"text": "Troops arrived."}'], app=app)
 
 
 def test_a_failing_send_calls_fatal_and_dead_letters_nothing():
     app = FakeApp()
-    app.topics[CLEAN_ARTICLES.name] = RefusingTopic(CLEAN_ARTICLES.name, KafkaConnectionError("broker gone"))
+    app.topics[CLEAN_ARTICLES.name] = RefusingTopic(
+        CLEAN_ARTICLES.name, KafkaConnectionError("broker gone")
+    )
     stopped: list[BaseException] = []
     stream = FakeStream([b'{"text": "Troops arrived."}'], RAW_ARTICLES.name)
     run([], app=app, stream=stream, fatal=stopped.append)
@@ -101,19 +129,29 @@ def test_a_failing_send_calls_fatal_and_dead_letters_nothing():
 
 def test_a_record_the_broker_refuses_is_dead_lettered_with_its_input_and_the_stream_goes_on():
     app = FakeApp()
-    app.topics[CLEAN_ARTICLES.name] = RefusingTopic(CLEAN_ARTICLES.name, RecordTooLargeError("too large"))
+    app.topics[CLEAN_ARTICLES.name] = RefusingTopic(
+        CLEAN_ARTICLES.name, RecordTooLargeError("too large")
+    )
     values = [b'{"id": "a", "text": "Troops arrived."}', b'{"id": "b", "text": "Ships left."}']
     topics, registry = run(values, app=app)
     letters = [DeadLetter.model_validate_json(v) for _, v in topics["news.clean.dlq"].sent]
     assert [(d.reason, d.original) for d in letters] == [("output_too_large", v) for v in values]
-    assert sample(registry, "news_messages_produced_total", service="clean", topic=CLEAN_ARTICLES.name) == 0
+    assert (
+        sample(registry, "news_messages_produced_total", service="clean", topic=CLEAN_ARTICLES.name)
+        == 0
+    )
 
 
 def test_an_output_larger_than_its_topic_takes_is_dead_lettered_before_anything_is_sent():
     text = "word " * (CLEAN_ARTICLES.max_record_bytes // 5 + 1)
-    values = [RawArticle(id="big", text=text).model_dump_json().encode(), b'{"id": "c", "text": "Troops arrived."}']
+    values = [
+        RawArticle(id="big", text=text).model_dump_json().encode(),
+        b'{"id": "c", "text": "Troops arrived."}',
+    ]
     topics, _ = run(values)
-    assert [CleanArticle.model_validate_json(v).article_id for _, v in topics[CLEAN_ARTICLES.name].sent] == ["c"]
+    assert [
+        CleanArticle.model_validate_json(v).article_id for _, v in topics[CLEAN_ARTICLES.name].sent
+    ] == ["c"]
     (letter,) = [DeadLetter.model_validate_json(v) for _, v in topics["news.clean.dlq"].sent]
     assert letter.reason == "output_too_large" and letter.original == values[0]
     assert f"takes {CLEAN_ARTICLES.max_record_bytes:,}" in letter.error
@@ -121,12 +159,19 @@ def test_an_output_larger_than_its_topic_takes_is_dead_lettered_before_anything_
 
 def test_a_stage_that_cannot_run_stops_the_worker_instead_of_dead_lettering_every_message():
     def unavailable(value: bytes) -> list[CleanArticle]:
-        raise StageUnavailable("services.entities.stage:STAGE: could not build its handler: no model")
+        raise StageUnavailable(
+            "services.entities.stage:STAGE: could not build its handler: no model"
+        )
 
     app = FakeApp()
     stopped: list[BaseException] = []
-    step = Step(app, MISBEHAVING, unavailable, ServiceMetrics("clean", CollectorRegistry()),  # type: ignore[arg-type]
-                fatal=stopped.append)
+    step = Step(
+        app,
+        MISBEHAVING,
+        unavailable,
+        ServiceMetrics("clean", CollectorRegistry()),  # type: ignore[arg-type]
+        fatal=stopped.append,
+    )
     asyncio.run(step(FakeStream([b'{"text": "Troops arrived."}'], RAW_ARTICLES.name)))  # type: ignore[arg-type]
     assert [type(e) for e in stopped] == [StageUnavailable]
     assert not app.topics["news.clean.dlq"].sent
