@@ -8,6 +8,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 KAFKA_STAMP := .cache/kafka/lib/.fetched
 PYTEST_ARGS ?=
+# make test runs the tests in this many processes (pytest-xdist); 0 runs them in make's own, in order.
+TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-unit test-integration bench eval process-seeds seed topics kafka \
@@ -38,7 +40,7 @@ run: install ## the local broker and the four services, until Ctrl-C
 	$(VENV)/bin/newswatch run
 
 test: install prometheus-bin lint ## the style checks, then every test: units, the real spaCy model, Kafka broker and Prometheus
-	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist load --durations=15 $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## fast tests only (no broker, no model), in under a minute
 	$(PY) -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
