@@ -43,7 +43,7 @@ test: install prometheus-bin lint ## the style checks, then every test: units, t
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist load --durations=15 $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## fast tests only (no broker, no model), in under a minute
-	$(PY) -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not integration and not slow" $(PYTEST_ARGS)
 
 test-integration: install prometheus-bin ## the pipeline against the real local broker
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
