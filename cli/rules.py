@@ -1,7 +1,10 @@
-"""``newswatch rules test [--rules PATH] PATH...``: each input article through the stages up to the rules, on its own; one JSON line per match on stdout, a summary on stderr.
+"""``newswatch rules test|build``: the rule author's loop over articles, labelled sentences and examples.
 
-The rule author's loop: edit the rules file, run this on a folder of articles, read what fired
-and with which frame. Every sentence counts as new (nothing is remembered between articles).
+``rules test [--rules PATH] PATH...``: each input article through the stages up to the rules, on
+its own; one JSON line per match on stdout, a summary on stderr. ``rules test --labels FILE``:
+precision and recall on labelled sentences, and the misses and false alarms. ``rules build``:
+each rule's classifier learned from its examples and stored beside them. Every sentence counts
+as new (nothing is remembered between articles).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from typing import Any, TextIO
 
 from cli.inputs import read_inputs
 from cli.pipeline import LocalPipeline
-from services.alerts.rules import RULES_PATH, RulesError
+from cli.rules_labels import read_labels, report, score_labels
+from services.alerts.rules import RULES_PATH, RulesError, read_rules, validate_rules
 from services.alerts.settings import AlertsSettings
 from services.alerts.stage import STAGE as RULES
 from services.stages import STAGES
@@ -34,9 +38,24 @@ def add_parser(subparsers: Any) -> None:
         "--rules", help="the rules file (default $NEWS_ALERTS_RULES or services/alerts/rules.yaml)"
     )
     t.add_argument(
-        "paths", nargs="+", metavar="PATH", help="files (.txt .html .json .jsonl), folders, or -"
+        "--labels",
+        type=Path,
+        help="a CSV of labelled sentences (columns text, label: 1 fires, 0 does not): "
+        "precision and recall with 95%% intervals, the misses and the false alarms",
+    )
+    t.add_argument("--rule", help="the rule the labels are for (default: the file's only rule)")
+    t.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files (.txt .html .json .jsonl), folders, or -"
     )
     t.set_defaults(func=cmd_rules_test)
+    b = sub.add_parser(
+        "build",
+        help="learn each rule's classifier from its examples and store it beside them",
+    )
+    b.add_argument(
+        "--rules", help="the rules file (default $NEWS_ALERTS_RULES or services/alerts/rules.yaml)"
+    )
+    b.set_defaults(func=cmd_rules_build)
 
 
 def cmd_rules_test(
@@ -50,6 +69,14 @@ def cmd_rules_test(
     out, err = stdout or sys.stdout, stderr or sys.stderr
     settings = AlertsSettings()
     path = Path(args.rules or settings.alerts_rules or RULES_PATH)
+    if not args.paths and not args.labels:
+        err.write("newswatch: rules test needs articles (PATH...) or --labels FILE\n")
+        return 2
+    try:
+        pairs = read_labels(args.labels) if args.labels else []
+    except (OSError, ValueError) as error:
+        err.write(f"newswatch: {error}\n")
+        return 2
     stages = STAGES[: STAGES.index(RULES) + 1]
     try:
         pipeline = LocalPipeline(
@@ -58,6 +85,9 @@ def cmd_rules_test(
     except RulesError as error:
         err.write(f"newswatch: invalid rules: {error}\n")
         return 2
+    if args.labels:
+        ids = [rule.id for _, rule in validate_rules(read_rules(path), source=str(path))]
+        return _test_labels(pipeline, pairs, ids, args, out, err)
     articles = failed = 0
     fired: Counter[str] = Counter()
     for origin, value in read_inputs(args.paths):
@@ -80,6 +110,67 @@ def cmd_rules_test(
         f"rules test: {articles} article(s), {sum(fired.values())} match(es) ({by_rule}); "
         f"{failed} input(s) not usable; rules from {path}\n"
     )
+    return 0
+
+
+def _test_labels(
+    pipeline: LocalPipeline,
+    pairs: list[tuple[str, bool]],
+    ids: list[str],
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    rule = args.rule or (ids[0] if len(ids) == 1 else None)
+    if rule is None or rule not in ids:
+        err.write(f"newswatch: name the rule the labels are for with --rule (one of {ids})\n")
+        return 2
+
+    def fires(text: str) -> set[str]:
+        pipeline.forget()
+        value = json.dumps({"id": "labelled", "text": text}).encode()
+        return {r.value.rule_id for r in pipeline.feed(value) if isinstance(r.value, Alert)}
+
+    report(score_labels(pairs, rule, fires), args.labels, out)
+    out.flush()
+    return 0
+
+
+# How many doubtful examples `rules build` lists per rule (the farthest from their label).
+SHOWN = 15
+
+
+def cmd_rules_build(
+    args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """Learn every rule's classifier from its examples and store it; exit 2 on an invalid file."""
+    # spaCy and onnxruntime: loaded by this command, not by every `newswatch` call.
+    from services.alerts.compile import build_artefacts  # noqa: PLC0415
+    from services.alerts.embed import SentenceEmbedder  # noqa: PLC0415
+
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    path = Path(args.rules or AlertsSettings().alerts_rules or RULES_PATH)
+    try:
+        built = build_artefacts(path, SentenceEmbedder(threads=2))
+    except RulesError as error:
+        err.write(f"newswatch: invalid rules: {error}\n")
+        return 2
+    for done in built:
+        fire, silent = done.classifier.counts
+        out.write(
+            f"{done.rule.id}: learned from {fire} fire and {silent} silent examples in "
+            f"{done.seconds:.1f} s -> {done.artefact}\n"
+        )
+        out.write(
+            f"  {len(done.doubtful)} example(s) on the wrong side when held out (5-fold); "
+            f"the {min(len(done.doubtful), SHOWN)} farthest:\n"
+        )
+        farthest = sorted(done.doubtful, key=lambda d: -abs(d[2] - d[1]))[:SHOWN]
+        for text, fire_it, p in farthest:
+            side = "fire" if fire_it else "silent"
+            out.write(f"  - {side}, P(fire) {p:.2f}: {json.dumps(text, ensure_ascii=False)}\n")
+    if not built:
+        out.write(f"no rule in {path} has examples\n")
     return 0
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from evaluation.articles import split_sentences
 from evaluation.settings import corpora_dir
 from services.alerts.compile import load_rules
+from services.alerts.embed import SentenceEmbedder
 from services.alerts.evaluate import evaluate, evaluate_counted, make_parser
 from services.alerts.handler import load_nlp
 from services.entities.extract import extract_entities_batch
@@ -59,7 +60,7 @@ def main() -> int:
         )
         enriched.append(extract_entities_batch([unique], entities_nlp)[0])
     nlp = load_nlp("en_core_web_sm")
-    rules = load_rules(vocab=nlp.vocab)
+    rules = load_rules(vocab=nlp.vocab, embed=SentenceEmbedder())
     parse = make_parser(nlp)
     evaluate(enriched[0], rules, parse, fired_at=NOW)  # warm-up
 
@@ -68,13 +69,22 @@ def main() -> int:
     took = time.perf_counter() - t0
     sentences = sum(r.sentences for r in results)
     parsed = sum(r.parsed for r in results)
+    scored = sum(r.scored for r in results)
     alerts = sum(len(r.alerts) for r in results)
     print(
         f"BBC sample: {len(enriched)} articles, {sentences / len(enriched):.1f} sentences/article (title included)"
     )
     print(
         f"  alerts core      : {len(enriched) / took:7.1f} articles/s, {parsed}/{sentences} sentences parsed "
-        f"({100 * parsed / sentences:.1f} %), {alerts} alerts"
+        f"({100 * parsed / sentences:.1f} %), {scored} (sentence, rule) pairs scored by a "
+        f"classifier, {alerts} alerts"
+    )
+    texts = [s.text for a in enriched for s in a.sentences][:2000]
+    embed = SentenceEmbedder()
+    t0 = time.perf_counter()
+    embed(texts)
+    print(
+        f"  sentence embedder: {len(texts) / (time.perf_counter() - t0):7.1f} sentences/s (1 thread)"
     )
 
     t0 = time.perf_counter()

@@ -37,6 +37,7 @@ from evaluation.alerts.labelled import (
 )
 from evaluation.alerts.quality import FIRED_AT
 from services.alerts.compile import load_rules
+from services.alerts.embed import SentenceEmbedder
 from services.alerts.evaluate import evaluate, make_parser
 from services.alerts.handler import load_nlp as load_alerts_nlp
 from services.alerts.rules import RULES_PATH
@@ -61,7 +62,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     entities_nlp, alerts_nlp = load_nlp("en_core_web_sm"), load_alerts_nlp("en_core_web_sm")
-    ruleset, parse = load_rules(vocab=alerts_nlp.vocab), make_parser(alerts_nlp)
+    ruleset = load_rules(vocab=alerts_nlp.vocab, embed=SentenceEmbedder())
+    parse = make_parser(alerts_nlp)
     definitions = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))["definitions"]
     force = {w.lower() for w in definitions["force"] + definitions["armed_groups"]}
     move = set(definitions["move_verbs"]) | set(definitions["move_nouns"])

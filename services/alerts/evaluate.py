@@ -111,6 +111,7 @@ class Evaluation:
     alerts: list[Alert]
     sentences: int
     parsed: int
+    scored: int = 0  # (sentence, rule) pairs a classifier scored
 
 
 def evaluate(
@@ -146,7 +147,7 @@ def evaluate_counted(
             if sent.index == TITLE_INDEX and not rule.rule.headline:
                 continue
             if (
-                rule.needs_parse
+                (rule.needs_parse or rule.classifier is not None)
                 and cand is not None
                 and not own
                 and not (
@@ -174,12 +175,41 @@ def evaluate_counted(
             assert sent.doc is not None
             previous = parsed.get(sent.index - 1) if sent.index > 0 else None
             resolve_pronouns(sent.doc, previous)
+    scores = _scores(todo, rules, article.text)
     alerts: list[Alert] = []
-    for sent, rule in todo:
-        fired = _fire(sent, rule, article)
+    for n, (sent, rule) in enumerate(todo):
+        fired = _fire(sent, rule, article, scores.get(n))
         if fired is not None:
             alerts.append(_make_alert(article, sent, rule.rule, fired, fired_at))
-    return Evaluation(alerts, len(sentences), len(to_parse))
+    return Evaluation(alerts, len(sentences), len(to_parse), len(scores))
+
+
+def _scores(
+    todo: list[tuple[_Sentence, CompiledRule]], rules: RuleSet, article_text: str
+) -> dict[int, float]:
+    """P(fire) of each (sentence, rule) pair whose rule has a classifier, by its place in ``todo``.
+
+    Each distinct text is embedded once, in one batch, whatever the rules that score it.
+    """
+    wanted = [n for n, (_, rule) in enumerate(todo) if rule.classifier is not None]
+    if not wanted:
+        return {}
+    if rules.embed is None:
+        raise RuntimeError("rules by example need the sentence embedder (load_rules(embed=...))")
+    texts = {
+        n: headline_case(todo[n][0].text, article_text)
+        if todo[n][0].index == TITLE_INDEX
+        else todo[n][0].text
+        for n in wanted
+    }
+    distinct = sorted(set(texts.values()))
+    vectors = dict(zip(distinct, rules.embed(distinct), strict=True))
+    scores: dict[int, float] = {}
+    for n in wanted:
+        classifier = todo[n][1].classifier
+        assert classifier is not None
+        scores[n] = float(classifier.probabilities(vectors[texts[n]][None, :])[0])
+    return scores
 
 
 def _sentences(article: EnrichedArticle) -> Iterator[_Sentence]:
@@ -231,11 +261,25 @@ class _Fired:
     tokens: list[tuple[int, ...]]
 
 
-def _fire(sent: _Sentence, rule: CompiledRule, article: EnrichedArticle) -> _Fired | None:
+def _fire(
+    sent: _Sentence, rule: CompiledRule, article: EnrichedArticle, score: float | None
+) -> _Fired | None:
+    """Whether the rule fires on the sentence, deciding as the rule says, and with which frames."""
+    deciding = rule.deciding
+    by_example = (
+        score is not None and rule.classifier is not None and score >= rule.classifier.threshold
+    )
+    if deciding in ("examples", "both") and not by_example:
+        return None
     if rule.needs_parse and sent.doc is None:
         return None
     hits: list[tuple[int, ...]] = []
-    if not all(_holds(c, sent, rule, article, hits) for c in rule.rule.conditions):
+    # Every condition is evaluated (no short cut): the matches of those that hold build the frame.
+    held = [_holds(c, sent, rule, article, hits) for c in rule.rule.conditions]
+    by_syntax = bool(held) and all(held)
+    if deciding in ("syntax", "both") and not by_syntax:
+        return None
+    if deciding == "either" and not (by_syntax or by_example):
         return None
     spec = rule.rule.frame
     if spec is None or sent.doc is None:

@@ -1,7 +1,8 @@
 """Hot reload of the alerts rules: the RuleSet in force, reloaded on change.
 
-Consumes the rules file (a stat at most once per interval, at message time), produces the
-RuleSet in force; logs each change.
+Consumes the rules file and the files its rules read (examples, their classifiers' artefacts; a
+stat of each at most once per interval, at message time), produces the RuleSet in force; logs each
+change.
 
 Why at message time and inside the handler: the handler runs in an isolated child process
 (shared/worker/isolate.py) that only wakes for a message, so the check is one ``os.stat`` per interval
@@ -23,11 +24,11 @@ from services.alerts.rules import RulesError
 
 log = logging.getLogger("newswatch")
 
-Stamp = tuple[int, int, int] | None
+Stamp = tuple[tuple[int, int, int] | None, ...]
 
 
 class ReloadingRules:
-    """The rules of one file, reloaded when the file changes (checked at most every ``check_s`` seconds)."""
+    """The rules of one file, reloaded when it or a file it reads changes (checked at most every ``check_s`` seconds)."""
 
     def __init__(
         self,
@@ -42,11 +43,11 @@ class ReloadingRules:
         self._load = load
         self.check_s = check_s
         self._clock = clock
-        self._stamp = _stamp(path)
-        self._digest = _digest(path)
-        self.rules = load(
-            path
-        )  # an invalid file at start stops the worker: nothing to fall back on
+        # An invalid file at start stops the worker: nothing to fall back on.
+        self.rules = load(path)
+        self._watched = self._files(self.rules)
+        self._stamp = _stamp(self._watched)
+        self._digest = _digest(self._watched)
         self._checked = clock()
         self.reloads = 0
         self.rejected = 0
@@ -58,12 +59,12 @@ class ReloadingRules:
         if now - self._checked < self.check_s:
             return self.rules
         self._checked = now
-        stamp = _stamp(self.path)
+        stamp = _stamp(self._watched)
         if stamp == self._stamp:
             return self.rules
         self._stamp = stamp
-        digest = _digest(self.path)
-        if digest is not None and digest == self._digest:
+        digest = _digest(self._watched)
+        if digest == self._digest:
             return self.rules  # touched, not changed
         try:
             rules = self._load(self.path)
@@ -71,23 +72,36 @@ class ReloadingRules:
             self.rejected += 1
             log.error("alerts: rules file rejected, the previous rules stay in force: %s", error)
             return self.rules
-        self._digest = digest
         self.rules = rules
+        self._watched = self._files(rules)
+        self._stamp = _stamp(self._watched)
+        self._digest = _digest(self._watched)
         self.reloads += 1
         log.warning("alerts: rules reloaded from %s: %s", self.path, rule_summary(rules))
         return rules
 
-
-def _stamp(path: Path) -> Stamp:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+    def _files(self, rules: RuleSet) -> tuple[Path, ...]:
+        return tuple(dict.fromkeys([self.path, *getattr(rules, "files", ())]))
 
 
-def _digest(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
+def _stamp(paths: tuple[Path, ...]) -> Stamp:
+    stamps: list[tuple[int, int, int] | None] = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            stamps.append(None)
+            continue
+        stamps.append((st.st_mtime_ns, st.st_size, st.st_ino))
+    return tuple(stamps)
+
+
+def _digest(paths: tuple[Path, ...]) -> str:
+    hashed = hashlib.sha256()
+    for path in paths:
+        try:
+            hashed.update(path.read_bytes())
+        except OSError:
+            hashed.update(b"\0missing")
+        hashed.update(b"\0")
+    return hashed.hexdigest()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import re2  # type: ignore[import-untyped]
 import yaml
@@ -172,8 +172,21 @@ class FrameSpec(BaseModel):
     drop_modalities: tuple[Modality, ...] = ("denial",)
 
 
+# How a rule with examples decides: its classifier alone, its syntax conditions alone, both must
+# say yes, or either may.
+Decide = Literal["examples", "syntax", "both", "either"]
+
+
 class Rule(BaseModel):
-    """A declarative alert rule: all ``conditions`` must hold on one sentence (or the title) for it to fire."""
+    """A declarative alert rule: its ``conditions`` on one sentence (or the title), its examples' classifier, or both.
+
+    ``examples``: files of sentences that should and should not fire (relative to the rules
+    file); a classifier learned from them scores each candidate sentence, firing at
+    ``threshold``. ``decide`` says how it combines with the ``conditions``: ``examples``,
+    ``syntax``, ``both`` or ``either`` (default: ``both`` with examples and conditions).
+    Whatever decides, the conditions' matches build the frame, and a sentence whose every
+    movement is denied stays silent.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -186,8 +199,33 @@ class Rule(BaseModel):
     candidates: Candidates | None = None
     patterns: dict[str, tuple[tuple[dict[str, Any], ...], ...]] = Field(default_factory=dict)
     dependencies: dict[str, tuple[tuple[dict[str, Any], ...], ...]] = Field(default_factory=dict)
-    conditions: tuple[Condition, ...] = Field(min_length=1)
+    conditions: tuple[Condition, ...] = ()
     frame: FrameSpec | None = None
+    examples: tuple[str, ...] = ()
+    decide: Decide | None = None
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _decides_with_what_it_has(self) -> Rule:
+        needs = {
+            "examples": ("examples",),
+            "syntax": ("conditions",),
+            "both": ("examples", "conditions"),
+            "either": ("examples", "conditions"),
+        }[self.deciding]
+        missing = [field for field in needs if not getattr(self, field)]
+        if missing:
+            raise ValueError(f"decide: {self.deciding} needs {' and '.join(missing)}")
+        return self
+
+    @property
+    def deciding(self) -> Decide:
+        """How the rule decides (``decide``, or its default)."""
+        if self.decide is not None:
+            return self.decide
+        if self.examples and self.conditions:
+            return "both"
+        return "examples" if self.examples else "syntax"
 
     @model_validator(mode="after")
     def _known_names(self) -> Rule:

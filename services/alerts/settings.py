@@ -1,7 +1,7 @@
 """alerts' settings: the shared NEWS_* set plus the alerts' own.
 
-The rules file, its reload interval, the spaCy model that parses candidate sentences and the
-event window.
+The rules file, its reload interval, the spaCy model that parses candidate sentences, the
+sentence embedder's threads and the event window.
 """
 
 from pydantic import Field
@@ -27,6 +27,12 @@ class AlertsSettings(ServiceSettings):
         default="en_core_web_sm",
         description="Parses the candidate sentences (tagger, parser, lemmatizer; NER for titles "
         "only).",
+    )
+    alerts_embed_threads: int = Field(
+        default=1,
+        ge=1,
+        description="Threads of the sentence embedder (onnxruntime) that rules by example score "
+        "candidate sentences with; the stage shares its cores with spaCy.",
     )
     alerts_event_window_days: float = Field(
         default=7.0,

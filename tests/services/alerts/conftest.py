@@ -6,6 +6,7 @@ model: slow tests).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 from spacy.language import Language
 
 from services.alerts.compile import RuleSet, load_rules
+from services.alerts.embed import SentenceEmbedder
 from services.alerts.evaluate import Parse, evaluate, make_parser
 from services.alerts.handler import load_nlp
 from shared.schemas.articles import Alert, EnrichedArticle, Entity
@@ -89,9 +91,36 @@ def alerts_nlp() -> Language:
 
 
 @pytest.fixture(scope="session")
-def ruleset(alerts_nlp) -> RuleSet:
-    """The shipped rules, compiled on the real vocabulary."""
-    return load_rules(vocab=alerts_nlp.vocab)
+def embedder() -> SentenceEmbedder:
+    """The sentence embedder rules by example score with (the packaged model), once a session."""
+    return SentenceEmbedder()
+
+
+@pytest.fixture(scope="session")
+def ruleset(alerts_nlp, embedder) -> RuleSet:
+    """The shipped rules, compiled on the real vocabulary, with the embedder."""
+    return load_rules(vocab=alerts_nlp.vocab, embed=embedder)
+
+
+def by_syntax(rules: RuleSet) -> RuleSet:
+    """``rules`` with every rule deciding by its syntax conditions alone (where it has some)."""
+    out = [
+        dataclasses.replace(r, rule=r.rule.model_copy(update={"decide": "syntax"}))
+        if r.rule.conditions
+        else r
+        for r in rules.rules
+    ]
+    return dataclasses.replace(rules, rules=out)
+
+
+@pytest.fixture(scope="session")
+def syntax_rules(ruleset) -> RuleSet:
+    """The shipped rules deciding by syntax alone: what the frame and candidate tests test.
+
+    The shipped troop_movement also needs its examples' classifier to agree; the tests of that
+    are in test_by_example.py.
+    """
+    return by_syntax(ruleset)
 
 
 @pytest.fixture(scope="session")
@@ -101,11 +130,11 @@ def parse(alerts_nlp) -> Parse:
 
 
 @pytest.fixture
-def run(ruleset, parse, make_enriched) -> Callable[..., list[Alert]]:
-    """Evaluate the shipped rules on text (or an article)."""
+def run(syntax_rules, parse, make_enriched) -> Callable[..., list[Alert]]:
+    """Evaluate the shipped rules, deciding by syntax, on text (or an article)."""
 
     def go(text: str | EnrichedArticle, rules: RuleSet | None = None, **kwargs) -> list[Alert]:
         article = text if isinstance(text, EnrichedArticle) else make_enriched(text, **kwargs)
-        return evaluate(article, rules or ruleset, parse, fired_at=FIRED_AT)
+        return evaluate(article, rules or syntax_rules, parse, fired_at=FIRED_AT)
 
     return go

@@ -213,13 +213,13 @@ def test_the_third_round_patterns_leave_fire_aircraft_weapons_and_presence_alone
 
 
 def test_a_sentence_with_they_is_parsed_only_after_a_candidate_sentence(
-    ruleset, parse, make_enriched
+    syntax_rules, parse, make_enriched
 ):
     article = make_enriched(
         "Markets rose. They moved up. Dutch marines entered the town. They moved on. "
         "They moved again."
     )
-    result = evaluate_counted(article, ruleset, parse, fired_at=FIRED_AT)
+    result = evaluate_counted(article, syntax_rules, parse, fired_at=FIRED_AT)
     # parsed: the marines and the "they" right after them; not a "they" after a non-candidate
     assert (result.sentences, result.parsed) == (5, 2)
     assert [a.sentence_index for a in result.alerts] == [2, 3]

