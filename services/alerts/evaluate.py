@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
@@ -175,20 +176,45 @@ def evaluate_counted(
             assert sent.doc is not None
             previous = parsed.get(sent.index - 1) if sent.index > 0 else None
             resolve_pronouns(sent.doc, previous)
-    scores = _scores(todo, rules, article.text)
+    syntax = [_syntax(sent, rule, article) for sent, rule in todo]
+    scores = _scores(todo, syntax, rules, article.text)
     alerts: list[Alert] = []
     for n, (sent, rule) in enumerate(todo):
-        fired = _fire(sent, rule, article, scores.get(n))
+        fired = _fire(sent, rule, syntax[n], scores.get(n))
         if fired is not None:
             alerts.append(_make_alert(article, sent, rule.rule, fired, fired_at))
     return Evaluation(alerts, len(sentences), len(to_parse), len(scores))
 
 
+@dataclass
+class _Syntax:
+    """A rule's conditions on one sentence: whether they all held, and the matches of those that did."""
+
+    held: bool
+    hits: list[tuple[int, ...]]
+
+
+def _syntax(sent: _Sentence, rule: CompiledRule, article: EnrichedArticle) -> _Syntax | None:
+    """The conditions evaluated (None: the rule needs the parse and the sentence was not parsed)."""
+    if rule.needs_parse and sent.doc is None:
+        return None
+    hits: list[tuple[int, ...]] = []
+    # Every condition is evaluated (no short cut): the matches of those that hold build the frame.
+    held = [_holds(c, sent, rule, article, hits) for c in rule.rule.conditions]
+    return _Syntax(bool(held) and all(held), hits)
+
+
 def _scores(
-    todo: list[tuple[_Sentence, CompiledRule]], rules: RuleSet, article_text: str
+    todo: list[tuple[_Sentence, CompiledRule]],
+    syntax: list[_Syntax | None],
+    rules: RuleSet,
+    article_text: str,
 ) -> dict[int, float]:
     """P(fire) of each (sentence, rule) pair whose rule has a classifier, by its place in ``todo``.
 
+    Where the rule's conditions matched, the clause of the first match (its head word's subtree)
+    is scored too, and the higher of the two counts: in a long sentence of gunfire in which
+    "troops rolled back into the city", the sentence reads as combat and the clause as a movement.
     Each distinct text is embedded once, in one batch, whatever the rules that score it.
     """
     wanted = [n for n, (_, rule) in enumerate(todo) if rule.classifier is not None]
@@ -196,20 +222,29 @@ def _scores(
         return {}
     if rules.embed is None:
         raise RuntimeError("rules by example need the sentence embedder (load_rules(embed=...))")
-    texts = {
-        n: headline_case(todo[n][0].text, article_text)
-        if todo[n][0].index == TITLE_INDEX
-        else todo[n][0].text
-        for n in wanted
-    }
-    distinct = sorted(set(texts.values()))
+    texts: dict[int, list[str]] = {}
+    for n in wanted:
+        sent = todo[n][0]
+        own = headline_case(sent.text, article_text) if sent.index == TITLE_INDEX else sent.text
+        texts[n] = [own, *_clause(sent, syntax[n])]
+    distinct = sorted({text for each in texts.values() for text in each})
     vectors = dict(zip(distinct, rules.embed(distinct), strict=True))
     scores: dict[int, float] = {}
     for n in wanted:
         classifier = todo[n][1].classifier
         assert classifier is not None
-        scores[n] = float(classifier.probabilities(vectors[texts[n]][None, :])[0])
+        found = classifier.probabilities(np.vstack([vectors[text] for text in texts[n]]))
+        scores[n] = float(found.max())
     return scores
+
+
+def _clause(sent: _Sentence, syntax: _Syntax | None) -> list[str]:
+    """The text of the first match's clause, when the conditions held and it is not the sentence."""
+    if syntax is None or not syntax.held or not syntax.hits or sent.doc is None:
+        return []
+    head = sent.doc[syntax.hits[0][0]]
+    clause = sent.doc[head.left_edge.i : head.right_edge.i + 1].text
+    return [clause] if len(clause.split()) >= 3 and clause != sent.doc.text else []
 
 
 def _sentences(article: EnrichedArticle) -> Iterator[_Sentence]:
@@ -262,7 +297,7 @@ class _Fired:
 
 
 def _fire(
-    sent: _Sentence, rule: CompiledRule, article: EnrichedArticle, score: float | None
+    sent: _Sentence, rule: CompiledRule, syntax: _Syntax | None, score: float | None
 ) -> _Fired | None:
     """Whether the rule fires on the sentence, deciding as the rule says, and with which frames."""
     deciding = rule.deciding
@@ -271,12 +306,10 @@ def _fire(
     )
     if deciding in ("examples", "both") and not by_example:
         return None
-    if rule.needs_parse and sent.doc is None:
+    if syntax is None:
         return None
-    hits: list[tuple[int, ...]] = []
-    # Every condition is evaluated (no short cut): the matches of those that hold build the frame.
-    held = [_holds(c, sent, rule, article, hits) for c in rule.rule.conditions]
-    by_syntax = bool(held) and all(held)
+    hits = syntax.hits
+    by_syntax = syntax.held
     if deciding in ("syntax", "both") and not by_syntax:
         return None
     if deciding == "either" and not (by_syntax or by_example):

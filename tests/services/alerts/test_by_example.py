@@ -48,3 +48,15 @@ def test_a_naval_deployment_fires_and_an_airline_fleet_does_not(run, ruleset):
     ]
     fleet = "The airline will replace its fleet of regional jets with larger aircraft next year."
     assert not [a for a in run(fleet, ruleset) if a.rule_id == "naval_deployment"]
+
+
+def test_the_matched_clause_is_scored_when_the_sentence_reads_as_combat(run, ruleset, embedder):
+    text = (
+        "Explosions and gunfire rattled through the old city on Sunday as troops in armoured "
+        "vehicles and tanks rolled back into its streets, a day after talks collapsed."
+    )
+    (troop,) = [r for r in ruleset.rules if r.id == "troop_movement"]
+    assert troop.classifier is not None
+    sentence_alone = float(troop.classifier.probabilities(embedder([text]))[0])
+    assert sentence_alone < troop.classifier.threshold  # the whole sentence reads as combat
+    assert [a.rule_id for a in run(text, ruleset)] == ["troop_movement"]  # its clause does not

@@ -20,10 +20,8 @@ from .conftest import FIRED_AT
 pytestmark = pytest.mark.slow
 
 RE3D_BBC = "BBC Online/3095FB15AFF7B552702E9EF46C083FDD"
-# ag:34 (tanks rolling back into Najaf amid gunfire) left the list when the examples' veto came
-# in: the whole sentence reads as combat to the classifier (P 0.13), a recall cost of the veto
-# that evaluation/alerts/README.md counts.
 VERDICTS = [  # (source, ref, a troop movement)
+    ("ag", "34", True),  # tanks rolling back into Najaf amid gunfire: the clause, not the sentence
     ("ag", "39", True),  # "Afghan Army Dispatched to Calm Violence"
     ("ag", "100", False),  # an army major shooting at the Olympics
     ("ag", "108", False),  # Sudan vows to restore order: no movement
