@@ -12,13 +12,20 @@ import time
 from pathlib import Path
 
 from shared.topics import SERVICES
-from tests.integration.harness import launch_run, process_state
+from tests.integration.harness import launch_run, own_broker, process_state
 
 
 def test_a_worker_dead_past_its_restarts_stops_the_run_with_an_error_and_no_process_is_left(
-    kafka, tmp_path
+    tmp_path,
 ):
-    run = launch_run(kafka, tmp_path, env={"NEWS_RUN_MAX_RESTARTS": "0"})
+    # A broker of its own: on the session broker, this run's workers would read the end-to-end
+    # pipeline's topics from the start and publish alerts and event records of their own there
+    # (test_pipeline.py reads them), in whatever order pytest-xdist runs the two.
+    with own_broker(tmp_path) as bootstrap:
+        stops_the_run(launch_run(bootstrap, tmp_path, env={"NEWS_RUN_MAX_RESTARTS": "0"}))
+
+
+def stops_the_run(run) -> None:
     proc = run.proc
     try:
         assert proc.stdout is not None
