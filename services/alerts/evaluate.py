@@ -217,7 +217,13 @@ def _scores(
     "troops rolled back into the city", the sentence reads as combat and the clause as a movement.
     Each distinct text is embedded once, in one batch, whatever the rules that score it.
     """
-    wanted = [n for n, (_, rule) in enumerate(todo) if rule.classifier is not None]
+    # A rule deciding by both needs no score where its conditions failed: it stays silent there.
+    wanted = [
+        n
+        for n, ((_, rule), found) in enumerate(zip(todo, syntax, strict=True))
+        if rule.classifier is not None
+        and not (rule.deciding == "both" and (found is None or not found.held))
+    ]
     if not wanted:
         return {}
     if rules.embed is None:

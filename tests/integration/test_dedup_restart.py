@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from cli.broker import LocalKafka, free_port
+from cli.broker import free_port
 from cli.run import start_worker, stop_workers
 from shared.admin import ensure_topics
 from shared.schemas import CleanArticle, DuplicateNotice, UniqueArticle
 from shared.topics import CLEAN_ARTICLES, DUPLICATES, TOPICS, UNIQUE_ARTICLES
+from tests.integration.harness import own_broker
 from tests.integration.kafkautil import TopicReader, produce, wait_for_empty_group
 
 STORIES = {
@@ -52,18 +53,9 @@ STORIES = {
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    kafka = LocalKafka(
-        port=free_port(),
-        controller_port=free_port(),
-        data_dir=tmp_path_factory.mktemp("kafka-restart") / "data",
-        fresh=True,
-    )
-    bootstrap = kafka.start()
-    ensure_topics(bootstrap, TOPICS, 1)
-    try:
+    with own_broker(tmp_path_factory.mktemp("kafka-restart")) as bootstrap:
+        ensure_topics(bootstrap, TOPICS, 1)
         yield bootstrap
-    finally:
-        kafka.stop()
 
 
 def article(article_id: str, text: str) -> bytes:

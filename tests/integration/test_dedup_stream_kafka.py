@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.broker import LocalKafka, free_port
+from cli.broker import free_port
 from cli.run import start_worker, stop_workers
 from evaluation.dedup.corpus import build_stream, raw_record, score_records
 from shared.admin import ensure_topics
@@ -34,6 +34,7 @@ from shared.topics import (
     TOPICS,
     UNIQUE_ARTICLES,
 )
+from tests.integration.harness import own_broker
 from tests.integration.kafkautil import TopicReader, produce, wait_caught_up
 
 # The raw topic keeps the production shape (several partitions); news.clean-article.v1 has one
@@ -47,18 +48,9 @@ STREAM_KEY = b"dedup-benchmark"
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    kafka = LocalKafka(
-        port=free_port(),
-        controller_port=free_port(),
-        data_dir=tmp_path_factory.mktemp("kafka-dedup-bench") / "data",
-        fresh=True,
-    )
-    bootstrap = kafka.start()
-    ensure_topics(bootstrap, TOPICS, RAW_PARTITIONS)
-    try:
+    with own_broker(tmp_path_factory.mktemp("kafka-dedup-stream")) as bootstrap:
+        ensure_topics(bootstrap, TOPICS, RAW_PARTITIONS)
         yield bootstrap
-    finally:
-        kafka.stop()
 
 
 def _tail(path: Path, lines: int = 30) -> str:
