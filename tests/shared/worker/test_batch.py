@@ -31,6 +31,20 @@ from tests.shared.worker.isolate_stages import BATCHED, MISBEHAVING, NO_BATCH, B
 _apps = itertools.count()
 
 
+def faust_source() -> tuple[faust.App, faust.TopicT]:
+    """A faust app of its own (no broker is reached in a test context) and the input topic."""
+    faust_app = faust.App(
+        f"test-batch-{next(_apps)}",
+        broker="kafka://127.0.0.1:1",
+        web_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    return faust_app, faust_app.topic(
+        RAW_ARTICLES.name, key_serializer="raw", value_serializer="raw"
+    )
+
+
 @dataclass
 class LoggedTopic:
     """A fake output topic whose broker acknowledges each record ``delay_s`` after it was sent."""
@@ -127,14 +141,7 @@ def run(
         fatal=fatal,
         batching=Batching(size=size, within_s=within_s, max_bytes=max_bytes, budget_s=1.0),
     )
-    faust_app = faust.App(
-        f"test-batch-{next(_apps)}",
-        broker="kafka://127.0.0.1:1",
-        web_enabled=False,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
-    source = faust_app.topic(RAW_ARTICLES.name, key_serializer="raw", value_serializer="raw")
+    faust_app, source = faust_source()
 
     async def agent(stream: faust.StreamT) -> None:
         acknowledge = stream.ack
@@ -406,14 +413,7 @@ def test_a_stop_in_the_middle_leaves_the_messages_in_hand_uncommitted(batches):
         batch=stuck if batches else None,
         batching=Batching(size=4, within_s=0.05, max_bytes=1 << 20, budget_s=1.0),
     )
-    faust_app = faust.App(
-        f"test-batch-{next(_apps)}",
-        broker="kafka://127.0.0.1:1",
-        web_enabled=False,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
-    source = faust_app.topic(RAW_ARTICLES.name, key_serializer="raw", value_serializer="raw")
+    faust_app, source = faust_source()
 
     async def agent(stream: faust.StreamT) -> None:
         await step(stream)
