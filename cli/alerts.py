@@ -27,7 +27,8 @@ SHORT_ID = 8
 def cmd_alerts(args: argparse.Namespace) -> int:
     """Print events (or with --raw alerts): those this group has not seen yet (or all with --from-beginning); --follow waits."""
     specs = [ALERTS] if args.raw else [EVENT_ALERTS, EVENT_MENTIONS]
-    consumer = _open(args, specs)
+    group = None if args.from_beginning else (args.group or CliSettings().alerts_group)
+    consumer = open_consumer(args, specs, group=group)
     if consumer is None:
         return 1
     try:
@@ -40,10 +41,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open(args: argparse.Namespace, specs: list[TopicSpec]) -> Any:
+def open_consumer(args: argparse.Namespace, specs: list[TopicSpec], *, group: str | None) -> Any:
     """A consumer on ``specs``: its group's position, or every partition from the start without a group."""
     bootstrap, security = bootstrap_of(args), kafka_security()
-    group = None if args.from_beginning else (args.group or CliSettings().alerts_group)
     with connecting(bootstrap, security):
         consumer = KafkaConsumer(
             bootstrap_servers=bootstrap.split(","),
@@ -90,7 +90,7 @@ def _print_alerts(consumer: Any, args: argparse.Namespace) -> None:
                     continue
                 seen.add(alert.alert_id)
                 print(alert.model_dump_json() if args.json else format_alert(alert), flush=True)
-            if not args.follow and _caught_up(consumer):
+            if not args.follow and caught_up(consumer):
                 break
     except KeyboardInterrupt:
         pass
@@ -120,7 +120,7 @@ def _print_events(consumer: Any, args: argparse.Namespace) -> None:
                 text = event.model_dump_json() if args.json else view.add(event)
                 if text:
                     print(text, flush=True)
-            done = not args.follow and _caught_up(consumer)
+            done = not args.follow and caught_up(consumer)
             # Mentions of an event not shown yet wait for it (it may be further on the other
             # topic) until nothing more is coming.
             text = view.flush(idle=done or not batch)
@@ -134,7 +134,8 @@ def _print_events(consumer: Any, args: argparse.Namespace) -> None:
             print(text, flush=True)
 
 
-def _caught_up(consumer: object) -> bool:
+def caught_up(consumer: object) -> bool:
+    """Whether the consumer has read everything its partitions held when asked."""
     assignment = consumer.assignment()  # type: ignore[attr-defined]
     if not assignment:
         return False
@@ -236,7 +237,16 @@ def format_new(record: EventAlert) -> str:
     """A new event, prominent: rule and severity, its frame, then the report (source, title, evidence)."""
     rule = f"{record.rule_id} ({record.rule_name})" if record.rule_name else record.rule_id
     head = " · ".join(x for x in ("● NEW EVENT", rule, record.severity, event_label(record)) if x)
-    return "\n".join([head, f"  {format_frame(record.frame)}", *_report_lines(record, "  ")])
+    lines = [head, f"  {format_frame(record.frame)}", *_report_lines(record, "  ")]
+    if record.alert_story_id:
+        lines.append(f"  {story_label(record)}")
+    return "\n".join(lines)
+
+
+def story_label(record: EventAlert) -> str:
+    """The story the report tells and its size then ("story 4e574af0, 5 articles")."""
+    size = f", {_count(record.story_size, 'article')}" if record.story_size else ""
+    return f"story {(record.alert_story_id or '?')[:SHORT_ID]}{size}"
 
 
 def format_update(record: EventAlert) -> str:

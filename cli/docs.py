@@ -24,6 +24,7 @@ from services.alerts.settings import AlertsSettings
 from services.clean.settings import CleanSettings
 from services.dedup.settings import DedupSettings
 from services.entities.settings import EntitiesSettings
+from services.stories.settings import StoriesSettings
 from shared.settings import RunSettings, ServiceSettings
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
@@ -47,6 +48,8 @@ SECTIONS = (
     Section("clean", "the clean worker and `newswatch process`", CleanSettings, ServiceSettings),
     Section("dedup", "the dedup worker and `newswatch process`", DedupSettings, ServiceSettings),
     Section("entities", "the entities worker and `newswatch process`", EntitiesSettings,
+            ServiceSettings),
+    Section("stories", "the stories worker and `newswatch process`", StoriesSettings,
             ServiceSettings),
     Section("alerts", "the alerts worker (its rules and events stages), `newswatch process` and "
             "`newswatch rules test`", AlertsSettings, ServiceSettings),

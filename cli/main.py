@@ -14,6 +14,7 @@ from cli.docs import add_parser as add_docs_parser
 from cli.process import cmd_process
 from cli.rules import add_parser as add_rules_parser
 from cli.run import REPO, cmd_run
+from cli.stories import cmd_stories
 from cli.submit import cmd_submit
 from cli.topics import cmd_topics
 from shared.settings import DEFAULT_BOOTSTRAP
@@ -34,14 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     partitions = None  # NEWS_TOPIC_PARTITIONS (shared.settings) unless given
     p = with_bootstrap(
-        sub.add_parser("run", help="start the broker (unless reachable) and the four services")
+        sub.add_parser("run", help="start the broker (unless reachable) and the five services")
     )
     p.add_argument("--partitions", type=int, default=partitions)
     p.add_argument(
         "--metrics-base",
         type=int,
         default=9101,
-        help="first /metrics port: clean, dedup, entities, alerts take it and the next three",
+        help="first /metrics port: clean, dedup, entities, alerts, stories take it and the next four",
     )
     p.add_argument(
         "--logs", default=str(REPO / ".cache" / "logs"), help="folder for the workers' logs"
@@ -90,9 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_alerts)
 
-    p = sub.add_parser(
-        "process", help="run the four stages in this process, no Kafka; JSON lines out"
+    p = with_bootstrap(
+        sub.add_parser("stories", help="print the stories, largest first; --follow as they grow")
     )
+    p.add_argument("--follow", "-f", action="store_true", help="then print each story as it grows")
+    p.add_argument("--top", type=int, default=20, help="how many stories (0: all; default 20)")
+    p.add_argument("--json", action="store_true", help="one StoryRecord a line")
+    p.set_defaults(func=cmd_stories)
+
+    p = sub.add_parser("process", help="run the stages in this process, no Kafka; JSON lines out")
     p.add_argument(
         "paths", nargs="+", metavar="PATH", help="files (.txt .html .json .jsonl), folders, or -"
     )

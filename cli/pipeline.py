@@ -22,6 +22,8 @@ from shared.schemas import (
     EventAlert,
     EventMention,
     Message,
+    StoriedArticle,
+    StoryRecord,
     UniqueArticle,
 )
 from shared.settings import ServiceSettings
@@ -29,7 +31,16 @@ from shared.stage import Handler, Stage, as_handled
 from shared.topics import DEAD_LETTERS, RAW_ARTICLES, encode_output
 
 Kind = Literal[
-    "clean", "unique", "duplicate", "enriched", "alert", "event", "mention", "dead_letter"
+    "clean",
+    "unique",
+    "duplicate",
+    "enriched",
+    "storied",
+    "story",
+    "alert",
+    "event",
+    "mention",
+    "dead_letter",
 ]
 
 KINDS: dict[type[Message], Kind] = {
@@ -37,6 +48,8 @@ KINDS: dict[type[Message], Kind] = {
     UniqueArticle: "unique",
     DuplicateNotice: "duplicate",
     EnrichedArticle: "enriched",
+    StoriedArticle: "storied",
+    StoryRecord: "story",
     Alert: "alert",
     EventAlert: "event",
     EventMention: "mention",

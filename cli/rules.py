@@ -146,7 +146,7 @@ def cmd_rules_build(
     """Learn every rule's classifier from its examples and store it; exit 2 on an invalid file."""
     # spaCy and onnxruntime: loaded by this command, not by every `newswatch` call.
     from services.alerts.compile import build_artefacts  # noqa: PLC0415
-    from services.alerts.embed import SentenceEmbedder  # noqa: PLC0415
+    from shared.embed import SentenceEmbedder  # noqa: PLC0415
 
     out, err = stdout or sys.stdout, stderr or sys.stderr
     path = Path(args.rules or AlertsSettings().alerts_rules or RULES_PATH)

@@ -8,10 +8,11 @@ from services.alerts.stage import STAGE as ALERTS
 from services.clean.stage import STAGE as CLEAN
 from services.dedup.stage import STAGE as DEDUP
 from services.entities.stage import STAGE as ENTITIES
+from services.stories.stage import STAGE as STORIES
 from shared.stage import Stage
 from shared.topics import SERVICES, TopicSpec
 
-STAGES: tuple[Stage, ...] = (CLEAN, DEDUP, ENTITIES, ALERTS, EVENTS)
+STAGES: tuple[Stage, ...] = (CLEAN, DEDUP, ENTITIES, STORIES, ALERTS, EVENTS)
 
 
 def stages_of(service: str) -> tuple[Stage, ...]:

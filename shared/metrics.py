@@ -16,7 +16,7 @@ from prometheus_client import (
 PREFIX = "news_"
 
 # Each service's /metrics port when NEWS_METRICS_PORT is not set (also used by deploy/prometheus).
-DEFAULT_PORTS = {"clean": 9101, "dedup": 9102, "entities": 9103, "alerts": 9104}
+DEFAULT_PORTS = {"clean": 9101, "dedup": 9102, "entities": 9103, "alerts": 9104, "stories": 9105}
 
 # spaCy dominates: a short article takes ~5 ms, a long dump ~1 s; 2 s is the bound no accepted
 # input may pass in any stage (docs/bad-input.md), so it is a bucket edge.

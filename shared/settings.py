@@ -142,7 +142,7 @@ class ServiceSettings(BaseSettings):
     metrics_port: int = Field(
         default=0,
         description="Port of /metrics; 0: the service's own default (shared.metrics.DEFAULT_PORTS: "
-        "9101-9104 for clean, dedup, entities, alerts).",
+        "9101-9105 for clean, dedup, entities, alerts, stories).",
     )
     log_level: str = Field(default="info", description="Log level of the workers.")
     topic_partitions: int = Field(

@@ -17,10 +17,12 @@ from shared.schemas import (
     EventMention,
     Message,
     RawArticle,
+    StoriedArticle,
+    StoryRecord,
     UniqueArticle,
 )
 
-SERVICES = ("clean", "dedup", "entities", "alerts")
+SERVICES = ("clean", "dedup", "entities", "stories", "alerts")
 
 
 # Kafka refuses records over 1 MB by default. The input takes articles up to the clean stage's
@@ -73,7 +75,14 @@ RAW_ARTICLES = TopicSpec(topic_name(RawArticle), RawArticle, configs=_SIZED)
 CLEAN_ARTICLES = TopicSpec(topic_name(CleanArticle), CleanArticle, partitions=1, configs=_SIZED)
 UNIQUE_ARTICLES = TopicSpec(topic_name(UniqueArticle), UniqueArticle, configs=_SIZED)
 DUPLICATES = TopicSpec(topic_name(DuplicateNotice), DuplicateNotice, configs=_SIZED)
-ENRICHED_ARTICLES = TopicSpec(topic_name(EnrichedArticle), EnrichedArticle, configs=_SIZED)
+# The stories stage compares each article with every open story, so its input has one partition,
+# like dedup's (docs/scaling.md, "stories"); the entities workers still scale on theirs.
+ENRICHED_ARTICLES = TopicSpec(
+    topic_name(EnrichedArticle), EnrichedArticle, partitions=1, configs=_SIZED
+)
+STORIED_ARTICLES = TopicSpec(topic_name(StoriedArticle), StoriedArticle, configs=_SIZED)
+# Keyed by story id: a story's records stay in order, and the latest is the story as it stands.
+STORY_RECORDS = TopicSpec(topic_name(StoryRecord), StoryRecord)
 # Keyed by ``Alert.bucket`` (rule and direction): the events step, in the alerts workers, reads it
 # back partitioned so that one worker owns a bucket and its events (docs/events.md).
 ALERTS = TopicSpec(topic_name(Alert), Alert, configs=_SIZED)
@@ -94,6 +103,8 @@ TOPICS: list[TopicSpec] = [
     UNIQUE_ARTICLES,
     DUPLICATES,
     ENRICHED_ARTICLES,
+    STORIED_ARTICLES,
+    STORY_RECORDS,
     ALERTS,
     EVENT_ALERTS,
     EVENT_MENTIONS,
@@ -117,12 +128,14 @@ def record_key(message: Message) -> bytes | None:
     """Records are keyed so that a replay lands on the same partition, and what one consumer needs together is together.
 
     Alerts by their bucket (rule and direction of movement: the events step's partitioning),
-    event records by their event, everything else by what identifies it.
+    event records by their event, story records by their story, everything else by what identifies it.
     """
     if isinstance(message, Alert):
         key: str | None = message.bucket
     elif isinstance(message, EventAlert):
         key = message.event_id
+    elif isinstance(message, StoryRecord):
+        key = message.story_id
     else:
         key = getattr(message, "article_id", None)
     return key.encode("utf-8") if key else None

@@ -25,11 +25,11 @@ from pathlib import Path
 from evaluation.articles import split_sentences
 from evaluation.settings import corpora_dir
 from services.alerts.compile import load_rules
-from services.alerts.embed import SentenceEmbedder
 from services.alerts.evaluate import evaluate, evaluate_counted, make_parser
 from services.alerts.handler import load_nlp
 from services.entities.extract import extract_entities_batch
 from services.entities.pipeline import load_nlp as load_entities_nlp
+from shared.embed import SentenceEmbedder
 from shared.schemas.articles import UniqueArticle
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)

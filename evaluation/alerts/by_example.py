@@ -25,11 +25,11 @@ from evaluation.alerts.labelled import (
 from evaluation.alerts.quality import FIRED_AT
 from services.alerts.classifier import Classifier
 from services.alerts.compile import RuleSet, load_rules
-from services.alerts.embed import SentenceEmbedder
 from services.alerts.evaluate import evaluate, make_parser
 from services.alerts.handler import load_nlp as load_alerts_nlp
 from services.entities.extract import extract_entities_batch
 from services.entities.pipeline import load_nlp
+from shared.embed import SentenceEmbedder
 
 MODES = ("syntax", "examples", "both", "either")
 

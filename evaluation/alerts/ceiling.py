@@ -26,13 +26,13 @@ from evaluation.alerts.labelled import DEFENCE_SET, DEV_SET, Corpora, read_items
 from evaluation.alerts.quality import FIRED_AT
 from evaluation.figures import wilson
 from services.alerts.compile import load_rules
-from services.alerts.embed import SentenceEmbedder
 from services.alerts.evaluate import evaluate, make_parser
 from services.alerts.examples import read_examples
 from services.alerts.handler import load_nlp as load_alerts_nlp
 from services.alerts.rules import RULES_PATH
 from services.entities.extract import extract_entities_batch
 from services.entities.pipeline import load_nlp
+from shared.embed import SentenceEmbedder
 
 TRAINED_ON = {"examples": (True, False), "tuning items": (False, True), "both": (True, True)}
 THRESHOLDS = (0.5, 0.7, 0.85)

@@ -17,11 +17,11 @@ from pathlib import Path
 from evaluation.alerts.labelled import Corpora, Score
 from evaluation.alerts.quality import FIRED_AT
 from services.alerts.compile import load_rules
-from services.alerts.embed import SentenceEmbedder
 from services.alerts.evaluate import evaluate, make_parser
 from services.alerts.handler import load_nlp as load_alerts_nlp
 from services.entities.extract import extract_entities_batch
 from services.entities.pipeline import load_nlp
+from shared.embed import SentenceEmbedder
 
 CHECK_SET = Path(__file__).with_name("naval_deployment.csv")
 RULE = "naval_deployment"

@@ -164,11 +164,11 @@ def check_agreement(floors: Floors) -> None:
 def make_fires() -> Callable[[object], bool]:
     """Whether troop_movement fires on an article, through the real entities stage and the shipped rules."""
     from services.alerts.compile import load_rules
-    from services.alerts.embed import SentenceEmbedder
     from services.alerts.evaluate import evaluate, make_parser
     from services.alerts.handler import load_nlp as load_alerts_nlp
     from services.entities.extract import extract_entities_batch
     from services.entities.pipeline import load_nlp
+    from shared.embed import SentenceEmbedder
 
     entities_nlp, alerts_nlp = load_nlp("en_core_web_sm"), load_alerts_nlp("en_core_web_sm")
     ruleset = load_rules(vocab=alerts_nlp.vocab, embed=SentenceEmbedder())

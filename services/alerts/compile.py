@@ -20,7 +20,6 @@ from services.alerts.classifier import (
     train,
     write_artefact,
 )
-from services.alerts.embed import SentenceEmbedder
 from services.alerts.examples import ExamplesError, read_examples
 from services.alerts.extensions import register_extensions
 from services.alerts.rules import (
@@ -32,6 +31,7 @@ from services.alerts.rules import (
     read_rules,
     validate_rules,
 )
+from shared.embed import SentenceEmbedder
 
 log = logging.getLogger("newswatch")
 

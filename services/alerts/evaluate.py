@@ -408,6 +408,8 @@ def _make_alert(
         language=article.language,
         published_at=article.published_at,
         ingested_at=article.ingested_at,
+        story_id=getattr(article, "story_id", None),
+        story_size=getattr(article, "story_size", None),
         fired_at=fired_at,
     )
 

@@ -11,14 +11,14 @@ from typing import Any
 from spacy.language import Language
 
 from services.alerts.compile import load_rules
-from services.alerts.embed import SentenceEmbedder
 from services.alerts.evaluate import evaluate, make_parser
 from services.alerts.events import EventFolder
 from services.alerts.reload import ReloadingRules
 from services.alerts.rules import RULES_PATH
 from services.alerts.settings import AlertsSettings
 from services.entities.pipeline import load_nlp as load_entities_nlp
-from shared.schemas import Alert, EnrichedArticle, EventAlert
+from shared.embed import SentenceEmbedder
+from shared.schemas import Alert, EventAlert, StoriedArticle
 from shared.stage import Count, Handled, Handler
 
 # What the rules need of spaCy: lemmas (tagger, attribute_ruler, lemmatizer) and the parse.
@@ -49,8 +49,8 @@ def build(settings: AlertsSettings, store: MutableMapping[str, Any] | None = Non
     parse = make_parser(nlp)
 
     def handle(value: bytes) -> Handled:
-        """An enriched article → one alert per rule and sentence (or title) that matched."""
-        article = EnrichedArticle.model_validate_json(value)
+        """An article with its story → one alert per rule and sentence (or title) that matched, with the story."""
+        article = StoriedArticle.model_validate_json(value)
         alerts = evaluate(article, rules.current(), parse, fired_at=datetime.now(UTC))
         fired = Counter(alert.rule_id for alert in alerts)
         return Handled(

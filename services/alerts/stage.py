@@ -1,4 +1,4 @@
-"""alerts' stages: rules (consumes news.enriched-article.v1, produces news.alert.v1) and events (consumes news.alert.v1, produces news.event-alert.v1 and news.event-mention.v1); both dead-letter news.alerts.dlq.
+"""alerts' stages: rules (consumes news.storied-article.v1, produces news.alert.v1) and events (consumes news.alert.v1, produces news.event-alert.v1 and news.event-mention.v1); both dead-letter news.alerts.dlq.
 
 The alerts workers run both. The alert topic is keyed by ``Alert.bucket``, so the events stage
 reads it partitioned by bucket: one worker owns a bucket's events in its changelogged Table,
@@ -7,11 +7,11 @@ however many alerts workers run.
 
 from services.alerts.settings import AlertsSettings
 from shared.stage import Metric, Stage
-from shared.topics import ALERTS, ENRICHED_ARTICLES, EVENT_ALERTS, EVENT_MENTIONS
+from shared.topics import ALERTS, EVENT_ALERTS, EVENT_MENTIONS, STORIED_ARTICLES
 
 STAGE = Stage(
     "alerts",
-    ENRICHED_ARTICLES,
+    STORIED_ARTICLES,
     (ALERTS,),
     AlertsSettings,
     build="services.alerts.handler:build",

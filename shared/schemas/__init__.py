@@ -32,6 +32,7 @@ from shared.schemas.enums import (
     Severity,
 )
 from shared.schemas.events import EventAlert, EventMention, event_record
+from shared.schemas.stories import StoriedArticle, StoryRecord, StoryStatus
 
 __all__ = [
     "DIRECTIONS",
@@ -56,6 +57,9 @@ __all__ = [
     "RawArticle",
     "Sentence",
     "Severity",
+    "StoriedArticle",
+    "StoryRecord",
+    "StoryStatus",
     "UniqueArticle",
     "event_record",
 ]

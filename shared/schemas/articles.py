@@ -1,6 +1,7 @@
 """Message models for the newswatch topics, raw article to alert.
 
-raw → clean → unique/duplicate → enriched → alert, plus dead letters.
+raw → clean → unique/duplicate → enriched → (storied, ``shared.schemas.stories``) → alert, plus
+dead letters.
 """
 
 from __future__ import annotations
@@ -207,6 +208,9 @@ class Alert(Message):
     # published_at, the same on a replay (None on alerts made before this field)
     ingested_at: datetime | None = None
     fired_at: datetime
+    # the story the article tells (services/stories); None on alerts of articles no story stage saw
+    story_id: str | None = None
+    story_size: int | None = None
 
     @property
     def bucket(self) -> str:

@@ -54,6 +54,10 @@ class EventAlert(Message):
     url: str | None = None
     source: str | None = None
     published_at: datetime | None = None
+    # the story of the event's first report, and of this one (services/stories)
+    story_id: str | None = None
+    alert_story_id: str | None = None
+    story_size: int | None = None  # articles in this report's story when it was read
 
 
 class EventMention(EventAlert):

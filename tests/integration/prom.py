@@ -47,6 +47,7 @@ DOMAIN_METRICS: dict[str, dict[str, tuple[str, ...]]] = {
     "dedup": {"duplicates": ("kind",), "dedup_evicted": ()},
     "entities": {"entities": ("label",)},
     "alerts": {"alerts_fired": ("rule",), "events": ("rule", "status"), "events_evicted": ()},
+    "stories": {"stories": ("status",), "stories_evicted": ()},
 }
 
 

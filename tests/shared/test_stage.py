@@ -27,10 +27,11 @@ def test_importing_every_stage_declaration_loads_no_spacy():
 
 
 def test_the_registry_lists_each_service_in_pipeline_order():
-    assert [stage.service for stage in STAGES] == ["clean", "dedup", "entities", "alerts", "alerts"]
+    services = ["clean", "dedup", "entities", "stories", "alerts", "alerts"]
+    assert [stage.service for stage in STAGES] == services
     assert {stage.service for stage in STAGES} == set(SERVICES)
     assert [s.step for s in stages_of("alerts")] == ["alerts", "events"]
-    assert [s.name for s in sources()["alerts"]] == ["news.enriched-article.v1", "news.alert.v1"]
+    assert [s.name for s in sources()["alerts"]] == ["news.storied-article.v1", "news.alert.v1"]
     assert stages_until("dedup") == STAGES[:2] and stages_until("alerts") == STAGES
 
 

@@ -103,7 +103,9 @@ class EventFolder:
         direction = frame.direction if frame is not None else NO_MOVEMENT
         actor = party_key(frame.actor) if frame is not None else None
         place = party_key(frame.place) if frame is not None else None
-        event_id = None if direction == NO_MOVEMENT else self._match(events, actor, place)
+        event_id = (
+            None if direction == NO_MOVEMENT else self._match(events, actor, place, alert.story_id)
+        )
         if event_id is None:
             event_id, state = self._open(alert, direction, actor, place, t, w)
             status: Status = "new"
@@ -119,7 +121,7 @@ class EventFolder:
         # says "done", so an alert redelivered after a crash part-way is decided again (a new
         # event gets the same id again); the index never names an event that was never written.
         self._events.put_event(event_id, state)
-        events[event_id] = BucketEntry(state.key.actor, state.key.place, w)
+        events[event_id] = BucketEntry(state.key.actor, state.key.place, w, state.story)
         self._events.put_bucket(bucket_id, Bucket(w, events))
         self._events.put_record(record)
         return record
@@ -138,19 +140,25 @@ class EventFolder:
                 self.evicted += 1
 
     @staticmethod
-    def _match(events: dict[str, BucketEntry], actor: str | None, place: str | None) -> str | None:
-        exact = [e for e, (a, p, _) in events.items() if a == actor and p == place]
+    def _match(
+        events: dict[str, BucketEntry], actor: str | None, place: str | None, story: str | None
+    ) -> str | None:
+        exact = [e for e, (a, p, _, _) in events.items() if a == actor and p == place]
         if exact:
             return exact[0]  # one at most: an event is never opened or filled onto a key held
         agree = [
             e
-            for e, (a, p, _) in events.items()
+            for e, (a, p, _, _) in events.items()
             if (a is None or actor is None or a == actor)
             and (p is None or place is None or p == place)
         ]
+        if len(agree) == 1:
+            return agree[0]
         # A report that lacks a part (or an event that does) is placed only when it cannot be
-        # wrong: with two candidates, "troops arrived" could be either, so it opens its own.
-        return agree[0] if len(agree) == 1 else None
+        # wrong: with two candidates, "troops arrived" could be either, so it opens its own,
+        # unless it tells the story of exactly one of them (the story says which movement).
+        same_story = [e for e in agree if story is not None and events[e].story == story]
+        return same_story[0] if len(same_story) == 1 else None
 
     def _open(
         self, alert: Alert, direction: str, actor: str | None, place: str | None, t: int, w: int
@@ -176,6 +184,7 @@ class EventFolder:
             sources=[alert.source] if alert.source else [],
             counts=[frame.count] if frame is not None and frame.count is not None else [],
             recent=[RecentReport(alert.alert_id, alert.article_id, w)],
+            story=alert.story_id,
         )
         return event_id, state
 
@@ -276,6 +285,9 @@ class EventFolder:
             url=alert.url,
             source=alert.source,
             published_at=alert.published_at,
+            story_id=state.story,
+            alert_story_id=alert.story_id,
+            story_size=alert.story_size,
         )
 
 

@@ -5,10 +5,11 @@ The store is any ``MutableMapping[str, Any]``: the alerts workers' changelogged 
 back), always *assigned*, never mutated in place, because a faust Table only records
 ``store[key] = value``. Layout::
 
-    b:<bucket>     {"w": watermark, "e": {event_id: [actor, place, keep]}}: the open events of
-                   one bucket (rule and direction) and the latest article time it has seen
+    b:<bucket>     {"w": watermark, "e": {event_id: [actor, place, keep, story]}}: the open
+                   events of one bucket (rule and direction) and the latest article time it
+                   has seen (story: of the event's first report; absent in older stores)
     e:<event_id>   {"key", "frame", "pk", "first", "last", "reports", "mentions", "articles",
-                    "sources", "counts", "recent"}: one event ("recent": [alert_id, article_id,
+                    "sources", "counts", "recent", "story"}: one event ("recent": [alert_id, article_id,
                     keep] of its reports still in the window)
     a:<alert_id>   the EventAlert the alert gave (JSON): what a replay of it gives again
 
@@ -44,6 +45,7 @@ class BucketEntry(NamedTuple):
     actor: str | None
     place: str | None
     keep: int  # the bucket's watermark when the event last had a report
+    story: str | None = None  # the story of its first report (services/stories)
 
 
 @dataclass(slots=True)
@@ -91,6 +93,7 @@ class EventState:
     sources: list[str]  # distinct source domains, first seen first
     counts: list[int]  # every count reported
     recent: list[RecentReport]
+    story: str | None = None  # the story of its first report
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> EventState:
@@ -108,6 +111,7 @@ class EventState:
             sources=list(value["sources"]),
             counts=list(value["counts"]),
             recent=[RecentReport(*entry) for entry in value["recent"]],
+            story=value.get("story"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -124,6 +128,7 @@ class EventState:
             "sources": list(self.sources),
             "counts": list(self.counts),
             "recent": [list(entry) for entry in self.recent],
+            "story": self.story,
         }
 
 

@@ -16,9 +16,9 @@ import yaml
 from spacy.language import Language
 
 from services.alerts.compile import RuleSet, load_rules
-from services.alerts.embed import SentenceEmbedder
 from services.alerts.evaluate import Parse, evaluate, make_parser
 from services.alerts.handler import load_nlp
+from shared.embed import SentenceEmbedder
 from shared.schemas.articles import Alert, EnrichedArticle, Entity
 from tests.factories import split_sentences  # dedup's real segmentation
 

@@ -12,10 +12,10 @@ import yaml
 
 from services.alerts.classifier import read_artefact, train
 from services.alerts.compile import artefact_path, build_artefacts, load_rules
-from services.alerts.embed import SentenceEmbedder
 from services.alerts.evaluate import evaluate
 from services.alerts.examples import read_examples
 from services.alerts.rules import RulesError
+from shared.embed import SentenceEmbedder
 
 from .conftest import FIRED_AT
 

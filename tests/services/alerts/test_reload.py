@@ -52,7 +52,7 @@ def test_an_edited_rules_file_is_reloaded_and_an_invalid_one_keeps_the_previous_
 def test_edited_examples_are_reloaded_and_an_invalid_examples_file_keeps_the_previous_rules(
     tmp_path, caplog
 ):
-    from services.alerts.embed import SentenceEmbedder
+    from shared.embed import SentenceEmbedder
 
     embed = SentenceEmbedder()
     examples = tmp_path / "moves.yaml"

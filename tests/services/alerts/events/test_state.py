@@ -50,7 +50,7 @@ def test_the_store_layout_is_the_documented_one():
     store = _folded_store()
     bucket = store["b:troop_movement|in"]
     assert list(bucket) == ["w", "e"]
-    assert all(isinstance(entry, list) and len(entry) == 3 for entry in bucket["e"].values())
+    assert all(isinstance(entry, list) and len(entry) == 4 for entry in bucket["e"].values())
     event = store["e:" + next(iter(bucket["e"]))]
     assert list(event) == [
         "key",
@@ -64,6 +64,7 @@ def test_the_store_layout_is_the_documented_one():
         "sources",
         "counts",
         "recent",
+        "story",
     ]
     assert event["key"] == ["troop_movement", "in", "RU", "VE"]
     assert event["frame"]["count"] == 100 and event["frame"]["equipment"] == ["Il-62"]
@@ -86,7 +87,7 @@ def test_the_event_store_assigns_fresh_values_and_pops_what_it_removes():
     events = EventStore(raw)
     bucket = Bucket(10, {"e1": BucketEntry("RU", None, 10)})
     events.put_bucket("r|in", bucket)
-    assert raw == {"b:r|in": {"w": 10, "e": {"e1": ["RU", None, 10]}}}
+    assert raw == {"b:r|in": {"w": 10, "e": {"e1": ["RU", None, 10, None]}}}
     assert events.bucket("r|in") == bucket and events.bucket("r|out") is None
     state = EventState(EventKey("r", "in", "RU", None), None, None, 1, 1, 1, 0, 1, [], [], [])
     events.put_event("e1", state)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.alerts.embed import SentenceEmbedder, model_files
+from shared.embed import SentenceEmbedder, model_files
 
 
 @pytest.fixture(scope="module")

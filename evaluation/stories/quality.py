@@ -1,0 +1,208 @@
+"""Stories against labelled groupings: BCubed precision, recall and F1, the stories core against single-pass TF-IDF by the same scorer.
+
+Sets (ids and labels only here; text from the corpora folder, ``NEWS_CORPORA_DIR``):
+
+- ``uci-tune`` / ``uci-held``: the UCI News Aggregator headlines (../shared/data/uci-news-clusters,
+  6,366 with a timestamp, 88 stories), split by story (md5 of the story id, even: tune); each half
+  taken in time order. Thresholds are chosen on ``uci-tune`` only.
+- ``gold`` (``gold-tune``, ``gold-held``: split by story as UCI is): 478 BBC and Reuters-21578 articles grouped into 165 stories by a reader before any
+  clusterer ran on them (``stories_gold.csv``, ``GOLD.md``); Reuters in wire order with its dates,
+  BBC (undated) in file order. Scoring it is a look: count it in README.md.
+
+Each item goes through the real entities stage, then the core with the packaged embedder.
+
+    .venv/bin/python -m evaluation.stories.quality                      # uci-tune, a grid
+    .venv/bin/python -m evaluation.stories.quality --sets uci-held,gold  # the shipped settings
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from evaluation.articles import split_sentences
+from evaluation.settings import corpora_dir
+from services.entities.extract import extract_entities_batch
+from services.entities.pipeline import load_nlp
+from services.stories.core import StoryClusterer, story_text
+from services.stories.settings import StoriesSettings
+from shared.embed import SentenceEmbedder
+from shared.schemas import EnrichedArticle, UniqueArticle
+
+HERE = Path(__file__).resolve().parent
+GOLD = HERE / "stories_gold.csv"
+BBC_TIME = datetime(2005, 1, 1, tzinfo=UTC)
+
+
+def bcubed(predicted: Sequence[str], gold: Sequence[str]) -> tuple[float, float, float]:
+    """BCubed precision, recall and F1 (Bagga and Baldwin 1998; Amigó et al. 2009) of a clustering."""
+    by_pred: dict[str, set[int]] = defaultdict(set)
+    by_gold: dict[str, set[int]] = defaultdict(set)
+    for i, (p, g) in enumerate(zip(predicted, gold, strict=True)):
+        by_pred[p].add(i)
+        by_gold[g].add(i)
+    precision = recall = 0.0
+    for p, g in zip(predicted, gold, strict=True):
+        shared = len(by_pred[p] & by_gold[g])
+        precision += shared / len(by_pred[p])
+        recall += shared / len(by_gold[g])
+    precision, recall = precision / len(gold), recall / len(gold)
+    return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def tfidf_single_pass(texts: Sequence[str], threshold: float) -> list[str]:
+    """The baseline: each text joins the most similar earlier cluster's centroid (TF-IDF cosine) at ``threshold``, else opens one.
+
+    The vocabulary and IDF come from the whole set (an advantage an online system does not have).
+    """
+    vectors = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit_transform(texts)
+    dense = vectors.toarray().astype(np.float32)
+    sums: list[np.ndarray] = []
+    labels: list[str] = []
+    for v in dense:
+        if sums:
+            centroids = np.vstack(sums)
+            norms = np.maximum(np.linalg.norm(centroids, axis=1), 1e-12)
+            scores = centroids @ v / norms
+            best = int(scores.argmax())
+            if scores[best] >= threshold:
+                sums[best] = sums[best] + v
+                labels.append(str(best))
+                continue
+        sums.append(v.copy())
+        labels.append(str(len(sums) - 1))
+    return labels
+
+
+def uci_items(half: str) -> tuple[list[UniqueArticle], list[str]]:
+    """One half of the UCI headlines (by story), as articles in time order, with their stories."""
+    path = corpora_dir() / "uci-news-clusters" / "uci-news-aggregator.head6367.csv"
+    with path.open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("TIMESTAMP")]
+    rows.sort(key=lambda r: (int(r["TIMESTAMP"]), int(r["ID"])))
+    keep = 0 if half == "tune" else 1
+    rows = [r for r in rows if hashlib.md5(r["STORY"].encode()).digest()[0] % 2 == keep]
+    articles = [
+        UniqueArticle(
+            article_id=f"uci:{r['ID']}",
+            title=r["TITLE"],
+            text=r["TITLE"],
+            source=r["HOSTNAME"],
+            ingested_at=datetime.fromtimestamp(int(r["TIMESTAMP"]) / 1000, UTC),
+            sentences=[],
+            language="en",
+        )
+        for r in rows
+    ]
+    return articles, [r["STORY"] for r in rows]
+
+
+def gold_items(half: str | None = None) -> tuple[list[UniqueArticle], list[str]]:
+    """The labelled BBC and Reuters articles (one half by story, or all), Reuters by date then NEWID, then BBC in file order."""
+    data = corpora_dir()
+    with GOLD.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    if half is not None:
+        keep = 0 if half == "tune" else 1
+        rows = [r for r in rows if hashlib.md5(r["story"].encode()).digest()[0] % 2 == keep]
+    wires = read_reuters({r["ref"] for r in rows if r["source"] == "reuters"}, data)
+    items: list[tuple[datetime, str, UniqueArticle, str]] = []
+    for row in rows:
+        if row["source"] == "bbc":
+            raw = (data / "bbc" / "bbc" / row["ref"]).read_text(encoding="utf-8")
+            title, _, body = raw.partition("\n")
+            when, source = BBC_TIME, "bbc.co.uk"
+        else:
+            title, body, when = wires[row["ref"]]
+            source = "reuters.com"
+        text = "\n\n".join(" ".join(p.split()) for p in body.split("\n\n") if p.strip())
+        article = UniqueArticle(
+            article_id=f"{row['source']}:{row['ref']}",
+            title=title.strip(),
+            text=text,
+            source=source,
+            ingested_at=when,
+            sentences=split_sentences(text),
+            language="en",
+        )
+        items.append((when, row["ref"].zfill(8), article, row["story"]))
+    items.sort(key=lambda x: (x[0], x[1]))
+    return [x[2] for x in items], [x[3] for x in items]
+
+
+def read_reuters(newids: set[str], data: Path) -> dict[str, tuple[str, str, datetime]]:
+    """Title, body and date of the wanted Reuters-21578 stories (SGML read with string methods)."""
+    found: dict[str, tuple[str, str, datetime]] = {}
+    for path in sorted((data / "reuters21578").glob("*.sgm")):
+        for chunk in path.read_bytes().decode("latin-1").split("<REUTERS ")[1:]:
+            newid = chunk.split('NEWID="', 1)[1].split('"', 1)[0]
+            if newid not in newids:
+                continue
+
+            def tag(name: str, text: str = chunk) -> str:
+                if f"<{name}>" not in text:
+                    return ""
+                return text.split(f"<{name}>", 1)[1].split(f"</{name}>", 1)[0]
+
+            body = tag("BODY").replace("&lt;", "<").replace("&amp;", "&").replace("\x03", "")
+            date = datetime.strptime(tag("DATE").strip().split(".")[0], "%d-%b-%Y %H:%M:%S")
+            found[newid] = (tag("TITLE").replace("&lt;", "<"), body, date.replace(tzinfo=UTC))
+    return found
+
+
+def cluster(
+    articles: Sequence[EnrichedArticle],
+    vectors: np.ndarray,
+    *,
+    threshold: float,
+    entity_weight: float,
+) -> list[str]:
+    """The stories core over the articles in order, as the stage runs it."""
+    clusterer = StoryClusterer(
+        {}, window=timedelta(days=3), threshold=threshold, entity_weight=entity_weight
+    )
+    return [clusterer.assign(a, v).story_id for a, v in zip(articles, vectors, strict=True)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sets", default="uci-tune", help="uci-tune, uci-held, gold")
+    parser.add_argument("--thresholds", help="comma-separated (default: the shipped one)")
+    parser.add_argument("--entity-weights", help="comma-separated (default: the shipped one)")
+    parser.add_argument("--tfidf", default="0.2,0.3,0.4,0.5", help="baseline thresholds")
+    args = parser.parse_args(argv)
+    shipped = StoriesSettings()
+    thresholds = [float(t) for t in (args.thresholds or str(shipped.stories_threshold)).split(",")]
+    weights = [
+        float(w) for w in (args.entity_weights or str(shipped.stories_entity_weight)).split(",")
+    ]
+    nlp, embed = load_nlp("en_core_web_sm"), SentenceEmbedder(threads=2)
+    for name in args.sets.split(","):
+        if name.startswith("gold"):
+            items, gold = gold_items(name.removeprefix("gold").removeprefix("-") or None)
+        else:
+            items, gold = uci_items(name.removeprefix("uci-"))
+        enriched = extract_entities_batch(items, nlp, batch_size=32)
+        vectors = embed([story_text(a) for a in enriched])
+        print(f"{name}: {len(gold)} articles, {len(set(gold))} stories")
+        for t in thresholds:
+            for w in weights:
+                p, r, f = bcubed(cluster(enriched, vectors, threshold=t, entity_weight=w), gold)
+                print(f"  stories t={t:.2f} names={w:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
+        texts = [story_text(a) for a in enriched]
+        for t in [float(x) for x in args.tfidf.split(",")]:
+            p, r, f = bcubed(tfidf_single_pass(texts, t), gold)
+            print(f"  tf-idf single pass t={t:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""The stories core over a dict store, with vectors given (the embedder is tested in tests/shared/test_embed.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from services.stories.core import ARTICLE, STORY, StoryClusterer, names_of, story_text
+from shared.schemas import EnrichedArticle, Entity
+from tests.factories import split_sentences
+
+T0 = datetime(2026, 11, 23, 12, tzinfo=UTC)
+
+
+def article(
+    article_id: str,
+    *,
+    title: str = "Russian troops land in Caracas",
+    text: str = "About 100 Russian soldiers arrived in Caracas. Officials confirmed it.",
+    at: datetime = T0,
+    source: str | None = "example.com",
+    names: tuple[tuple[str, str, str | None], ...] = (
+        ("Caracas", "GPE", "VE"),
+        ("Russian", "NORP", "RU"),
+    ),
+) -> EnrichedArticle:
+    entities = [
+        Entity(text=name, label=label, start=0, end=len(name), sentence=0, country=country)
+        for name, label, country in names
+    ]
+    return EnrichedArticle(
+        article_id=article_id,
+        title=title,
+        text=text,
+        source=source,
+        ingested_at=at,
+        sentences=split_sentences(text),
+        entities=entities,
+    )
+
+
+def unit(*values: float) -> np.ndarray:
+    v = np.zeros(384, dtype=np.float32)
+    v[: len(values)] = values
+    return v / np.linalg.norm(v)
+
+
+def clusterer(store: dict, **kw) -> StoryClusterer:
+    settings = {"window": timedelta(days=3), "threshold": 0.6, "entity_weight": 0.15}
+    return StoryClusterer(store, **{**settings, **kw})
+
+
+def test_close_articles_join_one_story_and_a_far_one_opens_another():
+    store: dict = {}
+    c = clusterer(store)
+    first = c.assign(article("a1"), unit(1, 0.1))
+    second = c.assign(article("a2", source="other.org"), unit(1, 0.2))
+    third = c.assign(article("a3", title="Markets fall", names=()), unit(0, 1))
+    assert first.status == "new" and first.size == 1 and first.similarity is None
+    assert second.status == "joined" and second.story_id == first.story_id
+    assert second.size == 2 and second.sources == ["example.com", "other.org"]
+    assert (
+        set(second.countries) == {"RU", "VE"} and second.title == "Russian troops land in Caracas"
+    )
+    assert second.similarity is not None and second.similarity >= 0.6
+    assert third.status == "new" and third.story_id != first.story_id
+
+
+def test_a_redelivered_article_gets_its_story_again_and_counts_once():
+    store: dict = {}
+    c = clusterer(store)
+    c.assign(article("a1"), unit(1, 0.1))
+    joined = c.assign(article("a2"), unit(1, 0.2))
+    again = c.assign(article("a2"), unit(1, 0.2))
+    assert (again.story_id, again.status, again.size) == (joined.story_id, "joined", 2)
+
+
+def test_a_restarted_clusterer_reads_the_open_stories_from_the_store():
+    store: dict = {}
+    first = clusterer(store).assign(article("a1"), unit(1, 0.1))
+    # A new process over the changelog-restored store: the index is rebuilt from it.
+    later = clusterer(store).assign(article("a2"), unit(1, 0.2))
+    assert later.story_id == first.story_id and later.size == 2
+
+
+def test_shared_names_carry_a_borderline_article_into_the_story():
+    vector, near = unit(1, 0), unit(1, 1.1)  # cosine 0.67: under 0.7 alone
+    with_names = clusterer({}, threshold=0.7).assign
+    with_names(article("a1"), vector)
+    assert with_names(article("a2"), near).status == "joined"
+    without = clusterer({}, threshold=0.7).assign
+    without(article("a1"), vector)
+    assert without(article("a2", names=()), near).status == "new"
+
+
+def test_a_story_closes_after_the_window_and_is_swept_from_the_store():
+    store: dict = {}
+    c = clusterer(store, evict_every=1)
+    old = c.assign(article("a1"), unit(1, 0.1))
+    late = c.assign(article("a2", at=T0 + timedelta(days=4)), unit(1, 0.1))
+    assert late.status == "new" and late.story_id != old.story_id
+    assert STORY + old.story_id not in store and ARTICLE + "a1" not in store
+    assert c.evicted == 1
+    assert STORY + late.story_id in store
+
+
+def test_state_per_story_is_small_and_plain_json():
+    store: dict = {}
+    c = clusterer(store)
+    for n in range(30):
+        c.assign(article(f"a{n}", source=f"site{n}.com"), unit(1, 0.01 * n))
+    (story,) = [v for k, v in store.items() if k.startswith(STORY)]
+    assert story["n"] == 30 and len(story["src"]) == 8
+    size = len(json.dumps(story))
+    assert size < 2048, size
+    assert all(len(json.dumps(v)) < 200 for k, v in store.items() if k.startswith(ARTICLE))
+
+
+def test_the_text_embedded_is_the_title_and_lead_and_names_are_case_folded():
+    a = article("a1", text="One. Two. Three.")
+    assert story_text(a) == "Russian troops land in Caracas One. Two."
+    assert names_of(a) == {"caracas", "russian"}
