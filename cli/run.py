@@ -30,7 +30,7 @@ from cli.supervise import (
 from cli.supervise import stop_workers as stop_supervised
 from services.stages import sources
 from shared.admin import broker_reachable, ensure_topics
-from shared.metrics import DEFAULT_PORTS
+from shared.metrics import ports_from
 from shared.security import kafka_python_kwargs
 from shared.settings import DEFAULT_BOOTSTRAP, RunSettings
 from shared.topics import ALERTS, RAW_ARTICLES, SERVICES, TOPICS
@@ -82,10 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         ensure_topics(bootstrap, TOPICS, partitions_of(args), security=security)
         logs = Path(args.logs)
         logs.mkdir(parents=True, exist_ok=True)
-        # Each service's offset from clean's default port (stories, added later, is 9105).
-        ports = {
-            svc: args.metrics_base + DEFAULT_PORTS[svc] - DEFAULT_PORTS["clean"] for svc in SERVICES
-        }
+        ports = ports_from(args.metrics_base)
         groups = {svc: f"{svc}{settings.group_suffix}" for svc in SERVICES}
 
         def spawn(service: str) -> subprocess.Popen[bytes]:

@@ -18,6 +18,12 @@ PREFIX = "news_"
 # Each service's /metrics port when NEWS_METRICS_PORT is not set (also used by deploy/prometheus).
 DEFAULT_PORTS = {"clean": 9101, "dedup": 9102, "entities": 9103, "alerts": 9104, "stories": 9105}
 
+
+def ports_from(base: int) -> dict[str, int]:
+    """Each service's /metrics port when the first (clean's) is ``base``: the defaults' offsets kept."""
+    return {svc: base + port - DEFAULT_PORTS["clean"] for svc, port in DEFAULT_PORTS.items()}
+
+
 # spaCy dominates: a short article takes ~5 ms, a long dump ~1 s; 2 s is the bound no accepted
 # input may pass in any stage (docs/bad-input.md), so it is a bucket edge.
 PROCESSING_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)

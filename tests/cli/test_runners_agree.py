@@ -84,6 +84,8 @@ def test_every_stage_gives_the_same_records_under_both_runners():
     assert workers == process
     assert {topic for topic, _ in workers} >= {
         "news.enriched-article.v1",
+        "news.storied-article.v1",
+        "news.story-record.v1",
         "news.alert.v1",
         "news.event-alert.v1",
         "news.event-mention.v1",

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from cli.broker import LocalKafka, free_port
+from shared.metrics import ports_from
 from shared.topics import SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -126,9 +127,7 @@ def launch_run(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    return RunningPipeline(
-        bootstrap, suffix, {s: base + n for n, s in enumerate(SERVICES)}, work / "logs", proc
-    )
+    return RunningPipeline(bootstrap, suffix, ports_from(base), work / "logs", proc)
 
 
 @contextmanager

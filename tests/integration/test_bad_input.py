@@ -35,6 +35,7 @@ from shared.topics import (
     MAX_MESSAGE_BYTES,
     RAW_ARTICLES,
     SERVICES,
+    STORIED_ARTICLES,
     UNIQUE_ARTICLES,
 )
 from tests.factories import bad_inputs
@@ -99,7 +100,8 @@ def caught_up(pipeline: RunningPipeline) -> None:
         ("clean", RAW_ARTICLES),
         ("dedup", CLEAN_ARTICLES),
         ("entities", UNIQUE_ARTICLES),
-        ("alerts", ENRICHED_ARTICLES),
+        ("stories", ENRICHED_ARTICLES),
+        ("alerts", STORIED_ARTICLES),
     ]:
         wait_caught_up(pipeline.bootstrap, pipeline.group(service), topic.name, timeout=900)
 

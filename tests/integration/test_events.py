@@ -29,7 +29,7 @@ from cli.run import start_worker, stop_workers
 from services.stages import STAGES
 from shared.admin import ensure_topics
 from shared.schemas import EventAlert, event_record
-from shared.topics import ENRICHED_ARTICLES, EVENT_ALERTS, EVENT_MENTIONS, TOPICS
+from shared.topics import EVENT_ALERTS, EVENT_MENTIONS, STORIED_ARTICLES, TOPICS
 from tests.integration.harness import REPO, own_broker
 from tests.integration.kafkautil import TopicReader, wait_for_empty_group
 
@@ -106,7 +106,7 @@ class AlertsWorkers:
         self, article_id: str, value: bytes, alert_ids: set[str], timeout: float = 240
     ) -> None:
         """Publish one enriched article and wait until each of its alerts has its event record."""
-        self.producer.send(ENRICHED_ARTICLES.name, key=article_id.encode(), value=value).get(
+        self.producer.send(STORIED_ARTICLES.name, key=article_id.encode(), value=value).get(
             timeout=30
         )
         if not alert_ids:
@@ -210,5 +210,5 @@ def test_two_alerts_workers_give_the_events_one_gives(workers, seeds):
     got = first_records(workers.records())
     assert sorted(map(comparable, got)) == sorted(map(comparable, expected))
     # Both workers had their share of the work (so the group really was two).
-    consumed = [workers.consumed(n, ENRICHED_ARTICLES.name) for n in range(2)]
+    consumed = [workers.consumed(n, STORIED_ARTICLES.name) for n in range(2)]
     assert all(c > 0 for c in consumed), (consumed, workers.logs())

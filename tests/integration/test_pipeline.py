@@ -33,6 +33,7 @@ from shared.topics import (
     EVENT_MENTIONS,
     RAW_ARTICLES,
     SERVICES,
+    STORIED_ARTICLES,
 )
 from tests.integration.harness import NEWSWATCH, REPO, RunningPipeline
 from tests.integration.kafkautil import TopicReader, produce, wait_caught_up
@@ -135,9 +136,7 @@ def test_second_copies_in_the_dump_are_duplicates_and_never_add_an_alert(submitt
     copies = {n.article_id for n in notices}
 
     # Everything submitted has gone through alerts before we judge what alerts produced.
-    wait_caught_up(
-        submitted.bootstrap, submitted.group("alerts"), ENRICHED_ARTICLES.name, timeout=180
-    )
+    wait_through_alerts(submitted)
     enriched = read(submitted, ENRICHED_ARTICLES.name).poll()
     assert not copies & {EnrichedArticle.model_validate_json(r.value).article_id for r in enriched}
     alerts = [Alert.model_validate_json(r.value) for r in read(submitted, ALERTS.name).poll()]
@@ -146,6 +145,14 @@ def test_second_copies_in_the_dump_are_duplicates_and_never_add_an_alert(submitt
     distinct = {(a.alert_id) for a in alerts}
     evidence = {squash(a.evidence).lower() for a in {a.alert_id: a for a in alerts}.values()}
     assert len(evidence) == len(distinct), "two alerts repeat one evidence sentence"
+
+
+def wait_through_alerts(pipeline) -> None:
+    """Until stories has read every enriched article and alerts every storied one."""
+    wait_caught_up(
+        pipeline.bootstrap, pipeline.group("stories"), ENRICHED_ARTICLES.name, timeout=180
+    )
+    wait_caught_up(pipeline.bootstrap, pipeline.group("alerts"), STORIED_ARTICLES.name, timeout=180)
 
 
 def test_a_malformed_message_is_dead_lettered_and_the_next_one_is_processed(submitted):
@@ -253,9 +260,7 @@ def test_every_seed_alert_gets_the_event_record_the_core_gives_in_the_order_the_
     order of their topic (one bucket, one partition). The done-when in file order (at most three new events,
     the Caracas arrival one of them) is ``newswatch process``'s, in tests/cli/test_main.py.
     """
-    wait_caught_up(
-        submitted.bootstrap, submitted.group("alerts"), ENRICHED_ARTICLES.name, timeout=180
-    )
+    wait_through_alerts(submitted)
     wait_caught_up(submitted.bootstrap, submitted.group("alerts"), ALERTS.name, timeout=180)
     arrived = sorted(
         read(submitted, ALERTS.name).read_to_end(), key=lambda r: (r.partition, r.offset)
@@ -292,9 +297,7 @@ def test_every_seed_alert_gets_the_event_record_the_core_gives_in_the_order_the_
 
 
 def test_every_service_counts_what_it_consumed_produced_and_dead_lettered(submitted):
-    wait_caught_up(
-        submitted.bootstrap, submitted.group("alerts"), ENRICHED_ARTICLES.name, timeout=180
-    )
+    wait_through_alerts(submitted)
     for service in SERVICES:
         port = submitted.metrics_ports[service]
         body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
@@ -329,9 +332,7 @@ def test_metrics_listen_on_loopback_only(submitted):
 def test_a_real_prometheus_scrapes_every_service_and_every_dashboard_query_runs(submitted):
     from tests.integration.prom import Prometheus, dashboard_queries, render_grafana_expr
 
-    wait_caught_up(
-        submitted.bootstrap, submitted.group("alerts"), ENRICHED_ARTICLES.name, timeout=180
-    )
+    wait_through_alerts(submitted)
     targets = {svc: f"127.0.0.1:{port}" for svc, port in submitted.metrics_ports.items()}
     with Prometheus(targets) as prom:
         prom.wait_for_targets(timeout=60)
