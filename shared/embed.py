@@ -91,6 +91,10 @@ class SentenceEmbedder:
         self.tokenizer = tokenizer
         self.dimension = 384
         self.digest = self.files.digest
+        # onnxruntime's arena grows to the largest batch it has run and keeps it: run the largest
+        # once now (~0.2 s), so a worker's memory is flat from its start, not raised by the first
+        # long sentences it meets.
+        self(["word " * MAX_TOKENS] * BATCH)
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         """The embeddings of ``texts``, one row each, in order."""

@@ -27,7 +27,6 @@ import base64
 import uuid
 from collections import Counter
 from collections.abc import Iterable, MutableMapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -89,42 +88,51 @@ def _top(counts: Counter[str], n: int) -> list[list[Any]]:
     ]
 
 
-@dataclass
 class _Index:
-    """The open stories' centroids as one matrix, and what scoring needs of each."""
+    """The open stories' centroids as the rows of one matrix, grown in place, and what scoring needs of each row.
 
-    ids: list[str] = field(default_factory=list)
-    centroids: list[np.ndarray] = field(default_factory=list)
-    last: list[int] = field(default_factory=list)
-    names: list[set[str]] = field(default_factory=list)
-    matrix: np.ndarray | None = None
+    Updated row by row as articles join, so an article costs one matrix-vector product, never a
+    rebuild of the matrix; rows leave only in the sweep.
+    """
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.rows: dict[str, int] = {}
+        self.names: list[set[str]] = []
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
+        self._last = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self._matrix[: len(self.ids)]
+
+    @property
+    def last(self) -> np.ndarray:
+        return self._last[: len(self.ids)]
 
     def put(self, story_id: str, centroid: np.ndarray, last: int, names: set[str]) -> None:
-        try:
-            row = self.ids.index(story_id)
-        except ValueError:
+        row = self.rows.get(story_id)
+        if row is None:
+            row = len(self.ids)
+            if row == len(self._matrix):  # full: double the room
+                grown = np.zeros((max(64, 2 * row), centroid.shape[0]), dtype=np.float32)
+                if row:
+                    grown[:row] = self._matrix[:row]
+                self._matrix, self._last = grown, np.resize(self._last, len(grown))
+            self.rows[story_id] = row
             self.ids.append(story_id)
-            self.centroids.append(centroid)
-            self.last.append(last)
             self.names.append(names)
-        else:
-            self.centroids[row], self.last[row], self.names[row] = centroid, last, names
-        self.matrix = None
+        self._matrix[row], self._last[row], self.names[row] = centroid, last, names
 
     def drop(self, story_ids: set[str]) -> None:
         keep = [i for i, s in enumerate(self.ids) if s not in story_ids]
+        self._matrix, self._last = self._matrix[keep], self._last[keep]
         self.ids = [self.ids[i] for i in keep]
-        self.centroids = [self.centroids[i] for i in keep]
-        self.last = [self.last[i] for i in keep]
         self.names = [self.names[i] for i in keep]
-        self.matrix = None
-
-    def cosines(self, vector: np.ndarray) -> np.ndarray:
-        if not self.ids:
-            return np.zeros(0, dtype=np.float32)
-        if self.matrix is None:
-            self.matrix = np.vstack(self.centroids)
-        return self.matrix @ vector
+        self.rows = {story_id: row for row, story_id in enumerate(self.ids)}
 
 
 class StoryClusterer:
@@ -163,13 +171,19 @@ class StoryClusterer:
                     self._index.put(key[len(STORY) :], _unpack(story["c"]), story["l"], names)
         return self._index
 
-    def similarity(self, vector: np.ndarray, names: set[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The open stories' rows and each one's similarity to an article (cosine plus the name bonus)."""
-        cosines = self.index.cosines(vector)
-        if not names or not self.entity_weight:
-            return np.arange(len(cosines)), cosines
-        shared = np.array([len(names & held) for held in self.index.names], dtype=np.float32)
-        return np.arange(len(cosines)), cosines + self.entity_weight * shared / len(names)
+    def similarity(self, vector: np.ndarray, names: set[str], t: int) -> np.ndarray:
+        """Each open story's similarity to an article at time ``t`` (cosine plus the name bonus); -inf for a story closed by then."""
+        index = self.index
+        if not len(index):
+            return np.zeros(0, dtype=np.float32)
+        scores = np.where(index.last >= t - self.window, index.matrix @ vector, -np.inf)
+        if names and self.entity_weight:
+            # The bonus is at most entity_weight: only stories within it of the threshold can
+            # reach it, so only theirs are counted.
+            for row in np.flatnonzero(scores >= self.threshold - self.entity_weight):
+                shared = len(names & index.names[row])
+                scores[row] += self.entity_weight * shared / len(names)
+        return scores
 
     def assign(self, article: EnrichedArticle, vector: np.ndarray) -> StoryRecord:
         """The story ``article`` (embedded as ``vector``, unit length) joins or opens, as its record.
@@ -186,10 +200,8 @@ class StoryClusterer:
             return self._record(seen[0], self.store[STORY + seen[0]], article, seen[2], seen[3])
         self._sweep(w)
         names = names_of(article)
-        rows, scores = self.similarity(vector, names)
-        # Only stories still open at this article's time may take it.
-        open_rows = [r for r in rows if self.index.last[r] >= t - self.window]
-        best = max(open_rows, key=lambda r: scores[r], default=None)
+        scores = self.similarity(vector, names, t)
+        best = int(scores.argmax()) if len(scores) else None
         if best is not None and scores[best] >= self.threshold:
             story_id = self.index.ids[best]
             story = self._join(self.store[STORY + story_id], article, vector, names, t)

@@ -21,6 +21,8 @@ from shared.schemas import (
     EnrichedArticle,
     EventAlert,
     EventMention,
+    StoriedArticle,
+    StoryRecord,
     UniqueArticle,
 )
 
@@ -31,6 +33,8 @@ MODELS = {
     "unique": UniqueArticle,
     "duplicate": DuplicateNotice,
     "enriched": EnrichedArticle,
+    "storied": StoriedArticle,
+    "story": StoryRecord,
     "alert": Alert,
     "event": EventAlert,
     "mention": EventMention,
@@ -121,11 +125,24 @@ def test_process_prints_the_public_record_contract(processed):
         MODELS[record["kind"]].model_validate(record["value"])  # each value is its kind's model
         assert record["topic"].startswith("news.")
     kinds = {r["kind"] for r in processed}
-    assert {"clean", "unique", "duplicate", "enriched", "alert", "event", "mention"} <= kinds
+    kinds_expected = {"clean", "unique", "duplicate", "enriched", "storied", "story", "alert"}
+    assert kinds_expected | {"event", "mention"} <= kinds
     clean = [r["value"] for r in processed if r["kind"] == "clean"]
     assert all(c["text"] for c in clean) and any(c["title"] for c in clean)
     entity = next(e for r in processed if r["kind"] == "enriched" for e in r["value"]["entities"])
     assert {"text", "label", "start", "end", "sentence"} <= set(entity)
+
+
+@pytest.mark.slow
+def test_process_puts_the_seeds_in_one_story_and_alerts_carry_it(processed):
+    stories = [r["value"] for r in processed if r["kind"] == "story"]
+    unique = [r for r in processed if r["kind"] == "unique"]
+    assert len(stories) == len(unique) >= 5  # every unique article is placed
+    assert [s["status"] for s in stories].count("new") == 1  # the seeds tell one story
+    (story_id,) = {s["story_id"] for s in stories}
+    assert stories[-1]["size"] == len(stories)
+    alerts = [r["value"] for r in processed if r["kind"] == "alert"]
+    assert alerts and all(a["story_id"] == story_id for a in alerts)
 
 
 @pytest.mark.slow
