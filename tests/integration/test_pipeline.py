@@ -15,6 +15,7 @@ import pytest
 
 from services.alerts.events import EventFolder
 from services.alerts.settings import AlertsSettings
+from services.stages import STAGES
 from shared.schemas import (
     Alert,
     CleanArticle,
@@ -33,7 +34,6 @@ from shared.topics import (
     EVENT_MENTIONS,
     RAW_ARTICLES,
     SERVICES,
-    STORIED_ARTICLES,
 )
 from tests.integration.harness import NEWSWATCH, REPO, RunningPipeline
 from tests.integration.kafkautil import TopicReader, produce, wait_caught_up
@@ -137,9 +137,11 @@ def test_second_copies_in_the_dump_are_duplicates_and_never_add_an_alert(submitt
 
     # Everything submitted has gone through alerts before we judge what alerts produced.
     wait_through_alerts(submitted)
-    enriched = read(submitted, ENRICHED_ARTICLES.name).poll()
+    enriched = read(submitted, ENRICHED_ARTICLES.name).read_to_end()
     assert not copies & {EnrichedArticle.model_validate_json(r.value).article_id for r in enriched}
-    alerts = [Alert.model_validate_json(r.value) for r in read(submitted, ALERTS.name).poll()]
+    alerts = [
+        Alert.model_validate_json(r.value) for r in read(submitted, ALERTS.name).read_to_end()
+    ]
     assert alerts, "no alert at all"
     assert not copies & {a.article_id for a in alerts}
     distinct = {(a.alert_id) for a in alerts}
@@ -148,11 +150,16 @@ def test_second_copies_in_the_dump_are_duplicates_and_never_add_an_alert(submitt
 
 
 def wait_through_alerts(pipeline) -> None:
-    """Until stories has read every enriched article and alerts every storied one."""
-    wait_caught_up(
-        pipeline.bootstrap, pipeline.group("stories"), ENRICHED_ARTICLES.name, timeout=180
-    )
-    wait_caught_up(pipeline.bootstrap, pipeline.group("alerts"), STORIED_ARTICLES.name, timeout=180)
+    """Until every stage has read all its input, in pipeline order.
+
+    In order, so a stage's input is complete when its wait starts: the stage before it has read
+    all of its own and publishes before it commits. A later stage alone could look caught up on
+    a topic its upstream has not written to yet.
+    """
+    for stage in STAGES:
+        wait_caught_up(
+            pipeline.bootstrap, pipeline.group(stage.service), stage.consumes.name, timeout=180
+        )
 
 
 def test_a_malformed_message_is_dead_lettered_and_the_next_one_is_processed(submitted):

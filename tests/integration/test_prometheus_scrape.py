@@ -23,6 +23,8 @@ from shared.topics import (
     ENRICHED_ARTICLES,
     RAW_ARTICLES,
     SERVICES,
+    STORIED_ARTICLES,
+    STORY_RECORDS,
     UNIQUE_ARTICLES,
 )
 from tests.integration.prom import (
@@ -40,7 +42,8 @@ FLOW = {
     "clean": ([RAW_ARTICLES.name], [CLEAN_ARTICLES.name]),
     "dedup": ([CLEAN_ARTICLES.name], [UNIQUE_ARTICLES.name, DUPLICATES.name]),
     "entities": ([UNIQUE_ARTICLES.name], [ENRICHED_ARTICLES.name]),
-    "alerts": ([ENRICHED_ARTICLES.name], [ALERTS.name]),
+    "stories": ([ENRICHED_ARTICLES.name], [STORIED_ARTICLES.name, STORY_RECORDS.name]),
+    "alerts": ([STORIED_ARTICLES.name], [ALERTS.name]),
 }
 DOMAIN_LABEL_VALUES = {
     "kind": ["url", "near"],

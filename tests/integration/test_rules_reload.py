@@ -14,7 +14,7 @@ from cli.run import start_worker, stop_workers
 from services.alerts.rules import RULES_PATH
 from shared.admin import ensure_topics
 from shared.schemas import Alert, EnrichedArticle
-from shared.topics import ALERTS, ENRICHED_ARTICLES, TOPICS
+from shared.topics import ALERTS, STORIED_ARTICLES, TOPICS
 from tests.factories import split_sentences
 from tests.integration.harness import own_broker
 from tests.integration.kafkautil import TopicReader, produce
@@ -105,13 +105,13 @@ def reload_rules_on(kafka: str, tmp_path: Path) -> None:
     )
     reader = TopicReader(kafka, ALERTS.name)
     try:
-        produce(kafka, ENRICHED_ARTICLES.name, [article(f"before-{run}")])
+        produce(kafka, STORIED_ARTICLES.name, [article(f"before-{run}")])
         assert rules_fired(reader, f"before-{run}", SHIPPED, timeout=240) == SHIPPED
 
         write_rules(rules, SHIPS)
         edited = time.time()
         time.sleep(1.2)  # one check interval (NEWS_ALERTS_RULES_CHECK_S = 1 s)
-        produce(kafka, ENRICHED_ARTICLES.name, [article(f"edited-{run}")])
+        produce(kafka, STORIED_ARTICLES.name, [article(f"edited-{run}")])
         assert rules_fired(reader, f"edited-{run}", BOTH, timeout=60) == BOTH
         ships = [
             a
@@ -124,7 +124,7 @@ def reload_rules_on(kafka: str, tmp_path: Path) -> None:
             "rules:\n  - id: broken\n    conditions: [{tokens: nowhere}]\n", encoding="utf-8"
         )
         time.sleep(1.2)
-        produce(kafka, ENRICHED_ARTICLES.name, [article(f"invalid-{run}")])
+        produce(kafka, STORIED_ARTICLES.name, [article(f"invalid-{run}")])
         assert rules_fired(reader, f"invalid-{run}", BOTH, timeout=60) == BOTH
         text = log.read_text(errors="replace")
         assert "rules file rejected, the previous rules stay in force" in text

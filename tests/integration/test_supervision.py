@@ -40,6 +40,7 @@ from shared.topics import (
     ENRICHED_ARTICLES,
     RAW_ARTICLES,
     SERVICES,
+    STORIED_ARTICLES,
     UNIQUE_ARTICLES,
 )
 from tests.integration.harness import NEWSWATCH, REPO, RunningPipeline, launch_run
@@ -49,7 +50,8 @@ SOURCES = {
     "clean": RAW_ARTICLES,
     "dedup": CLEAN_ARTICLES,
     "entities": UNIQUE_ARTICLES,
-    "alerts": ENRICHED_ARTICLES,
+    "stories": ENRICHED_ARTICLES,
+    "alerts": STORIED_ARTICLES,
 }
 
 
