@@ -157,6 +157,14 @@ class ServiceSettings(BaseSettings):
         description="How long a restarted worker waits before the group hands its partitions to "
         "someone else: a restarted worker gets its partitions back quickly.",
     )
+    # faust buffers 4,096 messages per stream by default; with inputs of up to 16 MiB a lagging
+    # worker's memory then followed its backlog (tests/integration/test_bad_input.py).
+    stream_buffer_size: int = Field(
+        default=256,
+        ge=16,
+        description="Messages a worker holds in memory per stream before it pauses fetching: "
+        "bounds its memory under a backlog.",
+    )
     group_suffix: str = Field(
         default="",
         description="Appended to each faust app id (= consumer group), so tests can run isolated "

@@ -46,6 +46,7 @@ def make_app(service: str, settings: ServiceSettings, **overrides: Any) -> faust
         # Dead letters carry the original bytes of inputs up to MAX_MESSAGE_BYTES (shared.topics).
         "producer_max_request_size": 2 * MAX_MESSAGE_BYTES,
         "consumer_max_fetch_size": 2 * MAX_MESSAGE_BYTES,
+        "stream_buffer_maxsize": settings.stream_buffer_size,
     }
     conf.update(overrides)
     Path(conf["datadir"]).mkdir(parents=True, exist_ok=True)  # faust does not create it
