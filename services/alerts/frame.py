@@ -15,7 +15,7 @@ from spacy.tokens import Doc, Token
 
 from services.alerts.modality import modality_of
 from services.alerts.parties import resolve_actor, resolve_place
-from shared.schemas.articles import Entity, Frame
+from shared.schemas.articles import Entity, Frame, FrameParty
 from shared.schemas.enums import Action
 
 EQUIPMENT_LABELS = frozenset({"AIRCRAFT", "VESSEL", "WEAPON", "VEHICLE"})
@@ -84,8 +84,15 @@ def extract_frames(
         if force is None and trigger is not None:
             force = _force_near(trigger, force_set, labels, by_token)
         action = action_of(trigger, lexicon) if trigger is not None else None
+        destination = None
+        if action == "withdraw" and trigger is not None:
+            # "left Nigeria for Darfur", "left their base, heading north toward Baghdad": a
+            # departure towards somewhere is a movement into it
+            destination = departure_destination(trigger, by_token)
+            if destination is not None or _leaves_a_post(trigger):
+                action = "deploy"
         actor_tok, actor = resolve_actor(force, trigger, action, by_token, entities)
-        place = resolve_place(
+        place = destination or resolve_place(
             trigger,
             force,
             action,
@@ -107,6 +114,44 @@ def extract_frames(
     # a match that names only the force ("troops" beside "announced their withdrawal") is no movement of its own
     moved = [f for f in out if f.action is not None]
     return moved or out
+
+
+# Verbs of departure, and the verbs a departure heads on with ("left ..., heading north toward").
+_DEPARTURES = frozenset({"leave", "depart", "quit", "exit"})
+_HEADING = frozenset(
+    {"head", "move", "go", "drive", "march", "travel", "roll", "fly", "sail", "bind"}
+)
+_TOWARDS = frozenset({"for", "to", "toward", "towards", "into"})
+# What a force leaves when it moves rather than withdraws: its own post, not a territory.
+_POSTS = frozenset({"base", "barracks", "camp", "garrison", "post", "position", "headquarters"})
+_PLACES = frozenset({"GPE", "LOC", "FAC"})
+
+
+def departure_destination(trigger: Token, by_token: Mapping[int, Entity]) -> FrameParty | None:
+    """Where a departure goes: a place after "for", "to" or "toward" on the departing verb or on a verb of heading below it."""
+    if trigger.lemma_.lower() not in _DEPARTURES:
+        return None
+    heads = [trigger] + [
+        c
+        for c in trigger.children
+        if c.dep_ in ("advcl", "xcomp", "conj", "acl") and c.lemma_.lower() in _HEADING
+    ]
+    for head in heads:
+        for prep in head.children:
+            if prep.dep_ != "prep" or prep.lower_ not in _TOWARDS:
+                continue
+            for obj in prep.children:
+                entity = by_token.get(obj.i)
+                if obj.dep_ == "pobj" and entity is not None and entity.label in _PLACES:
+                    return FrameParty(text=entity.text, country=entity.country)
+    return None
+
+
+def _leaves_a_post(trigger: Token) -> bool:
+    # "soldiers were leaving their base": a move from a post, not a withdrawal from a place
+    return trigger.lemma_.lower() in _DEPARTURES and any(
+        c.dep_ == "dobj" and c.lemma_.lower() in _POSTS for c in trigger.children
+    )
 
 
 def _lexicon(actions: Mapping[Action, Iterable[str]]) -> dict[str, list[tuple[str | None, Action]]]:

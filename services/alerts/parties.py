@@ -19,6 +19,22 @@ ACTOR_LABELS = frozenset({"NORP", "GPE", "ORG", "MILITARY_UNIT"})
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 # A people or a country: what owns a force, or where it comes from.
 _OWNER_LABELS = ("NORP", "GPE")
+# An organisation owns a force only when it names it ("AU troops", "NATO's forces"): elsewhere in
+# a sentence an organisation is more often who speaks than who moves.
+_NAMING_OWNER_LABELS = (*_OWNER_LABELS, "ORG")
+# Verbs whose subject takes a stance on someone else's movement ("the United States welcomed ...
+# the deployment of AU troops", "Hassan asked Blair to halt the deployment"): never the mover.
+_STANCE_VERBS = frozenset(
+    {"welcome", "urge", "ask", "call", "demand", "request", "praise", "condemn", "criticise",
+     "criticize", "slam", "warn", "fear", "oppose", "protest", "plead", "beg", "applaud", "hail",
+     "reject", "accept", "back", "support"}
+)  # fmt: skip
+# Verbs of saying: their subject moved the force only when it is a country or a people ("Russia
+# said it would send"), not a ministry or a spokesman ("the Ministry of Defence said soldiers ...").
+_SAYING_VERBS = frozenset(
+    {"say", "announce", "tell", "report", "state", "confirm", "claim", "deny", "add", "disclose",
+     "reveal", "indicate", "insist"}
+)  # fmt: skip
 
 
 def _owner(
@@ -49,20 +65,32 @@ def _owner(
     for child in token.children:
         if child.dep_ in ("amod", "compound", "poss", "nmod", "npadvmod", "nummod"):
             ent = by_token.get(child.i)
-            if ent is not None and ent.label in _OWNER_LABELS:
+            if ent is not None and ent.label in _NAMING_OWNER_LABELS:
                 return child, _party(ent)
+            if ent is not None and ent.label == "MILITARY_UNIT" and ent.country:
+                # "Black Watch troops": a named unit of one country's forces
+                return child, FrameParty(text=ent.canonical or ent.text, country=ent.country)
         if child.dep_ == "prep" and (
             child.lower_ == "of" or (child.lower_ == "from" and not withdraw)
         ):
             for pobj in child.children:
                 ent = by_token.get(pobj.i)
-                if pobj.dep_ == "pobj" and ent is not None and ent.label in _OWNER_LABELS:
+                if pobj.dep_ != "pobj" or ent is None:
+                    continue
+                if ent.label in _NAMING_OWNER_LABELS:
                     return pobj, _party(ent)
+                # "a contingent of 50 Nigerian soldiers": the force inside names its country
+                if child.lower_ == "of" and ent.label in ("PERSONNEL", "MILITARY_UNIT"):
+                    _, party = _owner(pobj, by_token, entities, withdraw=withdraw)
+                    if party is not None:
+                        return None, party
     return None, None
 
 
 def _party(entity: Entity) -> FrameParty:
-    return FrameParty(text=entity.text, country=entity.country)
+    # Organisations by their canonical name: "AU" and "the African Union" are one actor.
+    text = entity.canonical if entity.label == "ORG" and entity.canonical else entity.text
+    return FrameParty(text=text, country=entity.country)
 
 
 def resolve_actor(
@@ -97,8 +125,19 @@ def _subject_owner(
 ) -> tuple[Token | None, FrameParty | None]:
     """The owner named by the subject (or a passive's agent) of the trigger or of a verb up to six steps above it."""
     node = trigger or force
+    # "the African Union said it would increase its forces", "Russia ... defended its decision to
+    # send personnel": a pronoun below the verb names its subject, the speaker is the mover
+    speaker_moves = any(
+        c.pos_ == "PRON" and c.dep_ in ("nsubj", "nsubjpass", "poss")
+        for t in (trigger, force)
+        if t is not None
+        for c in t.children
+    )
     steps = 0
     while node is not None and steps < 6:
+        lemma = node.lemma_.lower()
+        if steps and node.pos_ == "VERB" and lemma in _STANCE_VERBS and not speaker_moves:
+            break
         for child in node.children:
             if child.dep_ in ("nsubj", "nsubjpass", "agent") and (
                 force is None or child.i != force.i
@@ -107,8 +146,15 @@ def _subject_owner(
                 if child.dep_ == "agent":
                     subject = next((c for c in child.children if c.dep_ == "pobj"), child)
                 token, party = _owner(subject, by_token, entities, withdraw=withdraw)
-                if party is not None:
-                    return token, party
+                if party is None:
+                    continue
+                if steps and lemma in _SAYING_VERBS and not speaker_moves:
+                    if party.country is None:  # a ministry or a spokesman said so
+                        return None, None
+                return token, party
+        speaker_moves = speaker_moves or any(
+            c.pos_ == "PRON" and c.dep_ in ("nsubj", "nsubjpass", "poss") for c in node.children
+        )
         if node.head.i == node.i:
             break
         node, steps = node.head, steps + 1
@@ -144,8 +190,10 @@ def _sentence_actor(
     # A people named anywhere in the sentence ("a Russian Il-62 ... carrying troops arrived").
     for token in doc:
         ent = by_token.get(token.i)
-        if ent is not None and ent.label == "NORP":
-            return token, _party(ent)
+        # not a name the movement goes to ("move north to Sunni Triangle", tagged NORP)
+        if ent is not None and ent.label == "NORP" and _place_role(token, action) is None:
+            if _after_preposition(token, token, action) is None:
+                return token, _party(ent)
     return None, None
 
 

@@ -47,6 +47,8 @@ class Gazetteer:
     national_forces: frozenset[str] = frozenset()
     # Abbreviated unit kinds after an ordinal ("507th ARW" -> wing), as written.
     unit_abbreviations: dict[str, str] = field(default_factory=dict)
+    # Named units of one country's forces ("Black Watch" -> GB): the entry's ``country``.
+    unit_countries: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,6 +101,11 @@ def load_gazetteer(
             for category in classes
         ),
         national_forces=frozenset(str(w).lower() for w in vocab.get("national_forces") or []),
+        unit_countries={
+            str(e["canonical"]): str(e["country"])
+            for e in data.get("entries", [])
+            if e.get("country")
+        },
         unit_abbreviations=unit_abbreviations,
     )
 

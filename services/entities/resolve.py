@@ -168,6 +168,9 @@ def assign_force_countries(
     for i, m in enumerate(mentions):
         if m.label not in _FORCE_LABELS or m.place is not None:
             continue
+        if m.ent_id in gazetteer.unit_countries:  # a named unit of one country ("Black Watch")
+            out[i] = dataclasses.replace(m, country=gazetteer.unit_countries[m.ent_id])
+            continue
         words = name_key(m.text).split()
         for cut in range(1, len(words)):
             if " ".join(words[cut:]) not in gazetteer.national_forces:

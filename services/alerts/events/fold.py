@@ -27,6 +27,7 @@ from services.alerts.events.keys import (
     from_epoch,
     party_key,
     place_kind,
+    same_side,
 )
 from services.alerts.events.state import (
     Bucket,
@@ -95,6 +96,13 @@ class EventFolder:
         t = epoch(article_time(alert))
         bucket_id = bucket_key(alert)
         bucket = self._events.bucket(bucket_id) or Bucket(t, {})
+        if alert.published_at is None and any(
+            alert.story_id is not None and entry.story == alert.story_id
+            for entry in bucket.events.values()
+        ):
+            # An undated report of a story the bucket holds is read as of the bucket's time, not
+            # of when we read it: "now" of a replayed 2019 story would evict its dated events.
+            t = min(t, bucket.watermark)
         w = max(bucket.watermark, t)
         events = dict(bucket.events)
         self._evict(events, w)
@@ -103,9 +111,10 @@ class EventFolder:
         direction = frame.direction if frame is not None else NO_MOVEMENT
         actor = party_key(frame.actor) if frame is not None else None
         place = party_key(frame.place) if frame is not None else None
-        event_id = (
-            None if direction == NO_MOVEMENT else self._match(events, actor, place, alert.story_id)
-        )
+        if direction == NO_MOVEMENT:
+            event_id = self._same_story(events, alert.story_id)
+        else:
+            event_id = self._match(events, actor, place, alert)
         if event_id is None:
             event_id, state = self._open(alert, direction, actor, place, t, w)
             status: Status = "new"
@@ -139,9 +148,8 @@ class EventFolder:
                 del events[event_id]
                 self.evicted += 1
 
-    @staticmethod
     def _match(
-        events: dict[str, BucketEntry], actor: str | None, place: str | None, story: str | None
+        self, events: dict[str, BucketEntry], actor: str | None, place: str | None, alert: Alert
     ) -> str | None:
         exact = [e for e, (a, p, _, _) in events.items() if a == actor and p == place]
         if exact:
@@ -149,16 +157,45 @@ class EventFolder:
         agree = [
             e
             for e, (a, p, _, _) in events.items()
-            if (a is None or actor is None or a == actor)
+            if (a is None or actor is None or same_side(a, actor))
             and (p is None or place is None or p == place)
         ]
         if len(agree) == 1:
             return agree[0]
-        # A report that lacks a part (or an event that does) is placed only when it cannot be
-        # wrong: with two candidates, "troops arrived" could be either, so it opens its own,
-        # unless it tells the story of exactly one of them (the story says which movement).
-        same_story = [e for e in agree if story is not None and events[e].story == story]
+        # An article tells of one movement per rule and direction as a rule: a later sentence
+        # of it that names less ("soldiers were leaving their base") joins the event it reached.
+        same_article = [
+            e
+            for e in agree
+            if any(r.article_id == alert.article_id for r in self._events.event(e).recent)
+        ]
+        if len(same_article) == 1:
+            return same_article[0]
+
+        # Of several, the events that share the most known parts with it ("Russia|?" is closer
+        # to "Russia|Venezuela" than to "?|Venezuela"); among equals, the one of its story.
+        def shared(e: str) -> int:
+            a, p, _, _ = events[e]
+            return (actor is not None and a == actor) + (place is not None and p == place)
+
+        best = max((shared(e) for e in agree), default=0)
+        closest = [e for e in agree if shared(e) == best]
+        if best and len(closest) == 1:
+            return closest[0]
+        # Otherwise placed only when it cannot be wrong: with two candidates, "troops arrived"
+        # could be either, so it opens its own, unless it tells the story of exactly one.
+        story = alert.story_id
+        same_story = [e for e in closest if story is not None and events[e].story == story]
         return same_story[0] if len(same_story) == 1 else None
+
+    @staticmethod
+    def _same_story(events: dict[str, BucketEntry], story: str | None) -> str | None:
+        # A report without a frame says nothing of who or where; the story it tells is all that
+        # ties it to another (the carrier "Kitty Hawk" in two wires of one story is one event).
+        if story is None:
+            return None
+        same = [e for e, entry in events.items() if entry.story == story]
+        return same[0] if len(same) == 1 else None
 
     def _open(
         self, alert: Alert, direction: str, actor: str | None, place: str | None, t: int, w: int
@@ -200,7 +237,8 @@ class EventFolder:
         key = state.key
         merged = state.frame
         report = alert.frame
-        assert merged is not None and report is not None  # only framed alerts are matched
+        if key.direction == NO_MOVEMENT or merged is None or report is None:  # joined by story
+            return self._count(state, alert, t, w), []
         changes: dict[str, Any] = {}
         added: list[Fact] = []
 
@@ -231,6 +269,12 @@ class EventFolder:
             changes["modality"] = _FIRM
             added.append("modality")
 
+        state.key = key
+        state.frame = merged.model_copy(update=changes) if changes else merged
+        return self._count(state, alert, t, w), added
+
+    def _count(self, state: EventState, alert: Alert, t: int, w: int) -> EventState:
+        """The report counted on its event: times, sources, the reports still in the window."""
         # Reports older than the window leave the event's memory (their replay records too), so
         # an event reported every day for months stays bounded by the window's traffic.
         recent = []
@@ -242,14 +286,12 @@ class EventFolder:
         if alert.article_id not in {entry.article_id for entry in recent}:
             state.articles += 1
         state.recent = [*recent, RecentReport(alert.alert_id, alert.article_id, w)]
-        state.key = key
-        state.frame = merged.model_copy(update=changes) if changes else merged
         state.first = min(state.first, t)
         state.last = max(state.last, t)
         state.reports += 1
         if alert.source and alert.source not in state.sources:
             state.sources = [*state.sources, alert.source]
-        return state, added
+        return state
 
     @staticmethod
     def _record(

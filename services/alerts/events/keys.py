@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, datetime
+from functools import cache
 
 from shared.schemas import Alert, FrameParty, PlaceKind
 
@@ -30,6 +31,38 @@ def party_key(party: FrameParty | None) -> str | None:
     text = " ".join(words)
     text = text.removesuffix("'s").strip(" .,;:'\"()[]-")
     return text or None
+
+
+# Members of the alliances whose forces news names by the alliance ("AU troops", "NATO forces")
+# while a report of the same movement names the member's contingent ("50 Nigerian soldiers").
+# NATO and the EU by their treaties' lists (2024); the African Union: every African state.
+_NATO = "AL BE BG CA HR CZ DK EE FI FR DE GR HU IS IT LV LT LU ME NL MK NO PL PT RO SK SI ES SE TR GB US"
+_EU = "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE"
+
+
+@cache
+def alliances() -> dict[str, frozenset[str]]:
+    """Party key of an alliance (``party_key`` of its canonical name) -> its members' ISO codes."""
+    import countryinfo  # noqa: PLC0415 — its data takes a moment to load: only when needed
+
+    africa = frozenset(
+        info["ISO"]["alpha2"]
+        for info in (c.info() for c in countryinfo.all_countries())
+        if info.get("region") == "Africa" and info.get("ISO", {}).get("alpha2")
+    )
+    return {
+        "african union": africa,
+        "nato": frozenset(_NATO.split()),
+        "european union": frozenset(_EU.split()),
+    }
+
+
+def same_side(a: str, b: str) -> bool:
+    """Two actors' keys name the same side: equal, or an alliance and one of its members."""
+    if a == b:
+        return True
+    members = alliances()
+    return b in members.get(a, ()) or a in members.get(b, ())
 
 
 def bucket_key(alert: Alert) -> str:

@@ -347,3 +347,68 @@ def test_an_armed_group_leaving_a_named_place_and_a_unit_owning_a_movement_noun(
         entities=_ents(text, ("Wagner Group", "MILITARY_UNIT", None), ("Bakhmut", "GPE", "UA")),
     )
     assert (alert.frame.action, alert.frame.place.country) == ("withdraw", "UA")
+
+
+# Issue 20: the actor is the force that moves, never who welcomed or announced it; a departure
+# towards somewhere moves into it.
+
+
+def test_a_departure_for_a_place_is_a_movement_into_it_by_the_forces_own_country(run):
+    text = "An elite contingent of 50 Nigerian soldiers left Nigeria on Thursday for Darfur."
+    ents = [
+        entity("50 Nigerian soldiers", text, "PERSONNEL", country="NG", count=50),
+        entity("Nigeria", text, "GPE", country="NG"),
+        entity("Darfur", text, "GPE", country="SD"),
+    ]
+    (alert,) = run(text, entities=ents)
+    frame = alert.frame
+    assert frame.action == "deploy"
+    assert (frame.actor.country, frame.place.text, frame.place.country) == ("NG", "Darfur", "SD")
+
+
+def test_leaving_a_base_heading_towards_a_city_moves_into_that_city(run):
+    text = (
+        "Nearly 800 British forces left their base in southern Iraq on Wednesday, heading north "
+        "toward Baghdad."
+    )
+    ents = _ents(text, ("British", "NORP", "GB"), ("Iraq", "GPE", "IQ"), ("Baghdad", "GPE", "IQ"))
+    (alert,) = run(text, entities=ents)
+    assert (alert.frame.action, alert.frame.place.text) == ("deploy", "Baghdad")
+    assert alert.frame.actor.country == "GB"
+
+
+def test_who_welcomes_a_deployment_is_not_its_actor_the_alliance_named_on_the_troops_is(run):
+    text = "The United States welcomed the decision and urged the speedy deployment of AU troops to Darfur."
+    ents = [
+        entity("The United States", text, "GPE", country="US"),
+        entity("AU", text, "ORG", canonical="African Union"),
+        entity("Darfur", text, "GPE", country="SD"),
+    ]
+    (alert,) = run(text, entities=ents)
+    assert alert.frame.actor.text == "African Union" and alert.frame.actor.country is None
+
+
+def test_a_ministry_saying_soldiers_move_is_not_the_actor(run):
+    text = "The Ministry of Defence said today that soldiers from the regiment were leaving their base."
+    ents = [entity("The Ministry of Defence", text, "ORG")]
+    (alert,) = run(text, entities=ents)
+    assert alert.frame.actor is None
+    # leaving one's own base is a move, not a withdrawal from a place
+    assert alert.frame.action == "deploy" and alert.frame.place is None
+
+
+def test_a_speaker_that_says_it_will_send_its_forces_is_the_actor(run):
+    text = "The African Union said it would increase its forces in the region."
+    ents = [entity("The African Union", text, "ORG", canonical="African Union")]
+    (alert,) = run(text, entities=ents)
+    assert alert.frame.actor.text == "African Union"
+
+
+def test_a_named_unit_of_one_country_names_the_actor(run):
+    text = "Black Watch troops move near Baghdad."
+    ents = [
+        entity("Black Watch", text, "MILITARY_UNIT", country="GB", canonical="Black Watch"),
+        entity("Baghdad", text, "GPE", country="IQ"),
+    ]
+    (alert,) = run(text, entities=ents)
+    assert (alert.frame.actor.country, alert.frame.place.country) == ("GB", "IQ")

@@ -57,6 +57,9 @@ def test_title_places_get_their_country_resolved_with_the_body(
         # An armed group whose name holds a people is not that country's forces.
         ("The Free Syrian Army attacked.", "Free Syrian Army", None),
         ("The Syrian Democratic Forces advanced.", "Syrian Democratic Forces", None),
+        # A named unit of one country's forces: the gazetteer's country (issue 20)
+        ("THE Black Watch today moved towards Baghdad.", "Black Watch", "GB"),
+        ("Sailors of the Royal Navy landed.", "Royal Navy", "GB"),
     ],
 )
 def test_a_countrys_forces_named_after_its_people_take_its_country(
@@ -67,3 +70,15 @@ def test_a_countrys_forces_named_after_its_people_take_its_country(
     ]
     assert entity.label in {"ORG", "MILITARY_UNIT"}
     assert entity.country == country
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "text",
+    ["AU troops arrived.", "The African Union sent troops.", "A larger AfricanUnion (AU) mission."],
+)
+def test_the_african_union_has_one_canonical_name_however_written(nlp, make_article, text):
+    orgs = [
+        e for e in extract_entities_batch([make_article(text)], nlp)[0].entities if e.label == "ORG"
+    ]
+    assert orgs and {e.canonical for e in orgs} == {"African Union"}

@@ -391,6 +391,11 @@ def test_the_seeds_raise_the_caracas_arrival_once_and_fold_every_alert(seed_aler
     assert [o.alert_id for o in outs] == [a.alert_id for a in seed_alerts]
     assert len(seed_alerts) >= 10  # the five seed files about one story raise many alerts
     assert 1 <= statuses["new"] <= 3
+    # the Russian landing is one new event; the other new one is the withdrawal Trump demanded
+    landing = [
+        o for o in outs if o.status == "new" and o.event_key.startswith("troop_movement|in|")
+    ]
+    assert [o.event_key for o in landing] == ["troop_movement|in|RU|VE"]
     assert statuses["new"] + statuses["update"] + statuses["mention"] == len(seed_alerts)
     assert all(o.added for o in outs if o.status == "update")
 
@@ -420,3 +425,59 @@ def test_the_seeds_raise_the_caracas_arrival_once_and_fold_every_alert(seed_aler
     before = copy.deepcopy(folder.store)
     assert [folder.fold(a) for a in seed_alerts] == outs
     assert folder.store == before
+
+
+# ------------------------------------------------------------------ by meaning
+
+
+def in_story(alert: Alert, story: str) -> Alert:
+    return alert.model_copy(update={"story_id": story})
+
+
+def test_alerts_without_a_frame_telling_one_story_are_one_event(folder):
+    one = folder.fold(in_story(make_alert(framed=False, rule_id="naval"), "carrier"))
+    two = folder.fold(in_story(make_alert(framed=False, rule_id="naval"), "carrier"))
+    other = folder.fold(in_story(make_alert(framed=False, rule_id="naval"), "elsewhere"))
+    assert (one.status, two.status, other.status) == ("new", "mention", "new")
+    assert two.event_id == one.event_id != other.event_id
+
+
+def test_a_later_sentence_of_an_article_joins_the_event_the_article_reached(folder):
+    folder.fold(make_alert(place=SYRIA, article_id="elsewhere"))
+    venezuela = folder.fold(make_alert(article_id="caracas"))
+    # names neither actor nor place: two events could be meant, its article says which
+    out = folder.fold(make_alert(actor=None, place=None, article_id="caracas"))
+    assert out.event_id == venezuela.event_id and out.status == "mention"
+    # from another article, the same sentence could be either: an event of its own
+    alone = folder.fold(make_alert(actor=None, place=None, article_id="third"))
+    assert alone.status == "new"
+
+
+def test_of_two_events_a_report_joins_the_one_sharing_the_most_it_names(folder):
+    syria = folder.fold(make_alert(actor=None, place=SYRIA, article_id="a"))  # ?|SY
+    russian = folder.fold(make_alert(article_id="b"))  # RU|VE
+    assert syria.status == russian.status == "new"
+    # RU|? agrees with RU|VE (the actor) and with ?|SY (nothing known differs): RU|VE is closer
+    out = folder.fold(make_alert(place=None, article_id="c"))
+    assert out.event_id == russian.event_id
+
+
+def test_an_alliance_and_a_contingent_of_one_of_its_members_are_one_side(folder):
+    darfur = {"text": "Darfur", "country": "SD"}
+    au = folder.fold(make_alert(actor={"text": "African Union"}, place=darfur, article_id="a"))
+    nigerian = folder.fold(make_alert(actor={"text": "Nigerian", "country": "NG"}, place=darfur))
+    assert nigerian.event_id == au.event_id and nigerian.status == "mention"
+    # a state outside the alliance is another side
+    us = folder.fold(make_alert(actor={"text": "American", "country": "US"}, place=darfur))
+    assert us.status == "new"
+
+
+def test_an_undated_report_of_a_story_the_bucket_holds_is_read_at_the_buckets_time(folder):
+    # the dated report first, years before the undated one was read
+    dated = folder.fold(in_story(make_alert(day=0), "landing"))
+    undated = in_story(make_alert(day=400, published=False), "landing")
+    out = folder.fold(undated)
+    assert out.event_id == dated.event_id and out.status == "mention"
+    # of another story, an undated report keeps the time it was read: the window has passed
+    other = folder.fold(in_story(make_alert(day=400, published=False), "another"))
+    assert other.status == "new"

@@ -1,0 +1,165 @@
+"""Events by meaning, scored on labelled movements: does each movement open one event, and no event hold two?
+
+    .venv/bin/python -m evaluation.events.movements [--split tune|held|all] [--show]
+
+The 141 reports of ``movements.csv`` (34 movements; how they were read: MOVEMENTS.md) go through
+every stage as ``newswatch process`` runs them (``cli.pipeline.LocalPipeline``), as raw JSON in
+article-time order: Reuters-21578 with its wire date, BBC and AG News undated (AG in row order),
+so the pipeline dates them where their text says when. For each movement: how many events its
+reports opened (``new``); and every event whose reports come from two movements is a merge.
+
+The goal (issue 20): at most one new event for at least 90% of the movements, no merge. A
+movement none of whose reports fired is counted apart (the alert rules' recall, not the fold's).
+Splits by movement (md5 of the slug); the two movements the issue names are tuning by
+construction. Every run of ``held`` or ``all`` is a look at the held-out movements: README.md
+counts them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cli.pipeline import LocalPipeline
+from evaluation.figures import wilson
+from evaluation.settings import corpora_dir
+from evaluation.stories.quality import read_reuters
+from services.stages import STAGES
+from shared.schemas import EventAlert
+
+HERE = Path(__file__).resolve().parent
+MOVEMENTS = HERE / "movements.csv"
+# Named in the issue's text, so read while the fixes were made: tuning whatever their hash.
+ISSUE_MOVEMENTS = frozenset({"uk-black-watch-baghdad-2004-10", "au-darfur-expansion-2004-10"})
+GOAL_SHARE = 0.90
+
+
+@dataclass(frozen=True)
+class Report:
+    """One labelled report: its movement and the raw article it is sent as."""
+
+    source: str
+    ref: str
+    movement: str
+    raw: dict[str, str]
+
+
+def split_of(movement: str) -> str:
+    """tune or held, fixed by the slug."""
+    if movement in ISSUE_MOVEMENTS:
+        return "tune"
+    return "tune" if hashlib.md5(movement.encode()).digest()[0] % 2 == 0 else "held"
+
+
+def load_reports(split: str = "all") -> list[Report]:
+    """The labelled reports of the split, in the order the pipeline gets them."""
+    data = corpora_dir()
+    with MOVEMENTS.open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if split in ("all", split_of(r["movement"]))]
+    wires = read_reuters({r["ref"] for r in rows if r["source"] == "reuters"}, data)
+    ag: list[dict[str, str]] = []
+    if any(r["source"] == "ag" for r in rows):
+        with (data / "ag-news" / "test.csv").open(encoding="utf-8") as f:
+            ag = list(csv.DictReader(f))
+    keyed = []
+    for row in rows:
+        source, ref = row["source"], row["ref"]
+        raw: dict[str, str] = {"id": f"{source}:{ref}"}
+        if source == "reuters":
+            title, body, when = wires[ref]
+            raw |= {"title": title, "text": body, "published_at": when.isoformat()}
+            raw["source"] = "reuters.com"
+            order = (0, when.isoformat(), int(ref))
+        elif source == "ag":
+            item = ag[int(ref)]
+            raw |= {"title": item["title"], "text": " ".join(item["description"].split("\\"))}
+            order = (1, "", int(ref))
+        else:  # bbc/<topic>/NNN.txt
+            text = (data / "bbc" / "bbc" / ref.removeprefix("bbc/")).read_text(encoding="utf-8")
+            title, _, body = text.partition("\n")
+            raw |= {"title": title.strip(), "text": body.strip(), "source": "bbc.co.uk"}
+            order = (2, ref, 0)
+        keyed.append((order, Report(source, ref, row["movement"], raw)))
+    keyed.sort(key=lambda x: x[0])
+    return [r for _, r in keyed]
+
+
+@dataclass
+class Outcome:
+    """What the pipeline made of one movement's reports."""
+
+    reports: int = 0
+    fired: int = 0  # reports with at least one event record
+    opened: set[str] = field(default_factory=set)  # events its reports opened
+    joined: set[str] = field(default_factory=set)  # every event its reports reached
+    keys: list[str] = field(default_factory=list)  # the event keys it opened, for --show
+
+
+def run(reports: Iterable[Report]) -> tuple[dict[str, Outcome], dict[str, set[str]]]:
+    """Every report through the pipeline; per movement its outcome, per event the movements in it."""
+    pipeline = LocalPipeline(STAGES)
+    outcomes: dict[str, Outcome] = defaultdict(Outcome)
+    movements_of: dict[str, set[str]] = defaultdict(set)
+    for report in reports:
+        outcome = outcomes[report.movement]
+        outcome.reports += 1
+        fired = False
+        for record in pipeline.feed(json.dumps(report.raw).encode()):
+            value = record.value
+            if not isinstance(value, EventAlert):
+                continue
+            fired = True
+            outcome.joined.add(value.event_id)
+            movements_of[value.event_id].add(report.movement)
+            if value.status == "new":
+                outcome.opened.add(value.event_id)
+                outcome.keys.append(f"{report.source}:{report.ref} {value.event_key}")
+        outcome.fired += fired
+    return dict(outcomes), dict(movements_of)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("tune", "held", "all"), default="tune")
+    parser.add_argument("--show", action="store_true", help="each movement's new events")
+    args = parser.parse_args(argv)
+
+    outcomes, movements_of = run(load_reports(args.split))
+    merges = {e: sorted(m) for e, m in movements_of.items() if len(m) > 1}
+    fired = {m: o for m, o in outcomes.items() if o.fired}
+    one = [m for m, o in fired.items() if len(o.opened) <= 1]
+    merged = {m for ms in merges.values() for m in ms}
+    share = len(one) / len(fired) if fired else 0.0
+    low, high = wilson(len(one), len(fired))
+    print(f"events by meaning, movements.csv split {args.split}")
+    print(
+        f"  movements {len(outcomes)}, reports {sum(o.reports for o in outcomes.values())}, "
+        f"reports with an event {sum(o.fired for o in outcomes.values())}"
+    )
+    print(f"  movements none of whose reports fired: {len(outcomes) - len(fired)}")
+    print(
+        f"  at most one new event: {len(one)}/{len(fired)} = {share:.3f} "
+        f"[{low:.3f}, {high:.3f}] (goal >= {GOAL_SHARE:.2f})"
+    )
+    print(f"  new events per firing movement: {Counter(len(o.opened) for o in fired.values())}")
+    print(f"  events holding two movements: {len(merges)} (movements in them: {len(merged)})")
+    if args.show:
+        for movement, outcome in sorted(outcomes.items()):
+            print(
+                f"\n{movement}: {outcome.fired}/{outcome.reports} fired, {len(outcome.opened)} new"
+            )
+            for key in outcome.keys:
+                print(f"    {key}")
+        for event, movements in merges.items():
+            print(f"\nmerged in {event[:8]}: {', '.join(movements)}")
+    return 0 if share >= GOAL_SHARE and not merges else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
