@@ -26,7 +26,8 @@ worker, a dict in tests). Its layout, JSON values only:
 - ``w``: the watermark, the latest article time seen.
 
 An in-memory index (a matrix of the open centroids, the stories' terms and names, the document
-frequencies as an array) mirrors the store; it is rebuilt from it when the clusterer starts, so a restarted worker decides as the old one would have.
+frequencies as an array) mirrors the store; it is rebuilt from it when the clusterer starts, so a
+restarted worker decides as the old one would have.
 """
 
 from __future__ import annotations

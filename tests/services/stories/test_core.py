@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -171,7 +172,7 @@ def test_terms_stay_bounded_per_story_and_document_counts_fill_the_store():
         words = " ".join(f"word{n}x{i}" for i in range(30))
         c.assign(article(f"a{n}", title=f"Report {n}", text=words, names=()), unit(1, 0.01 * n))
     (story,) = [v for k, v in store.items() if k.startswith(STORY)]
-    assert len(story["x"]) <= len(__import__("base64").b64encode(bytes(6 * MAX_TERMS)))
+    assert len(base64.b64decode(story["x"])) == 6 * MAX_TERMS  # uint32 bucket, float16 weight
     assert store["N"] == 40
     assert store[DF + str(next(k for k in c.index.terms[0][0]))] >= 1
     # The mirror rebuilt from the store scores as the first did.
@@ -182,3 +183,28 @@ def test_terms_stay_bounded_per_story_and_document_counts_fill_the_store():
 def test_a_headline_only_item_is_brief_and_an_article_with_a_lead_is_not():
     assert is_brief(article("h", title="Markets fall", text="Markets fall"))
     assert not is_brief(article("a", text=" ".join(["word"] * 40)))
+
+
+def test_a_store_written_before_the_terms_loads_and_its_stories_take_articles():
+    store: dict = {}
+    first = clusterer(store).assign(article("a1"), unit(1, 0.1))
+    old = {k: v for k, v in store["s:" + first.story_id].items() if k != "x"}
+    legacy = {"w": store["w"], "s:" + first.story_id: old, "a:a1": store["a:a1"]}
+    later = clusterer(legacy).assign(article("a2"), unit(1, 0.2))
+    assert later.story_id == first.story_id and later.size == 2
+    assert "x" in legacy["s:" + first.story_id] and legacy["N"] == 1
+
+
+def test_the_store_stays_under_two_kilobytes_per_article_when_every_article_is_a_story():
+    store: dict = {}
+    c = clusterer(store)
+    rng = np.random.default_rng(7)
+    for n in range(50):
+        words = " ".join(f"term{n}x{i}" for i in range(60))
+        vector = rng.normal(size=384).astype(np.float32)
+        c.assign(
+            article(f"a{n}", title=f"Story {n}", text=words, names=()),
+            vector / np.linalg.norm(vector),
+        )
+    assert sum(k.startswith(STORY) for k in store) == 50
+    assert sum(len(json.dumps(v)) for v in store.values()) / 50 < 2048
