@@ -11,8 +11,10 @@ Sets (ids and labels only here; text from the corpora folder, ``NEWS_CORPORA_DIR
 
 Each item goes through the real entities stage, then the core with the packaged embedder.
 
-    .venv/bin/python -m evaluation.stories.quality                      # uci-tune, a grid
-    .venv/bin/python -m evaluation.stories.quality --sets uci-held,gold  # the shipped settings
+    .venv/bin/python -m evaluation.stories.quality --sets uci-tune,gold-tune  # the shipped settings
+    .venv/bin/python -m evaluation.stories.quality --thresholds 0.3,0.5,0.7   # a grid
+
+The weights are learned by ``fit.py`` (tuning halves only).
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -32,7 +36,7 @@ from evaluation.articles import split_sentences
 from evaluation.settings import corpora_dir
 from services.entities.extract import extract_entities_batch
 from services.entities.pipeline import load_nlp
-from services.stories.core import StoryClusterer, story_text
+from services.stories.core import StoryClusterer, Weights, story_text
 from services.stories.settings import StoriesSettings
 from shared.embed import SentenceEmbedder
 from shared.schemas import EnrichedArticle, UniqueArticle
@@ -163,40 +167,58 @@ def cluster(
     vectors: np.ndarray,
     *,
     threshold: float,
-    entity_weight: float,
+    weights: Weights | None = None,
+    brief_weights: Weights | None = None,
+    store: dict | None = None,
 ) -> list[str]:
-    """The stories core over the articles in order, as the stage runs it."""
+    """The stories core over the articles in order, as the stage runs it (the shipped weights unless given)."""
+    shipped = StoriesSettings()
     clusterer = StoryClusterer(
-        {}, window=timedelta(days=3), threshold=threshold, entity_weight=entity_weight
+        {} if store is None else store,
+        window=timedelta(days=3),
+        threshold=threshold,
+        weights=weights or shipped.stories_weights,
+        brief_weights=brief_weights or shipped.stories_brief_weights,
     )
     return [clusterer.assign(a, v).story_id for a, v in zip(articles, vectors, strict=True)]
 
 
+def bytes_per_article(store: dict, articles: int) -> float:
+    """The store's size per article: every value as JSON (keys not counted), over the articles."""
+    return sum(len(json.dumps(v)) for v in store.values()) / articles
+
+
+def enrich(
+    name: str, nlp: Any, embed: SentenceEmbedder
+) -> tuple[list[EnrichedArticle], np.ndarray, list[str]]:
+    """A set's articles through the entities stage, their embeddings and their stories."""
+    if name.startswith("gold"):
+        items, gold = gold_items(name.removeprefix("gold").removeprefix("-") or None)
+    else:
+        items, gold = uci_items(name.removeprefix("uci-"))
+    enriched = extract_entities_batch(items, nlp, batch_size=32)
+    return enriched, embed([story_text(a) for a in enriched]), gold
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sets", default="uci-tune", help="uci-tune, uci-held, gold")
+    parser.add_argument(
+        "--sets", default="uci-tune", help="uci-tune, uci-held, gold, gold-tune, gold-held"
+    )
     parser.add_argument("--thresholds", help="comma-separated (default: the shipped one)")
-    parser.add_argument("--entity-weights", help="comma-separated (default: the shipped one)")
     parser.add_argument("--tfidf", default="0.2,0.3,0.4,0.5", help="baseline thresholds")
     args = parser.parse_args(argv)
     shipped = StoriesSettings()
     thresholds = [float(t) for t in (args.thresholds or str(shipped.stories_threshold)).split(",")]
-    weights = [
-        float(w) for w in (args.entity_weights or str(shipped.stories_entity_weight)).split(",")
-    ]
     nlp, embed = load_nlp("en_core_web_sm"), SentenceEmbedder(threads=2)
     for name in args.sets.split(","):
-        if name.startswith("gold"):
-            items, gold = gold_items(name.removeprefix("gold").removeprefix("-") or None)
-        else:
-            items, gold = uci_items(name.removeprefix("uci-"))
-        enriched = extract_entities_batch(items, nlp, batch_size=32)
-        vectors = embed([story_text(a) for a in enriched])
+        enriched, vectors, gold = enrich(name, nlp, embed)
         print(f"{name}: {len(gold)} articles, {len(set(gold))} stories")
         for t in thresholds:
-            for w in weights:
-                p, r, f = bcubed(cluster(enriched, vectors, threshold=t, entity_weight=w), gold)
-                print(f"  stories t={t:.2f} names={w:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
+            store: dict = {}
+            p, r, f = bcubed(cluster(enriched, vectors, threshold=t, store=store), gold)
+            size = bytes_per_article(store, len(gold))
+            print(f"  stories t={t:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f}  ({size:.0f} B/article)")
         texts = [story_text(a) for a in enriched]
         for t in [float(x) for x in args.tfidf.split(",")]:
             p, r, f = bcubed(tfidf_single_pass(texts, t), gold)

@@ -1,29 +1,39 @@
 """stories core: an enriched article and its embedding in, the story it joins out (a ``StoryRecord``).
 
-Online, single pass, in arrival order: an article joins the open story it is closest to when the
-similarity reaches the threshold, else it opens a story. Similarity is the cosine of the
-article's title-and-lead embedding to the story's centroid, plus a bonus for the names (people,
-organisations, places) the story already holds. A story is open while an article has joined it
-within the window, in article time (published_at, else ingested_at), never the wall clock, so a
-replay and ``newswatch process`` decide alike.
+Online, single pass, in arrival order: an article joins the open story most likely to be its own
+when that likelihood reaches the threshold, else it opens a story. The likelihood is a logistic
+model (weights learned offline, ``evaluation/stories/fit.py``) of three signals of the article's
+title and lead against each story: the cosine of their embedding to the story's centroid, the
+cosine of their TF-IDF vector to the story's (hashed terms, document frequencies counted online
+in the store), and the share of the article's names (people, organisations, places) the story
+holds. A brief article (a headline with little or no body) has weights of its own: on headlines
+the embedding says most, on articles the shared rare words do. A story is open while an article
+has joined it within the window, in article time (published_at, else ingested_at), never the wall
+clock, so a replay and ``newswatch process`` decide alike.
 
 Pure: the store is any ``MutableMapping[str, Any]`` (a faust Table backed by its changelog in the
 worker, a dict in tests). Its layout, JSON values only:
 
 - ``s:<story id>``: one open story: its centroid (float16, base64), size, first and last seen
   (epoch seconds), representative title, sources (at most 8), countries and names with counts
-  (at most 8 and 24, the most frequent kept);
+  (at most 8 and 24, the most frequent kept), and its terms: the summed TF-IDF weights of its
+  articles' hashed terms, the heaviest 32 kept (``x``: uint32 buckets then float16 weights,
+  base64; stories stored before it have none and score 0 on terms);
+- ``d:<bucket>``: how many articles held a term of that hash bucket (at most 2**18 keys), and
+  ``N``: how many articles were counted, for the terms' inverse document frequency;
 - ``a:<article id>``: the story an article joined and when, so a redelivered article gets the
   same story and counts once;
 - ``w``: the watermark, the latest article time seen.
 
-An in-memory index (a matrix of the open centroids) mirrors the ``s:`` keys; it is rebuilt from
-the store when the clusterer starts, so a restarted worker decides as the old one would have.
+An in-memory index (a matrix of the open centroids, the stories' terms and names, the document
+frequencies as an array) mirrors the store; it is rebuilt from it when the clusterer starts, so a
+restarted worker decides as the old one would have.
 """
 
 from __future__ import annotations
 
 import base64
+import math
 import uuid
 from collections import Counter
 from collections.abc import Iterable, MutableMapping
@@ -31,13 +41,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from sklearn.feature_extraction.text import HashingVectorizer
 
 from shared.schemas import EnrichedArticle, Entity, StoryRecord
 
 # Fixed namespace: a story id is uuid5 of its first article's id, identical on every replay.
 STORY_NAMESPACE = uuid.UUID("6f1c2a9e-3b7d-4e58-a1c4-92d0b7e5f318")
-STORY, ARTICLE, WATERMARK = "s:", "a:", "w"
-MAX_SOURCES, MAX_COUNTRIES, MAX_NAMES = 8, 8, 24
+STORY, ARTICLE, WATERMARK, DF, DOCS = "s:", "a:", "w", "d:", "N"
+MAX_SOURCES, MAX_COUNTRIES, MAX_NAMES, MAX_TERMS = 8, 8, 24, 32
+# Terms hash to 2**18 buckets: few collisions among a news vocabulary, and the document
+# frequencies stay a bounded number of keys however long the stream.
+BUCKETS = 2**18
+_HASHER = HashingVectorizer(
+    n_features=BUCKETS, alternate_sign=False, norm=None, stop_words="english", dtype=np.float32
+)
+# Under this many words past the title an article is brief (a headline): its own weights.
+BRIEF_WORDS = 25
 # The labels whose names say which story an article tells; numbers and dates do not.
 NAME_LABELS = frozenset(
     {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
@@ -66,6 +85,19 @@ def names_of(article: EnrichedArticle) -> set[str]:
     }
 
 
+def is_brief(article: EnrichedArticle) -> bool:
+    """Whether the article is little more than its headline (a feed item, a wire flash)."""
+    title = (article.title or "").strip()
+    body = article.text.strip().removeprefix(title) if title else article.text
+    return len(body.split()) < BRIEF_WORDS
+
+
+def term_counts(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The hashed terms of ``text`` (English stop words out) and their counts, as two arrays."""
+    row = _HASHER.transform([text])
+    return row.indices.astype(np.int64), row.data.astype(np.float32)
+
+
 def article_time(article: EnrichedArticle) -> int:
     """When the article says it was published, else when it was ingested (epoch seconds, naive is UTC)."""
     when = article.published_at or article.ingested_at
@@ -80,6 +112,24 @@ def _pack(vector: np.ndarray) -> str:
 
 def _unpack(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype="<f2").astype(np.float32)
+
+
+def _pack_terms(terms: dict[int, float]) -> str:
+    buckets = np.fromiter(terms.keys(), dtype="<u4", count=len(terms))
+    weights = np.fromiter(terms.values(), dtype=np.float32, count=len(terms)).astype("<f2")
+    return base64.b64encode(buckets.tobytes() + weights.tobytes()).decode("ascii")
+
+
+def _unpack_terms(text: str | None) -> dict[int, float]:
+    raw = base64.b64decode(text or "")
+    n = len(raw) // 6
+    buckets = np.frombuffer(raw[: 4 * n], dtype="<u4")
+    weights = np.frombuffer(raw[4 * n :], dtype="<f2").astype(np.float32)
+    return dict(zip(buckets.tolist(), weights.tolist(), strict=True))
+
+
+def _terms_norm(terms: dict[int, float]) -> float:
+    return math.sqrt(sum(w * w for w in terms.values())) or 1.0
 
 
 def _top(counts: Counter[str], n: int) -> list[list[Any]]:
@@ -99,8 +149,11 @@ class _Index:
         self.ids: list[str] = []
         self.rows: dict[str, int] = {}
         self.names: list[set[str]] = []
+        self.terms: list[tuple[dict[int, float], float]] = []
         self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._last = np.zeros(0, dtype=np.int64)
+        self.df = np.zeros(BUCKETS, dtype=np.int64)
+        self.docs = 0
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -113,8 +166,16 @@ class _Index:
     def last(self) -> np.ndarray:
         return self._last[: len(self.ids)]
 
-    def put(self, story_id: str, centroid: np.ndarray, last: int, names: set[str]) -> None:
+    def put(
+        self,
+        story_id: str,
+        centroid: np.ndarray,
+        last: int,
+        names: set[str],
+        terms: dict[int, float],
+    ) -> None:
         row = self.rows.get(story_id)
+        entry = (terms, _terms_norm(terms))
         if row is None:
             row = len(self.ids)
             if row == len(self._matrix):  # full: double the room
@@ -125,14 +186,22 @@ class _Index:
             self.rows[story_id] = row
             self.ids.append(story_id)
             self.names.append(names)
-        self._matrix[row], self._last[row], self.names[row] = centroid, last, names
+            self.terms.append(entry)
+        self._matrix[row], self._last[row] = centroid, last
+        self.names[row], self.terms[row] = names, entry
 
     def drop(self, story_ids: set[str]) -> None:
         keep = [i for i, s in enumerate(self.ids) if s not in story_ids]
         self._matrix, self._last = self._matrix[keep], self._last[keep]
         self.ids = [self.ids[i] for i in keep]
         self.names = [self.names[i] for i in keep]
+        self.terms = [self.terms[i] for i in keep]
         self.rows = {story_id: row for row, story_id in enumerate(self.ids)}
+
+
+Weights = tuple[float, float, float, float]
+"""A logistic model's intercept and its weights of the embedding cosine, the terms cosine and the
+share of names."""
 
 
 class StoryClusterer:
@@ -144,16 +213,19 @@ class StoryClusterer:
         *,
         window: timedelta,
         threshold: float,
-        entity_weight: float,
+        weights: Weights,
+        brief_weights: Weights,
         evict_every: int = 500,
     ) -> None:
         """Bind to ``store``; the parameters come from the service's settings."""
         if window <= timedelta(0):
             raise ValueError("window must be positive")
+        if not 0 < threshold < 1:
+            raise ValueError("threshold is a probability: between 0 and 1")
         self.store = store
         self.window = int(window.total_seconds())
         self.threshold = threshold
-        self.entity_weight = entity_weight
+        self.weights, self.brief_weights = weights, brief_weights
         self.evict_every = evict_every
         self._since_sweep = 0
         self._index: _Index | None = None
@@ -162,28 +234,72 @@ class StoryClusterer:
 
     @property
     def index(self) -> _Index:
-        """The in-memory mirror of the open stories, read from the store on first use."""
+        """The in-memory mirror of the open stories and the term counts, read from the store on first use."""
         if self._index is None:
             self._index = _Index()
-            for key, story in list(self.store.items()):
+            for key, value in list(self.store.items()):
                 if key.startswith(STORY):
-                    names = {name for name, _ in story["e"]}
-                    self._index.put(key[len(STORY) :], _unpack(story["c"]), story["l"], names)
+                    names = {name for name, _ in value["e"]}
+                    terms = _unpack_terms(value.get("x"))
+                    self._index.put(
+                        key[len(STORY) :], _unpack(value["c"]), value["l"], names, terms
+                    )
+                elif key.startswith(DF):
+                    self._index.df[int(key[len(DF) :])] = int(value)
+            self._index.docs = int(self.store.get(DOCS, 0))
         return self._index
 
-    def similarity(self, vector: np.ndarray, names: set[str], t: int) -> np.ndarray:
-        """Each open story's similarity to an article at time ``t`` (cosine plus the name bonus); -inf for a story closed by then."""
+    def count_terms(self, article: EnrichedArticle) -> dict[int, float]:
+        """Count the article's terms into the document frequencies (store and index); its TF-IDF vector, unit length."""
         index = self.index
+        buckets, counts = term_counts(story_text(article))
+        index.docs += 1
+        index.df[buckets] += 1
+        self.store[DOCS] = index.docs
+        for bucket in buckets.tolist():
+            self.store[f"{DF}{bucket}"] = int(index.df[bucket])
+        idf = np.log((index.docs + 1) / (index.df[buckets] + 1)) + 1
+        weights = (1 + np.log(counts)) * idf
+        weights /= max(float(np.linalg.norm(weights)), 1e-12)
+        return dict(zip(buckets.tolist(), weights.tolist(), strict=True))
+
+    def features(
+        self, vector: np.ndarray, terms: dict[int, float], names: set[str], rows: np.ndarray
+    ) -> np.ndarray:
+        """The signals of an article against the open stories at ``rows``: one row each of the cosine of embeddings, the cosine of terms, the share of names."""
+        index = self.index
+        out = np.zeros((len(rows), 3), dtype=np.float32)
+        if not len(rows):
+            return out
+        out[:, 0] = index.matrix[rows] @ vector
+        for i, row in enumerate(rows.tolist()):
+            held, norm = index.terms[row]
+            out[i, 1] = sum(w * held.get(b, 0.0) for b, w in terms.items()) / norm
+            if names:
+                out[i, 2] = len(names & index.names[row]) / len(names)
+        return out
+
+    def likelihood(
+        self, vector: np.ndarray, terms: dict[int, float], names: set[str], t: int, brief: bool
+    ) -> np.ndarray:
+        """Each open story's likelihood of being the article's (the logistic model at time ``t``); 0 for a story closed by then."""
+        index = self.index
+        scores = np.zeros(len(index), dtype=np.float32)
         if not len(index):
-            return np.zeros(0, dtype=np.float32)
-        scores = np.where(index.last >= t - self.window, index.matrix @ vector, -np.inf)
-        if names and self.entity_weight:
-            # The bonus is at most entity_weight: only stories within it of the threshold can
-            # reach it, so only theirs are counted.
-            for row in np.flatnonzero(scores >= self.threshold - self.entity_weight):
-                shared = len(names & index.names[row])
-                scores[row] += self.entity_weight * shared / len(names)
-        return scores
+            return scores
+        bias, w_cos, w_terms, w_names = self.brief_weights if brief else self.weights
+        logit = np.full(len(index), -np.inf, dtype=np.float32)
+        open_ = index.last >= t - self.window
+        logit[open_] = bias + w_cos * (index.matrix[open_] @ vector)
+        # Terms and names add at most their positive weights (both signals are within [0, 1]):
+        # only stories within that reach of the threshold can reach it, so only theirs are scored.
+        reach = max(w_terms, 0.0) + max(w_names, 0.0)
+        rows = np.flatnonzero(logit + reach >= math.log(self.threshold / (1 - self.threshold)))
+        if len(rows):
+            f = self.features(vector, terms, names, rows)
+            logit[rows] = bias + f @ np.array([w_cos, w_terms, w_names], dtype=np.float32)
+        with np.errstate(over="ignore"):
+            return (1 / (1 + np.exp(-logit))).astype(np.float32)
 
     def assign(self, article: EnrichedArticle, vector: np.ndarray) -> StoryRecord:
         """The story ``article`` (embedded as ``vector``, unit length) joins or opens, as its record.
@@ -200,23 +316,40 @@ class StoryClusterer:
             return self._record(seen[0], self.store[STORY + seen[0]], article, seen[2], seen[3])
         self._sweep(w)
         names = names_of(article)
-        scores = self.similarity(vector, names, t)
-        best = int(scores.argmax()) if len(scores) else None
-        if best is not None and scores[best] >= self.threshold:
+        terms = self.count_terms(article)
+        scores = self.likelihood(vector, terms, names, t, is_brief(article))
+        best = self.choose(article, scores)
+        if best is not None:
             story_id = self.index.ids[best]
-            story = self._join(self.store[STORY + story_id], article, vector, names, t)
+            story = self._join(self.store[STORY + story_id], article, vector, names, terms, t)
             status, similarity = "joined", round(float(scores[best]), 4)
         else:
             story_id = str(uuid.uuid5(STORY_NAMESPACE, article.article_id))
-            story = self._open(article, vector, names, t)
+            story = self._open(article, vector, names, terms, t)
             status, similarity = "new", None
         self.store[STORY + story_id] = story
-        self.index.put(story_id, _unpack(story["c"]), story["l"], {n for n, _ in story["e"]})
+        self.index.put(
+            story_id,
+            _unpack(story["c"]),
+            story["l"],
+            {n for n, _ in story["e"]},
+            _unpack_terms(story["x"]),
+        )
         self.store[ARTICLE + article.article_id] = [story_id, t, status, similarity]
         return self._record(story_id, story, article, status, similarity)
 
+    def choose(self, article: EnrichedArticle, scores: np.ndarray) -> int | None:
+        """The row of the story the article joins, or None to open one: the likeliest, if it reaches the threshold."""
+        best = int(scores.argmax()) if len(scores) else None
+        return best if best is not None and scores[best] >= self.threshold else None
+
     def _open(
-        self, article: EnrichedArticle, vector: np.ndarray, names: set[str], t: int
+        self,
+        article: EnrichedArticle,
+        vector: np.ndarray,
+        names: set[str],
+        terms: dict[int, float],
+        t: int,
     ) -> dict[str, Any]:
         countries = Counter(e.country for e in article.entities if e.country)
         return {
@@ -228,6 +361,7 @@ class StoryClusterer:
             "src": [article.source] if article.source else [],
             "cc": _top(countries, MAX_COUNTRIES),
             "e": _top(Counter(names), MAX_NAMES),
+            "x": _pack_terms(_heaviest(terms)),
         }
 
     def _join(
@@ -236,6 +370,7 @@ class StoryClusterer:
         article: EnrichedArticle,
         vector: np.ndarray,
         names: set[str],
+        terms: dict[int, float],
         t: int,
     ) -> dict[str, Any]:
         n = int(story["n"])
@@ -248,6 +383,9 @@ class StoryClusterer:
             e.country for e in article.entities if e.country
         )
         held = Counter(dict(story["e"])) + Counter(names)
+        summed = _unpack_terms(story.get("x"))
+        for bucket, weight in terms.items():
+            summed[bucket] = summed.get(bucket, 0.0) + weight
         return {
             "c": _pack(centroid),
             "n": n + 1,
@@ -257,6 +395,7 @@ class StoryClusterer:
             "src": sources,
             "cc": _top(countries, MAX_COUNTRIES),
             "e": _top(held, MAX_NAMES),
+            "x": _pack_terms(_heaviest(summed)),
         }
 
     def _sweep(self, w: int) -> None:
@@ -299,3 +438,8 @@ class StoryClusterer:
             last_seen=datetime.fromtimestamp(int(story["l"]), UTC),
             similarity=similarity,
         )
+
+
+def _heaviest(terms: dict[int, float]) -> dict[int, float]:
+    """The story's MAX_TERMS heaviest terms: what tells it apart, in bounded room."""
+    return dict(sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS])

@@ -23,7 +23,8 @@ def build(settings: StoriesSettings, store: MutableMapping[str, Any] | None = No
         store,
         window=settings.window,
         threshold=settings.stories_threshold,
-        entity_weight=settings.stories_entity_weight,
+        weights=settings.stories_weights,
+        brief_weights=settings.stories_brief_weights,
         evict_every=settings.stories_evict_every,
     )
 

@@ -17,17 +17,24 @@ class StoriesSettings(ServiceSettings):
         "it for this long in article time (published_at, else ingested_at); then it is evicted.",
     )
     stories_threshold: float = Field(
-        default=0.4,
+        default=0.5,
         gt=0,
-        description="An article joins the closest open story when its similarity (the cosine of "
-        "title-and-lead embeddings to the story's centroid, plus the entity bonus) reaches this; "
-        "else it opens a story.",
+        lt=1,
+        description="An article joins the open story likeliest to be its own when that likelihood "
+        "(a logistic model of the embedding cosine, the terms cosine and the shared names: "
+        "NEWS_STORIES_WEIGHTS) reaches this; else it opens a story. Higher: more, tighter stories.",
     )
-    stories_entity_weight: float = Field(
-        default=0.2,
-        ge=0,
-        description="The bonus for the names an article shares with a story: this times the share "
-        "of the article's names (people, organisations, places) the story holds.",
+    stories_weights: tuple[float, float, float, float] = Field(
+        default=(-4.2, 5.75, 4.3, 3.57),
+        description="The logistic model of an article (title and lead) against an open story: "
+        "intercept, then the weights of the cosine of their embeddings, of their TF-IDF terms and "
+        "of the share of the article's names the story holds. Learned from the tuning halves of "
+        "the labelled sets (evaluation/stories/fit.py). As JSON: [intercept, cosine, terms, names].",
+    )
+    stories_brief_weights: tuple[float, float, float, float] = Field(
+        default=(-3.25, 9.37, 6.18, 0.34),
+        description="The same for a brief article (under 25 words past its title, as a "
+        "headline-only feed item): on headlines the embedding tells more, names less.",
     )
     stories_embed_threads: int = Field(
         default=1,
