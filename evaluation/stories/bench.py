@@ -37,11 +37,12 @@ Run from the repository root (part of ``make bench``):
 2. State, in process. ``--state-articles`` BBC articles (entities by the real stage, one every 10
    minutes of article time, so the 3-day window fills and sweeps) and ``--headlines`` UCI
    headlines (real timestamps over 1.5 days, 87 stories; 0 = all 6,366) go through the core over
-   a dict that counts what the Table would write. BBC is the costlier case (five desks, few stories
-   told twice), UCI the clustered one (87 stories). Printed: the
-   store's JSON bytes per article held (every ``s:``, ``a:`` and ``w`` entry, keys included, over
-   the ``a:`` keys: each article keeps one while its window is open) at the end and at its peak
-   (sampled every 100 articles), the changelog bytes written per article, the open-story index's matrix, and the process's resident memory.
+   a dict that counts what the Table would write. BBC is the costlier case (more articles open a
+   story of their own), UCI the clustered one. Printed: the store's JSON bytes per article held
+   (every ``s:``, ``a:`` and ``w`` entry, keys included, over the ``a:`` keys: each article keeps
+   one while its window is open) at the end and at its peak
+   (sampled every 100 articles), the changelog bytes written per article, the open-story index's
+   matrix, the process's resident memory, and the core's time per article without the embedding.
 
 Printed against the issue's goals (issue 20), ``ok`` or ``OVER``: what stories adds <= 10% of the
 end-to-end time (at most, and the estimate); state <= 2 KB (2,048 bytes) per article. Like every
@@ -354,9 +355,11 @@ def state_of(name: str, items: Sequence[UniqueArticle], nlp, embed: SentenceEmbe
         evict_every=settings.stories_evict_every,
     )
     rss_before = psutil.Process().memory_info().rss
-    joined, peak = 0, 0.0
+    joined, peak, assigning = 0, 0.0, 0.0
     for i, (article, vector) in enumerate(zip(enriched, vectors, strict=True)):
+        started = time.perf_counter()
         joined += clusterer.assign(article, vector).status == "joined"
+        assigning += time.perf_counter() - started
         if i % 100 == 99:
             peak = max(peak, store_size(store).per_article)
     size = store_size(store)
@@ -373,7 +376,8 @@ def state_of(name: str, items: Sequence[UniqueArticle], nlp, embed: SentenceEmbe
         f"  changelog written: {store.writes / len(items):.1f} records, "
         f"{store.written_bytes / len(items):,.0f} B per article; the index: {len(index):,} rows, "
         f"{index.matrix.nbytes / 1e3:,.0f} kB of centroids; RSS {psutil.Process().memory_info().rss / 2**20:.0f} MiB "
-        f"({(psutil.Process().memory_info().rss - rss_before) / 2**20:+.0f} MiB while clustering)"
+        f"({(psutil.Process().memory_info().rss - rss_before) / 2**20:+.0f} MiB while clustering); "
+        f"the core alone (no embedding) {assigning / len(items) * 1e3:.2f} ms per article"
     )
     ok = peak <= BYTES_GOAL
     print(
