@@ -32,6 +32,11 @@ BENCHMARKS = [
     ),
     ("evaluation.alerts.bench", [], ["--articles", "10"]),
     ("evaluation.events.bench", [], ["--alerts", "2000", "--days", "10"]),
+    (
+        "evaluation.stories.bench",
+        [],
+        ["--articles", "30", "--warm-up", "5", "--state-articles", "50", "--headlines", "300"],
+    ),
 ]
 EVALUATIONS = [
     ("evaluation.clean.quality", [], ["--pages", "5"]),
