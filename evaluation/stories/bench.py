@@ -351,7 +351,8 @@ def state_of(name: str, items: Sequence[UniqueArticle], nlp, embed: SentenceEmbe
         store,
         window=settings.window,
         threshold=settings.stories_threshold,
-        entity_weight=settings.stories_entity_weight,
+        weights=settings.stories_weights,
+        brief_weights=settings.stories_brief_weights,
         evict_every=settings.stories_evict_every,
     )
     rss_before = psutil.Process().memory_info().rss

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from evaluation.stories.state import CountingStore, record_bytes, store_size
-from services.stories.core import StoryClusterer
+from services.stories.core import StoryClusterer, story_text, term_counts
+from services.stories.settings import StoriesSettings
 from shared.schemas import EnrichedArticle
 
 
@@ -42,13 +43,25 @@ def test_counting_store_counts_each_write_and_each_tombstone():
     assert dict(store) == {}
 
 
-def test_the_clusterer_writes_three_records_per_new_article():
+def test_the_clusterer_writes_four_records_and_its_terms_per_new_article():
     store = CountingStore()
-    clusterer = StoryClusterer(store, window=timedelta(days=3), threshold=0.9, entity_weight=0.0)
+    settings = StoriesSettings()
+    clusterer = StoryClusterer(
+        store,
+        window=timedelta(days=3),
+        threshold=0.99,
+        weights=settings.stories_weights,
+        brief_weights=settings.stories_brief_weights,
+    )
     rng = np.random.default_rng(0)
+    terms = 0
     for n in range(4):
         vector = rng.normal(size=8).astype(np.float32)
-        clusterer.assign(article(n, n), vector / np.linalg.norm(vector))
-    # The watermark, the story and the article's key, each written once per article.
-    assert store.writes == 12
+        item = article(n, n)
+        terms += len(term_counts(story_text(item))[0])
+        clusterer.assign(item, vector / np.linalg.norm(vector))
+    # The watermark, the story, the article's key and the document count, each written once per
+    # article, and one document-frequency key per distinct term.
+    assert terms > 0
+    assert store.writes == 4 * 4 + terms
     assert store_size(store).articles == 4

@@ -8,6 +8,7 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from shared.schemas import (
     DeadLetter,
     DuplicateNotice,
     EnrichedArticle,
+    StoryRecord,
     event_record,
 )
 from shared.topics import (
@@ -251,6 +253,45 @@ def test_newswatch_alerts_prints_the_events_readably_and_as_json_and_the_alerts_
     )
     raw = newswatch_alerts(submitted, "--raw")
     assert alerts[0].rule_id in raw and squash(alerts[0].evidence)[:60] in squash(raw)
+
+
+def test_newswatch_stories_shows_the_seeds_as_one_story(submitted):
+    reader = read(submitted, ALERTS.name)
+    seed_alerts = reader.wait_for(
+        lambda rs: (
+            sum(squash(Alert.model_validate_json(r.value).evidence) in SEED_TEXT for r in rs) >= 5
+        ),
+        timeout=180,
+        what="the seeds' alerts",
+    )
+    reader.close()
+    stories_of_seeds = Counter(
+        a.story_id
+        for a in (Alert.model_validate_json(r.value) for r in seed_alerts)
+        if squash(a.evidence) in SEED_TEXT
+    )
+    (story_id,) = stories_of_seeds  # the seeds' alerts all tell one story
+    assert story_id is not None
+
+    def newswatch_stories(*options: str) -> str:
+        out = subprocess.run(
+            [*NEWSWATCH, "stories", "--top", "0", *options, "--bootstrap", submitted.bootstrap],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    records = [
+        StoryRecord.model_validate_json(line) for line in newswatch_stories("--json").splitlines()
+    ]
+    assert len({r.story_id for r in records}) == len(records), "a story shown twice"
+    (seeds,) = [r for r in records if r.story_id == story_id]
+    assert seeds.size >= 5 and {"RU", "VE"} <= set(seeds.countries)
+    assert f"story {story_id[:8]} · {seeds.size} articles" in newswatch_stories()
 
 
 def test_every_seed_alert_gets_the_event_record_the_core_gives_in_the_order_the_alerts_arrived(
