@@ -23,7 +23,8 @@ worker, a dict in tests). Its layout, JSON values only:
   ``N``: how many articles were counted, for the terms' inverse document frequency;
 - ``a:<article id>``: the story an article joined and when, so a redelivered article gets the
   same story and counts once;
-- ``w``: the watermark, the latest article time seen.
+- ``w``: the watermark, the latest article time seen; ``wd``: the latest time a dated article
+  gave (an undated article read long after it is read as of it: a replayed story stays one).
 
 An in-memory index (a matrix of the open centroids, the stories' terms and names, the document
 frequencies as an array) mirrors the store; it is rebuilt from it when the clusterer starts, so a
@@ -47,7 +48,7 @@ from shared.schemas import EnrichedArticle, Entity, StoryRecord
 
 # Fixed namespace: a story id is uuid5 of its first article's id, identical on every replay.
 STORY_NAMESPACE = uuid.UUID("6f1c2a9e-3b7d-4e58-a1c4-92d0b7e5f318")
-STORY, ARTICLE, WATERMARK, DF, DOCS = "s:", "a:", "w", "d:", "N"
+STORY, ARTICLE, WATERMARK, DF, DOCS, DATED = "s:", "a:", "w", "d:", "N", "wd"
 MAX_SOURCES, MAX_COUNTRIES, MAX_NAMES, MAX_TERMS = 8, 8, 24, 32
 # Terms hash to 2**18 buckets: few collisions among a news vocabulary, and the document
 # frequencies stay a bounded number of keys however long the stream.
@@ -309,6 +310,15 @@ class StoryClusterer:
         """
         self.evicted = 0
         t = article_time(article)
+        dated = self.store.get(DATED)
+        if article.published_at is None:
+            if dated is not None and t - int(dated) > self.window:
+                # Undated and read long after the latest dated article (a replay of older news):
+                # read as of that article, not of today, which would close every story it could
+                # join; a stream with no dates keeps reading time as its clock.
+                t = int(dated)
+        elif dated is None or t > int(dated):
+            self.store[DATED] = t
         w = max(int(self.store.get(WATERMARK, t)), t)
         self.store[WATERMARK] = w
         seen = self.store.get(ARTICLE + article.article_id)

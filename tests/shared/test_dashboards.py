@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from jsonschema import Draft7Validator
 from prometheus_client import CollectorRegistry
 
 from shared.metrics import ServiceMetrics
@@ -300,3 +301,35 @@ def test_metric_name_extraction() -> None:
     )
     assert referenced_metrics(expr) == {"news_processing_seconds_bucket", "up", "news_x_total"}
     assert referenced_labels(expr) == {"service", "le"}
+
+
+# Grafana's published dashboard schema (the JSON Schema grafana-foundation-sdk generates from
+# Grafana's own CUE kinds; deploy/grafana/schema/README.md), checked by the jsonschema library.
+SCHEMA = REPO / "deploy" / "grafana" / "schema" / "grafana-dashboard.jsonschema.json"
+
+
+def dashboard_validator() -> Draft7Validator:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema)
+
+
+@pytest.mark.parametrize("name", DASHBOARD_NAMES)
+def test_each_dashboard_is_valid_against_grafanas_published_schema(name):
+    dashboard = json.loads((DASHBOARDS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in dashboard_validator().iter_errors(dashboard)
+    ]
+    assert not errors, errors
+
+
+def test_the_schema_check_rejects_what_grafana_would_not_read():
+    dashboard = json.loads((DASHBOARDS_DIR / "overview.json").read_text(encoding="utf-8"))
+    validator = dashboard_validator()
+    misspelt = {**dashboard, "panel": dashboard["panels"]}  # a key Grafana does not know
+    no_version = {k: v for k, v in dashboard.items() if k != "schemaVersion"}
+    bad_grid = json.loads(json.dumps(dashboard))
+    bad_grid["panels"][0]["gridPos"]["w"] = "wide"
+    for broken in (misspelt, no_version, bad_grid):
+        assert list(validator.iter_errors(broken)), broken.keys()

@@ -208,3 +208,16 @@ def test_the_store_stays_under_two_kilobytes_per_article_when_every_article_is_a
         )
     assert sum(k.startswith(STORY) for k in store) == 50
     assert sum(len(json.dumps(v)) for v in store.values()) / 50 < 2048
+
+
+def test_an_undated_article_read_years_after_a_dated_story_joins_it_in_either_order():
+    dated = article("dated", at=T0).model_copy(update={"published_at": T0})
+    today = T0 + timedelta(days=2_000)
+    for order in ([dated, article("undated", at=today)], [article("undated", at=today), dated]):
+        c = clusterer({})
+        first, second = (c.assign(a, unit(1, 0.1)) for a in order)
+        assert second.status == "joined" and second.story_id == first.story_id
+    # with no dated article, reading time is the clock: a gap past the window closes the story
+    c = clusterer({})
+    c.assign(article("monday", at=T0), unit(1, 0.1))
+    assert c.assign(article("later", at=today), unit(1, 0.1)).status == "new"
