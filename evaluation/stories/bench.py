@@ -74,6 +74,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from evaluation.articles import split_sentences
 from evaluation.dedup.corpus import Doc, load_bbc
+from evaluation.pipeline import (
+    RunningPipeline,
+    TopicReader,
+    own_broker,
+    running_pipeline,
+    wait_caught_up,
+)
 from evaluation.stories.quality import uci_items
 from evaluation.stories.state import CountingStore, record_bytes, store_size
 from services.entities.extract import extract_entities_batch
@@ -90,8 +97,6 @@ from shared.topics import (
     SERVICES,
     STORIED_ARTICLES,
 )
-from tests.integration.harness import RunningPipeline, own_broker, running_pipeline
-from tests.integration.kafkautil import TopicReader, wait_caught_up
 
 SHARE_GOAL = 0.10
 BYTES_GOAL = 2048
