@@ -2,7 +2,7 @@
 
 Pure: records in, one HTML string out; no Kafka, no network, no environment. Every text that came
 from an article (titles, evidence, places, actors) is escaped with ``html.escape``; the charts are
-plotly figures whose JavaScript is inlined once, so the page opens with no network. The page stays
+plotly figures whose JavaScript is inlined once in the head, so the page opens with no network. The page stays
 bounded whatever the volume: charts aggregate per hour, tables keep the latest or largest rows.
 """
 
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
 
 from shared.schemas import DeadLetter, EventAlert, Frame, FrameParty, StoryRecord
 
@@ -145,7 +146,10 @@ def build_report(data: ReportInput) -> str:
             "No dead letters in the window.",
         ),
     ]
+    # plotly.js inlined once, in the head: every figure's script, wherever it stands, finds it
+    plotlyjs = f'<script charset="utf-8">{get_plotlyjs()}</script>' if charts.count else ""
     return _PAGE.format(
+        plotlyjs=plotlyjs,
         figures=charts.count,
         body="\n".join(sections),
         generated=html.escape(f"{now:%Y-%m-%d %H:%M} UTC"),
@@ -153,7 +157,7 @@ def build_report(data: ReportInput) -> str:
 
 
 class _Charts:
-    """The page's figures as HTML: plotly's JavaScript inlined with the first one only."""
+    """The page's figures as HTML, without plotly's JavaScript (the page's head holds it once)."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -162,7 +166,7 @@ class _Charts:
         self.count += 1
         return str(
             fig.to_html(
-                include_plotlyjs=self.count == 1,
+                include_plotlyjs=False,
                 full_html=False,
                 config={"displayModeBar": False, "responsive": True},
             )
@@ -319,6 +323,7 @@ _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:; font-src data:">
 <title>newswatch report</title>
+{plotlyjs}
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }}
 h1 {{ margin-bottom: 0; }} .meta, .note {{ color: #666; }}

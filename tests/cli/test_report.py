@@ -72,6 +72,24 @@ def test_the_page_loads_nothing_from_the_network():
     assert page.count("plotly-graph-div") >= 2  # the figures are there, their script inlined
 
 
+def test_plotly_is_defined_before_any_figure_uses_it():
+    dead = DeadLetter(
+        service="clean",
+        reason="not_utf8",
+        error_type="UnicodeDecodeError",
+        error="x",
+        original_b64="",
+        failed_at=NOW,
+    )
+    page = page_of([event(1)], dead=[dead], throughput={"news.raw-article.v1": 3}, lag={"clean": 1})
+    bundle = page.index("plotly.js v")
+    assert page.count("plotly.js v") == 1
+    assert bundle < page.index("Plotly.newPlot")
+    assert (
+        page.count("Plotly.newPlot") == int(re.search(r'data-figures="(\d+)"', page).group(1)) == 5
+    )
+
+
 def test_records_outside_the_window_are_left_out():
     page = page_of([event(1, country="VE"), event(2, country="SY", hours_ago=30)])
     assert "Place1" in page and "Place2" not in page
