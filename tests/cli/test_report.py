@@ -182,3 +182,43 @@ def test_the_seeds_page_renders_offline_in_headless_chromium(seeds_page, tmp_pat
     artifacts = REPO / ".test-artifacts"
     artifacts.mkdir(exist_ok=True)
     shutil.copy(shot, artifacts / "report.png")
+
+
+def test_lag_per_stage_is_read_from_prometheus_query_api_and_a_dead_url_is_a_note():
+    import http.server
+    import threading
+
+    from cli.report.command import LAG_QUERY, consumer_lag
+
+    asked = []
+
+    class Prometheus(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            asked.append(self.path)
+            body = {
+                "status": "success",
+                "data": {
+                    "resultType": "vector",
+                    "result": [
+                        {"metric": {"service": "entities"}, "value": [0, "340"]},
+                        {"metric": {"service": "clean"}, "value": [0, "0"]},
+                    ],
+                },
+            }
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(json.dumps(body).encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Prometheus)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        lag, note = consumer_lag(f"http://127.0.0.1:{server.server_port}/")
+    finally:
+        server.shutdown()
+    assert (lag, note) == ({"entities": 340.0, "clean": 0.0}, "")
+    assert "/api/v1/query?query=" in asked[0] and "news_consumer_lag" in LAG_QUERY
+    lag, note = consumer_lag(f"http://127.0.0.1:{server.server_port}", timeout=1)
+    assert lag is None and "unreachable" in note
