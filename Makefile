@@ -13,7 +13,7 @@ TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-unit test-integration bench eval process-seeds seed topics kafka \
-        up down lint fmt docs clean
+        up down lint fmt docs clean prometheus-bin chromium-bin
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-17s %s\n", $$1, $$2}'
@@ -34,12 +34,19 @@ prometheus-bin:
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q prometheus >/dev/null; }
 	@# Debian's package starts a system Prometheus on :9090; the tests start their own.
 
+chromium-bin:
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Chromium (Debian package)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium >/dev/null; }
+	@# The report's test and benchmark drive it headless through Playwright: no browser download.
+
 install: $(STAMP) $(KAFKA_STAMP) ## virtualenv, Python packages, spaCy model, Kafka jars
 
 run: install ## the local broker and the four services, until Ctrl-C
 	$(VENV)/bin/newswatch run
 
-test: install prometheus-bin lint ## the style checks, then every test: units, the real spaCy model, Kafka broker and Prometheus
+test: install prometheus-bin chromium-bin lint ## the style checks, then every test: units, the real spaCy model, Kafka broker and Prometheus
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist load --durations=15 $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## fast tests only (no broker, no model), in under a minute

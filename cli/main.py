@@ -12,6 +12,7 @@ from cli.alerts import cmd_alerts
 from cli.broker import cmd_broker
 from cli.docs import add_parser as add_docs_parser
 from cli.process import cmd_process
+from cli.report.command import add_parser as add_report_parser
 from cli.rules import add_parser as add_rules_parser
 from cli.run import REPO, cmd_run
 from cli.stories import cmd_stories
@@ -116,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_process)
 
     add_rules_parser(sub)  # `newswatch rules test`: a rule author's loop
+
+    add_report_parser(sub, with_bootstrap)  # `newswatch report`: one HTML page
 
     p = with_bootstrap(sub.add_parser("topics", help="create the topics (idempotent)"))
     p.add_argument("--partitions", type=int, default=partitions)

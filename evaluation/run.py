@@ -37,6 +37,8 @@ BENCHMARKS = [
         [],
         ["--articles", "30", "--warm-up", "5", "--state-articles", "50", "--headlines", "300"],
     ),
+    # the report page for a day of 50,000 articles, opened offline in headless Chromium
+    ("evaluation.report.bench", [], ["--articles", "2000", "--runs", "1"]),
 ]
 EVALUATIONS = [
     ("evaluation.clean.quality", [], ["--pages", "5"]),
