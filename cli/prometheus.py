@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -122,6 +123,8 @@ class LocalPrometheus:
                     "--storage.tsdb.retention.time=1d",
                     "--log.level=warn",
                 ],
+                # No NEWS_* settings: it is not a worker (tests find workers by NEWS_GROUP_SUFFIX).
+                env={k: v for k, v in os.environ.items() if not k.startswith("NEWS_")},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
