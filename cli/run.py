@@ -14,9 +14,11 @@ from typing import Any
 
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
+from prometheus_client import CollectorRegistry
 
 from cli.broker import LocalKafka
 from cli.connect import bootstrap_of, partitions_of
+from cli.prometheus import LocalPrometheus, PrometheusFailed, load_rules
 from cli.settings import child_environment
 from cli.supervise import (
     KILL_GRACE_S,
@@ -30,7 +32,7 @@ from cli.supervise import (
 from cli.supervise import stop_workers as stop_supervised
 from services.stages import sources
 from shared.admin import broker_reachable, ensure_topics
-from shared.metrics import ports_from
+from shared.metrics import ports_from, restart_counter, run_port_from, serve_metrics
 from shared.security import kafka_python_kwargs
 from shared.settings import DEFAULT_BOOTSTRAP, RunSettings
 from shared.topics import ALERTS, RAW_ARTICLES, SERVICES, TOPICS
@@ -58,6 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     policy = RestartPolicy.from_settings(settings)
     spawned: dict[str, subprocess.Popen[bytes]] = {}  # every worker process ever started
     probe = None
+    prometheus: LocalPrometheus | None = None
     code = 0
     try:
         if broker_reachable(bootstrap, security=security):
@@ -97,6 +100,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 spawned[f"{service} (pid {proc.pid})"] = proc
             return proc
 
+        run_registry = CollectorRegistry()
+        restarts = restart_counter(run_registry)
+        run_port = serve_run_metrics(run_registry, run_port_from(args.metrics_base))
         probe = GroupProgress(
             bootstrap,
             groups,
@@ -115,6 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             probe=probe,
             stall_after_s=settings.run_stall_after_s,
             stop_timeout_s=settings.run_stop_timeout_s,
+            on_restart=lambda service, cause: restarts.labels(service, cause).inc(),
         )
         supervisor.start_workers()
         say(f"newswatch: workers starting; logs in {logs}/<service>.log")
@@ -124,6 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"  {service:9s} metrics http://127.0.0.1:{ports[service]}/metrics"
                 f" (pid {proc.pid if proc else '?'})"
             )
+        prometheus = start_prometheus(ports, run_port, logs / "prometheus.log")
         wait_ready(
             bootstrap,
             list(groups.values()),
@@ -148,6 +156,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         say("newswatch: stopping …")
         if probe is not None:
             probe.close()
+        if prometheus is not None:
+            prometheus.stop()
         # Workers first (they commit and leave their groups while the broker is still there).
         stop_supervised(
             spawned,
@@ -158,6 +168,41 @@ def cmd_run(args: argparse.Namespace) -> int:
             broker.stop(settings.run_stop_timeout_s)
         say(f"newswatch: stopped; {policy.summary()}")
     return code
+
+
+def serve_run_metrics(registry: CollectorRegistry, port: int) -> int | None:
+    """Serve the supervisor's /metrics (news_worker_restarts_total) on ``port``; None if taken."""
+    try:
+        bound = serve_metrics("127.0.0.1", port, registry)
+    except OSError as error:
+        say(f"newswatch: supervisor metrics not served: port {port}: {error.strerror}")
+        return None
+    say(f"  {'run':9s} metrics http://127.0.0.1:{bound}/metrics (restarts)")
+    return bound
+
+
+def start_prometheus(
+    ports: dict[str, int], run_port: int | None, log_path: Path
+) -> LocalPrometheus | None:
+    """The installed Prometheus scraping the workers and the supervisor, with the project's rules.
+
+    Without it installed, or if it does not start, the run goes on and says so in one line.
+    """
+    binary = LocalPrometheus.installed()
+    if binary is None:
+        say("newswatch: Prometheus not installed (no `prometheus` on PATH); running without it")
+        return None
+    targets = {service: f"127.0.0.1:{port}" for service, port in ports.items()}
+    if run_port is not None:
+        targets["run"] = f"127.0.0.1:{run_port}"
+    prometheus = LocalPrometheus(binary, targets, load_rules(), log_path=log_path)
+    try:
+        url = prometheus.start()
+    except (PrometheusFailed, OSError) as error:
+        say(f"newswatch: Prometheus did not start ({error}); running without it")
+        return None
+    say(f"newswatch: Prometheus at {url} (alerts: {url}/alerts; log: {log_path})")
+    return prometheus
 
 
 # SIGINT/SIGTERM/SIGHUP → KeyboardInterrupt in `newswatch run`, held while a worker is being started.

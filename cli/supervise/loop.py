@@ -75,6 +75,8 @@ class Supervisor:
     kill: Callable[[Proc], None] = field(default=lambda proc: kill_group(proc.pid))
     clock: Callable[[], float] = time.monotonic
     probe_every_s: float = 5.0
+    # Told of each worker restart: (service, cause), cause in shared.metrics.RESTART_CAUSES.
+    on_restart: Callable[[str, str], None] = field(default=lambda service, cause: None)
     workers: dict[str, _Worker] = field(default_factory=dict)
     broker_due: float | None = None  # the broker is down and starts again then
     broker_up_at: float = 0.0
@@ -169,8 +171,10 @@ class Supervisor:
             # Our broker: scheduled when it is back. Another broker: tried again after a backoff.
             worker.due = None if self.broker_down else now + self.policy.backoff(1)
             worker.counted = False
+            self.on_restart(service, "broker_down")
             return
         restart = self.policy.on_failure(service, exit_cause(code), now)
+        self.on_restart(service, "killed" if code < 0 else "exited")
         self.say(restart.describe())
         worker.due = now + restart.delay_s
         worker.counted = True
@@ -222,6 +226,7 @@ class Supervisor:
             if now - since >= self.stall_after_s:
                 cause = f"stalled: lag {state.lag}, no commit for {now - since:.0f} s"
                 worker.restart = self.policy.on_failure(service, cause, now)
+                self.on_restart(service, "stalled")
                 self.say(worker.restart.describe())
                 worker.stopping_since = now
                 worker.proc.terminate()

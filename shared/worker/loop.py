@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import os
 import time
@@ -20,7 +21,14 @@ from aiokafka.errors import (
 from shared.errors import Reject, classify, make_dead_letter
 from shared.metrics import ServiceMetrics
 from shared.stage import Batching, BatchResult, Handled, Stage, as_handled, record_counts
-from shared.topics import DEAD_LETTERS, TopicSpec, encode_output
+from shared.topics import (
+    ALERTS,
+    DEAD_LETTERS,
+    EVENT_ALERTS,
+    EVENT_MENTIONS,
+    TopicSpec,
+    encode_output,
+)
 from shared.worker.isolate import LARGE_MESSAGE_BYTES, StageUnavailable, release_memory
 
 log = logging.getLogger("newswatch")
@@ -35,6 +43,9 @@ _REFUSED_RECORD = (MessageSizeTooLargeError, RecordTooLargeError, CorruptRecordE
 
 # One output record: (topic, key, value bytes), as ``shared.topics.encode_output`` makes it.
 Record = tuple[str, bytes | None, bytes]
+
+# The outputs news_end_to_end_seconds times, by their topic: its ``output`` label.
+END_TO_END = {ALERTS.name: "alert", EVENT_ALERTS.name: "event", EVENT_MENTIONS.name: "event"}
 
 
 def declare(app: faust.App, spec: TopicSpec) -> faust.TopicT:
@@ -148,6 +159,7 @@ class Step:
     async def _process_part(self, part: list[tuple[faust.EventT, bytes]]) -> None:
         for event, _ in part:
             self.metrics.consumed.labels(self.service, event.message.topic).inc()
+        self.metrics.batch_size.labels(self.service, self.stage.step).observe(len(part))
         started = time.perf_counter()
         try:
             results = await self._call_batch([value for _, value in part])
@@ -265,6 +277,27 @@ class Step:
         record_counts(self.metrics, self.stage, handled.counts)
         for topic, _, _ in records:
             self.metrics.produced.labels(self.service, topic).inc()
+        self._end_to_end(records, handled.outputs, value)
+
+    def _end_to_end(self, records: Sequence[Record], outputs: Sequence[Any], value: bytes) -> None:
+        """Observe ``news_end_to_end_seconds`` for each alert or event record just acknowledged.
+
+        The clock starts at the article's ``ingested_at``: the output's own (an alert carries it),
+        else the input's (an event record is made of an alert, which carries it).
+        """
+        start: datetime | None = None
+        for (topic, _, _), output in zip(records, outputs, strict=True):
+            kind = END_TO_END.get(topic)
+            if kind is None:
+                continue
+            ingested = getattr(output, "ingested_at", None) or start or _ingested_at(value)
+            if ingested is None:
+                continue  # an alert made before the field existed
+            if ingested.tzinfo is None:
+                ingested = ingested.replace(tzinfo=UTC)
+            start = ingested
+            took = (datetime.now(UTC) - ingested).total_seconds()
+            self.metrics.end_to_end.labels(kind).observe(max(0.0, took))
 
     def _handled(self, started: float, message: Any, *, took: float | None = None) -> None:
         took = time.perf_counter() - started if took is None else took
@@ -330,6 +363,19 @@ def exit_loudly(error: BaseException) -> None:
     log.critical("worker stops: %s: %s", error.__class__.__name__, error, exc_info=error)
     logging.shutdown()
     os._exit(EXIT_FATAL)
+
+
+def _ingested_at(value: bytes) -> datetime | None:
+    """The ``ingested_at`` of a JSON input (an alert), None when it has none or is not JSON."""
+    try:
+        data = json.loads(value)
+        stamp = data.get("ingested_at") if isinstance(data, dict) else None
+        moment = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
 
 
 def _hold(events: Sequence[faust.EventT]) -> None:

@@ -6,8 +6,10 @@ import logging
 from collections.abc import Sequence
 
 import faust
+from prometheus_client import REGISTRY
 
 from shared.admin import ensure_topics
+from shared.lag import KafkaOffsets, LagCollector
 from shared.metrics import DEFAULT_PORTS, serve_metrics
 from shared.security import kafka_python_kwargs
 from shared.settings import RunSettings, ServiceSettings
@@ -23,6 +25,19 @@ def start_metrics(service: str, settings: ServiceSettings) -> int:
     port = serve_metrics(settings.metrics_host, settings.metrics_port or DEFAULT_PORTS[service])
     log.info("%s: metrics on http://%s:%d/metrics", service, settings.metrics_host, port)
     return port
+
+
+def register_lag(service: str, stages: Sequence[Stage], settings: ServiceSettings) -> LagCollector:
+    """Export the service's consumer lag, read from the broker at each scrape (``shared.lag``)."""
+    read = KafkaOffsets(
+        settings.kafka_bootstrap,
+        f"{service}{settings.group_suffix}",
+        sorted({stage.consumes.name for stage in stages}),
+        kafka_python_kwargs(settings),
+    )
+    collector = LagCollector(service, read)
+    REGISTRY.register(collector)
+    return collector
 
 
 def run_worker(app: faust.App, stages: Sequence[Stage], settings: ServiceSettings) -> None:
@@ -65,5 +80,6 @@ def run_worker(app: faust.App, stages: Sequence[Stage], settings: ServiceSetting
         settings.topic_partitions,
         security=kafka_python_kwargs(settings),
     )
+    register_lag(service, stages, settings)
     start_metrics(service, settings)
     app.main()

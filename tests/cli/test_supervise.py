@@ -441,3 +441,24 @@ def test_run_lag_topics_are_the_topics_the_stages_consume():
     for stage in STAGES:
         consumed.setdefault(stage.service, set()).add(stage.consumes.name)
     assert {svc: {spec.name for spec in specs} for svc, specs in sources().items()} == consumed
+
+
+def test_each_restart_is_told_with_its_cause():
+    clock = Clock()
+    told: list[tuple[str, str]] = []
+    state = {"dedup": Progress(3, (("clean", 0, 5),))}
+    sup, _, _ = supervisor(
+        clock,
+        probe=lambda: dict(state),
+        stall_after_s=20.0,
+        on_restart=lambda service, cause: told.append((service, cause)),
+    )
+    current(sup, "clean").returncode = -9
+    sup.tick()
+    clock.advance(10.1)
+    sup.tick()
+    current(sup, "clean").returncode = 70
+    for _ in range(5):
+        clock.advance(5)
+        sup.tick()
+    assert told == [("clean", "killed"), ("clean", "exited"), ("dedup", "stalled")]

@@ -20,7 +20,8 @@ import yaml
 from jsonschema import Draft7Validator
 from prometheus_client import CollectorRegistry
 
-from shared.metrics import ServiceMetrics
+from shared.lag import LagCollector
+from shared.metrics import ServiceMetrics, restart_counter
 from shared.topics import SERVICES
 from tests.integration.prom import (
     DASHBOARDS_DIR,
@@ -47,16 +48,26 @@ def load(name: str) -> dict[str, Any]:
 
 
 def exposed_metrics() -> dict[str, set[str]]:
-    """Every series name ServiceMetrics exposes (standard set + domain counters) → its label names."""
+    """Every series name the workers and the supervisor expose → its label names.
+
+    ServiceMetrics' standard set and domain counters, the lag collector (shared.lag) and
+    `newswatch run`'s restarts.
+    """
     registry = CollectorRegistry()
     metrics = ServiceMetrics("clean", registry=registry)
-    collectors = [metrics.consumed, metrics.produced, metrics.dead_letters]
+    registry.register(LagCollector("clean", lambda: {("t", 0): (0, 0)}))
+    restarts = restart_counter(registry)
+    collectors = [metrics.consumed, metrics.produced, metrics.dead_letters, restarts]
     for domain in DOMAIN_METRICS.values():
         for name, domain_labels in domain.items():
             collectors.append(metrics.counter(name, name, domain_labels))
     label_names = {c._name: set(c._labelnames) for c in collectors}
     label_names["news_processing_seconds"] = {"service"}
     label_names["news_handler_seconds"] = {"service"}
+    label_names["news_end_to_end_seconds"] = {"output"}
+    label_names["news_batch_size"] = {"service", "step"}
+    label_names["news_consumer_lag"] = {"service", "topic", "partition"}
+    label_names["news_consumer_committed_offset"] = {"service", "topic", "partition"}
     exposed: dict[str, set[str]] = {}
     for family in registry.collect():
         labels = label_names[family.name] | TARGET_LABELS

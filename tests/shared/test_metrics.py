@@ -4,7 +4,17 @@ import urllib.request
 
 from prometheus_client import CollectorRegistry
 
-from shared.metrics import ServiceMetrics, serve_metrics
+from shared.metrics import (
+    DEFAULT_PORTS,
+    RESTART_CAUSES,
+    RUN_PORT,
+    ServiceMetrics,
+    ports_from,
+    restart_counter,
+    run_port_from,
+    serve_metrics,
+)
+from shared.topics import SERVICES
 
 
 def test_standard_set_is_served_with_the_service_label():
@@ -39,3 +49,43 @@ def test_a_domain_metric_is_created_once_and_reused():
     metrics = ServiceMetrics("entities", CollectorRegistry())
     first = metrics.counter("entities", "Entities.", ("label",))
     assert metrics.counter("entities", "Entities.", ("label",)) is first
+
+
+def test_end_to_end_and_batch_size_are_histograms_of_the_standard_set():
+    registry = CollectorRegistry()
+    metrics = ServiceMetrics("alerts", registry)
+    metrics.end_to_end.labels("alert").observe(0.2)
+    metrics.batch_size.labels("alerts", "alerts").observe(8)
+    assert registry.get_sample_value("news_end_to_end_seconds_count", {"output": "alert"}) == 1
+    assert (
+        registry.get_sample_value(
+            "news_end_to_end_seconds_bucket", {"output": "alert", "le": "0.05"}
+        )
+        == 0
+    )
+    assert (
+        registry.get_sample_value(
+            "news_end_to_end_seconds_bucket", {"output": "alert", "le": "300.0"}
+        )
+        == 1
+    )
+    assert (
+        registry.get_sample_value("news_batch_size_sum", {"service": "alerts", "step": "alerts"})
+        == 8
+    )
+
+
+def test_restarts_start_at_zero_for_every_service_and_cause():
+    registry = CollectorRegistry()
+    restart_counter(registry).labels("dedup", "stalled").inc()
+    for service in SERVICES:
+        for cause in RESTART_CAUSES:
+            value = registry.get_sample_value(
+                "news_worker_restarts_total", {"service": service, "cause": cause}
+            )
+            assert value == (1 if (service, cause) == ("dedup", "stalled") else 0)
+
+
+def test_the_supervisor_port_keeps_its_offset_from_the_services():
+    assert run_port_from(DEFAULT_PORTS["clean"]) == RUN_PORT
+    assert run_port_from(20000) not in ports_from(20000).values()

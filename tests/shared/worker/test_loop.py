@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka.errors import KafkaConnectionError, RecordTooLargeError
@@ -11,10 +11,12 @@ from prometheus_client import CollectorRegistry
 
 from shared.errors import Reject
 from shared.metrics import ServiceMetrics
-from shared.schemas import CleanArticle, DeadLetter, RawArticle
-from shared.topics import CLEAN_ARTICLES, RAW_ARTICLES
+from shared.schemas import Alert, CleanArticle, DeadLetter, RawArticle
+from shared.settings import ServiceSettings
+from shared.stage import Stage
+from shared.topics import ALERTS, CLEAN_ARTICLES, EVENT_ALERTS, EVENT_MENTIONS, RAW_ARTICLES
 from shared.worker.isolate import StageUnavailable
-from shared.worker.loop import Step
+from shared.worker.loop import END_TO_END, Step
 from tests.factories import FakeApp, FakeStream, FakeTopic
 from tests.shared.worker.isolate_stages import MISBEHAVING
 
@@ -175,3 +177,38 @@ def test_a_stage_that_cannot_run_stops_the_worker_instead_of_dead_lettering_ever
     asyncio.run(step(FakeStream([b'{"text": "Troops arrived."}'], RAW_ARTICLES.name)))  # type: ignore[arg-type]
     assert [type(e) for e in stopped] == [StageUnavailable]
     assert not app.topics["news.clean.dlq"].sent
+
+
+def _alert(ingested_at: datetime | None) -> Alert:
+    now = datetime.now(UTC)
+    return Alert(
+        alert_id="a1",
+        rule_id="troop_movement",
+        article_id="x",
+        sentence_index=0,
+        evidence="Troops arrived.",
+        ingested_at=ingested_at,
+        fired_at=now,
+    )
+
+
+def test_an_alert_written_is_timed_from_its_ingested_at_or_else_from_its_inputs():
+    assert END_TO_END == {
+        ALERTS.name: "alert",
+        EVENT_ALERTS.name: "event",
+        EVENT_MENTIONS.name: "event",
+    }
+    stage = Stage("alerts", ALERTS, (ALERTS,), ServiceSettings, "tests.factories:nothing")
+    ago = datetime.now(UTC) - timedelta(seconds=3)
+    registry = CollectorRegistry()
+    metrics = ServiceMetrics("alerts", registry)
+    own = Step(FakeApp(), stage, lambda value: [_alert(ago)], metrics)  # type: ignore[arg-type]
+    asyncio.run(own(FakeStream([b"{}"], ALERTS.name)))  # type: ignore[arg-type]
+    # no ingested_at of its own (an event record): the input's is used
+    inherited = Step(FakeApp(), stage, lambda value: [_alert(None)], metrics)  # type: ignore[arg-type]
+    value = _alert(ago).model_dump_json().encode()
+    asyncio.run(inherited(FakeStream([value, b"{}"], ALERTS.name)))  # type: ignore[arg-type]
+    count = sample(registry, "news_end_to_end_seconds_count", output="alert")
+    assert count == 2  # the input without ingested_at is not timed
+    assert 6 <= sample(registry, "news_end_to_end_seconds_sum", output="alert") < 30
+    assert sample(registry, "news_end_to_end_seconds_bucket", output="alert", le="2.5") == 0
