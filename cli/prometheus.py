@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -17,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from cli.settings import tool_environment
 from shared.worker.lifecycle import die_with_parent
 
 REPO = Path(__file__).resolve().parent.parent
@@ -124,7 +124,7 @@ class LocalPrometheus:
                     "--log.level=warn",
                 ],
                 # No NEWS_* settings: it is not a worker (tests find workers by NEWS_GROUP_SUFFIX).
-                env={k: v for k, v in os.environ.items() if not k.startswith("NEWS_")},
+                env=tool_environment(),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -50,3 +50,8 @@ def child_environment(overrides: dict[str, str]) -> dict[str, str]:
 # threshold fixed it stayed at 77-78 (tests/integration/test_bad_input.py). The operator's own
 # value wins; the Dockerfile sets the same.
 WORKER_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(128 * 1024)}
+
+
+def tool_environment() -> dict[str, str]:
+    """This process's environment without the NEWS_* settings: what a tool ``run`` starts (Prometheus) inherits."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("NEWS_")}

@@ -27,7 +27,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
@@ -112,6 +112,7 @@ class Prometheus:
         scrape_interval: str = "1s",
         ready_timeout: float = 60.0,
         binary: str | None = None,
+        rule_files: Sequence[Path] = (),
     ) -> None:
         if not targets:
             raise ValueError("Prometheus needs at least one scrape target")
@@ -119,6 +120,7 @@ class Prometheus:
         self.scrape_interval = scrape_interval
         self.ready_timeout = ready_timeout
         self.binary = binary or find_prometheus()
+        self.rule_files = [str(Path(f).resolve()) for f in rule_files]
         self.port = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._dir: Path | None = None
@@ -143,7 +145,10 @@ class Prometheus:
             raise PrometheusError("already started")
         self._dir = Path(tempfile.mkdtemp(prefix="newswatch-prom-"))
         config = self._dir / "prometheus.yml"
-        config.write_text(yaml.safe_dump(scrape_config(self.targets, self.scrape_interval)))
+        settings = scrape_config(self.targets, self.scrape_interval)
+        if self.rule_files:
+            settings["rule_files"] = self.rule_files
+        config.write_text(yaml.safe_dump(settings))
         self._log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         # A port can be taken between free_port() and the bind: try a few.
         for _attempt in range(3):

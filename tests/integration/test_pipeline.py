@@ -338,9 +338,11 @@ def test_every_seed_alert_gets_the_event_record_the_core_gives_in_the_order_the_
     # The Russian arrival opened an event. Its first alert in topic order may quote a sentence
     # clean normalised (not verbatim in SEED_TEXT), so every record of the run counts here; the
     # run holds only the seeds' troop alerts (and a Norway one, the good message).
-    assert any(
-        r.status == "new" and r.event_key == "troop_movement|in|RU|VE" for r in records.values()
-    )
+    # Which alert opens it depends on the order (its key may be filled in by a later report):
+    # the event that ends up Russia into Venezuela was opened once.
+    arrival = {r.event_id for r in records.values() if r.event_key == "troop_movement|in|RU|VE"}
+    assert arrival
+    assert any(r.status == "new" and r.event_id in arrival for r in records.values())
     assert sum(r.status == "mention" for r in ours) >= len(ours) // 2  # restatements are not news
 
 

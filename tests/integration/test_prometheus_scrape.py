@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import pytest
 from prometheus_client import CollectorRegistry, Counter
 
-from shared.metrics import ServiceMetrics, serve_metrics
+from shared.lag import LagCollector
+from shared.metrics import ServiceMetrics, restart_counter, serve_metrics
 from shared.topics import (
     ALERTS,
     CLEAN_ARTICLES,
@@ -27,6 +28,7 @@ from shared.topics import (
     STORY_RECORDS,
     UNIQUE_ARTICLES,
 )
+from tests.integration.harness import REPO
 from tests.integration.prom import (
     DOMAIN_METRICS,
     DashboardQuery,
@@ -61,6 +63,7 @@ class Exporter:
     metrics: ServiceMetrics
     port: int
     domain: dict[str, tuple[Counter, tuple[str, ...]]] = field(default_factory=dict)
+    restarts: Counter | None = None  # the supervisor's, served here by clean's exporter
 
     def emit(self) -> None:
         """One round of traffic: every standard metric and every domain counter moves."""
@@ -76,6 +79,14 @@ class Exporter:
         for counter, labels in self.domain.values():
             values = [DOMAIN_LABEL_VALUES[label][0] for label in labels]
             counter.labels(self.service, *values).inc()
+        if self.service == "alerts":
+            for output in ("alert", "event"):
+                for seconds in (0.3, 0.8, 2.5):
+                    self.metrics.end_to_end.labels(output).observe(seconds)
+        if self.service == "entities":
+            self.metrics.batch_size.labels(self.service, "entities").observe(4)
+        if self.restarts is not None:
+            self.restarts.labels(self.service, "exited").inc()
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +100,11 @@ def exporters() -> Iterator[dict[str, Exporter]]:
             name: (metrics.counter(name, f"{name} (test)", labels), labels)
             for name, labels in DOMAIN_METRICS[service].items()
         }
+        # lag as the workers' collector exports it, from offsets a stub reads (no broker here)
+        registry.register(LagCollector(service, lambda: {("news.topic", 0): (5, 8)}))
+        restarts = restart_counter(registry) if service == "clean" else None
         port = serve_metrics("127.0.0.1", 0, registry)
-        result[service] = Exporter(service, metrics, port, domain)
+        result[service] = Exporter(service, metrics, port, domain, restarts)
 
     stop = threading.Event()
 
@@ -112,7 +126,9 @@ def exporters() -> Iterator[dict[str, Exporter]]:
 def prometheus(exporters: dict[str, Exporter]) -> Iterator[Prometheus]:
     """The real Prometheus, scraping the four exporters every second under their service words."""
     targets = {service: f"127.0.0.1:{exp.port}" for service, exp in exporters.items()}
-    with Prometheus(targets) as prom:
+    # The project's alerting rules too: the "Alerts" panel counts their ALERTS series (the fed
+    # dead letters make NewswatchDeadLettersHigh pending within seconds).
+    with Prometheus(targets, rule_files=[REPO / "deploy" / "prometheus" / "rules.yml"]) as prom:
         prom.wait_for_targets(timeout=30)
         yield prom
 

@@ -83,6 +83,8 @@ def exposed_metrics() -> dict[str, set[str]]:
 
 
 EXPOSED = exposed_metrics()
+# Prometheus' own series of its alerting rules' state (deploy/prometheus/rules.yml).
+EXPOSED["ALERTS"] = {"alertname", "alertstate", "severity", "service", "output"} | TARGET_LABELS
 QUERIES = dashboard_queries()
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
