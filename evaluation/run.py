@@ -37,6 +37,12 @@ BENCHMARKS = [
         [],
         ["--articles", "30", "--warm-up", "5", "--state-articles", "50", "--headlines", "300"],
     ),
+    # the whole pipeline through Kafka against bare spaCy (issue: 2,000 articles; 600 here)
+    (
+        "evaluation.e2e.bench",
+        [],
+        ["--articles", "60", "--warm-up", "5", "--out", ".bench/e2e-quick.json"],
+    ),
     # the report page for a day of 50,000 articles, opened offline in headless Chromium
     ("evaluation.report.bench", [], ["--articles", "2000", "--runs", "1"]),
 ]

@@ -1,0 +1,1 @@
+"""The whole pipeline end to end through Kafka, against bare spaCy."""
