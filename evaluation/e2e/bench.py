@@ -188,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
 
     kafka = through_kafka(docs, args.warm_up)
     ner_only, whole = bare_spacy(measured, model, batch_size)
+    load_at_end = os.getloadavg()
     e2e = kafka["e2e_articles_per_s"]
+    workers_cpu = sum(stage["cpu_s"] for stage in kafka["per_stage"].values())
     results = {
         "articles": kafka["sent"],
         "warm_up": kafka["warm_up"],
@@ -201,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         "spacy_model": model,
         "spacy_batch_size": batch_size,
         "per_stage": kafka["per_stage"],
+        # the workers' CPU seconds over the wall times the cores: how busy they kept the machine
+        # (the broker's and this process's own CPU not counted)
+        "workers_cpu_s": workers_cpu,
+        "workers_cpu_share_of_cores": workers_cpu / (kafka["wall_s"] * (os.cpu_count() or 1)),
         "memory_mib": kafka["memory_mib"],
         "cores": os.cpu_count(),
         "commit": git_head(),
@@ -208,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
             "python": platform.python_version(),
             "load_average_at_start": list(load_at_start),
+            "load_average_at_end": list(load_at_end),
         },
         "when": when,
     }
@@ -233,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{s:9s} {stage['consumed']:8d} {stage['consumed_per_s']:7.2f} {stage['cpu_s']:7.1f} "
             f"{mem['start']:9.0f} {mem['end']:8.0f} {ratio:>9s}"
         )
+    print(
+        f"workers' CPU {workers_cpu:.1f} s = {results['workers_cpu_share_of_cores']:.0%} of "
+        f"{os.cpu_count()} cores over the wall (the broker's not counted)"
+    )
     ratio = results["ratio_to_bare_spacy"]
     print(f"end to end / bare whole pipeline: {results['ratio_to_bare_spacy_full']:.2f}")
     print(
