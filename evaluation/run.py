@@ -41,7 +41,16 @@ BENCHMARKS = [
     (
         "evaluation.e2e.bench",
         [],
-        ["--articles", "60", "--warm-up", "5", "--out", ".bench/e2e-quick.json"],
+        [
+            "--articles",
+            "60",
+            "--warm-up",
+            "5",
+            "--latency-articles",
+            "20",
+            "--out",
+            ".bench/e2e-quick.json",
+        ],
     ),
     # the report page for a day of 50,000 articles, opened offline in headless Chromium
     ("evaluation.report.bench", [], ["--articles", "2000", "--runs", "1"]),

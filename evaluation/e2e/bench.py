@@ -17,6 +17,9 @@ Run from the repository root (part of ``make bench``):
    stage loads (``NEWS_ENTITIES_SPACY_MODEL``), ``nlp.pipe`` over the same articles (title and
    body, batches of the stage's size) in this one process: NER only (the stage's own pipes:
    ``ner`` and the domain ruler, everything else disabled) and the whole pipeline.
+3. Latency at half load: with the pipeline still running, ``--latency-articles`` more are sent
+   one at a time at half the measured rate; per article, its send to its storied record's
+   timestamp (the last record every article gets; alerts only some): p50, p95, p99.
 
 Printed: the table, and end to end over bare NER-only (issue's goal >= 0.9, ``ok``/``UNDER``) and
 over the whole pipeline. Written: ``--out`` (JSON). Like every benchmark it exits 0 on a goal
@@ -41,15 +44,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import psutil
+from kafka import KafkaProducer
 
 from evaluation.dedup.corpus import Doc
-from evaluation.pipeline import RunningPipeline, own_broker, running_pipeline
+from evaluation.pipeline import RunningPipeline, TopicReader, own_broker, running_pipeline
 from evaluation.settings import REPO
 from evaluation.stories.bench import bbc_sample, caught_up, metric_sums, raw_values, send
 from services.entities.pipeline import load_nlp
 from services.entities.settings import EntitiesSettings
-from shared.topics import SERVICES
+from shared.topics import MAX_MESSAGE_BYTES, RAW_ARTICLES, SERVICES, STORIED_ARTICLES
 
 RATIO_GOAL = 0.9
 MIB = 2**20
@@ -89,9 +94,44 @@ def consumed(pipeline: RunningPipeline) -> dict[str, float]:
     return {s: metric_sums(pipeline, s).get("news_messages_consumed_total", 0.0) for s in SERVICES}
 
 
-def through_kafka(docs: Sequence[Doc], warm_up: int) -> dict:
+def send_paced(bootstrap: str, values: Sequence[bytes], rate: float) -> dict[str, float]:
+    """Send one article every 1/``rate`` seconds; the wall-clock time each id was sent."""
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=0, max_request_size=MAX_MESSAGE_BYTES
+    )
+    sent = {}
+    try:
+        started = time.perf_counter()
+        for n, value in enumerate(values):
+            delay = started + n / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            sent[json.loads(value)["id"]] = time.time()
+            producer.send(RAW_ARTICLES.name, value=value)
+        producer.flush(timeout=300)
+    finally:
+        producer.close(timeout=10)
+    return sent
+
+
+def latencies(bootstrap: str, sent: dict[str, float]) -> list[float]:
+    """Seconds from each send to its storied record's timestamp (the last record every article gets)."""
+    reader = TopicReader(bootstrap, STORIED_ARTICLES.name)
+    try:
+        records = reader.read_to_end(timeout=120)
+    finally:
+        reader.close()
+    return [
+        r.timestamp / 1000 - sent[article_id]
+        for r in records
+        if (article_id := json.loads(r.value)["article_id"]) in sent
+    ]
+
+
+def through_kafka(docs: Sequence[Doc], warm_up: int, latency_docs: Sequence[Doc]) -> dict:
     run = uuid.uuid4().hex[:8]
     warm, measured = raw_values(docs[:warm_up], run + "w"), raw_values(docs[warm_up:], run)
+    paced = raw_values(latency_docs, run + "l")
     with tempfile.TemporaryDirectory(prefix="e2e-bench-") as tmp:
         work = Path(tmp)
         with own_broker(work) as bootstrap, running_pipeline(bootstrap, work) as pipeline:
@@ -105,6 +145,10 @@ def through_kafka(docs: Sequence[Doc], warm_up: int) -> dict:
             wall = time.perf_counter() - started
             count_after = consumed(pipeline)
             cpu_after, rss_end = usage(pipeline)
+            rate = len(measured) / wall / 2
+            sent = send_paced(bootstrap, paced, rate) if paced else {}
+            caught_up(pipeline)
+            waits = latencies(bootstrap, sent) if sent else []
     per_stage = {
         s: {
             "consumed": int(count_after[s] - count_before[s]),
@@ -128,6 +172,12 @@ def through_kafka(docs: Sequence[Doc], warm_up: int) -> dict:
         "e2e_articles_per_s": len(measured) / wall,
         "per_stage": per_stage,
         "memory_mib": memory,
+        "latency_at_half_load": {
+            "articles_per_s": rate,
+            "sent": len(sent),
+            "measured": len(waits),
+            **{f"p{q}_s": float(np.percentile(waits, q)) if waits else None for q in (50, 95, 99)},
+        },
     }
 
 
@@ -175,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         "--warm-up", type=int, default=20, help="BBC articles sent first, unmeasured"
     )
     parser.add_argument(
+        "--latency-articles",
+        type=int,
+        default=200,
+        help="BBC articles sent afterwards at half the measured rate, for the latency (0: none)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=REPO / "bench" / "results.json", help="the results (JSON)"
     )
     args = parser.parse_args(argv)
@@ -183,10 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     model, batch_size = settings.entities_spacy_model, settings.entities_batch_size
     load_at_start = os.getloadavg()
     when = datetime.now(UTC).isoformat(timespec="seconds")
-    docs = bbc_sample(args.articles + args.warm_up)
+    docs = bbc_sample(args.articles + args.warm_up + args.latency_articles)
+    latency_docs = docs[args.articles + args.warm_up :]
+    docs = docs[: args.articles + args.warm_up]
     measured = docs[args.warm_up :]
 
-    kafka = through_kafka(docs, args.warm_up)
+    kafka = through_kafka(docs, args.warm_up, latency_docs)
     ner_only, whole = bare_spacy(measured, model, batch_size)
     load_at_end = os.getloadavg()
     e2e = kafka["e2e_articles_per_s"]
@@ -208,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         "workers_cpu_s": workers_cpu,
         "workers_cpu_share_of_cores": workers_cpu / (kafka["wall_s"] * (os.cpu_count() or 1)),
         "memory_mib": kafka["memory_mib"],
+        "latency_at_half_load": kafka["latency_at_half_load"],
         "cores": os.cpu_count(),
         "commit": git_head(),
         "machine": {
@@ -244,6 +303,13 @@ def main(argv: list[str] | None = None) -> int:
         f"workers' CPU {workers_cpu:.1f} s = {results['workers_cpu_share_of_cores']:.0%} of "
         f"{os.cpu_count()} cores over the wall (the broker's not counted)"
     )
+    lat = kafka["latency_at_half_load"]
+    if lat["measured"]:
+        print(
+            f"latency at half load ({lat['articles_per_s']:.1f} articles/s, {lat['measured']} of "
+            f"{lat['sent']} articles; send to storied record): p50 {lat['p50_s']:.2f} s, p95 "
+            f"{lat['p95_s']:.2f} s, p99 {lat['p99_s']:.2f} s"
+        )
     ratio = results["ratio_to_bare_spacy"]
     print(f"end to end / bare whole pipeline: {results['ratio_to_bare_spacy_full']:.2f}")
     print(
