@@ -12,12 +12,14 @@ import sys
 import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
@@ -273,3 +275,32 @@ def wait_caught_up(bootstrap: str, group: str, topic: str, timeout: float) -> No
     finally:
         admin.close()
         consumer.close()
+
+
+def service_of(proc: psutil.Process) -> str | None:
+    """The service a worker process or its stage child belongs to (children by their parent)."""
+    current: psutil.Process | None = proc
+    while current is not None:
+        cmdline = " ".join(current.cmdline())
+        found = next((s for s in SERVICES if f"services.{s}.app" in cmdline), None)
+        if found:
+            return found
+        current = current.parent()
+    return None
+
+
+def usage_by_service(pipeline: RunningPipeline) -> tuple[dict[str, float], dict[str, int]]:
+    """CPU seconds (user and system) and resident bytes of each service's processes (worker and stage child)."""
+    cpu: dict[str, float] = defaultdict(float)
+    rss: dict[str, int] = defaultdict(int)
+    for pid in pipeline.worker_pids():
+        try:
+            proc = psutil.Process(pid)
+            service = service_of(proc)
+            times, memory = proc.cpu_times(), proc.memory_info()
+        except psutil.Error:
+            continue
+        if service:
+            cpu[service] += times.user + times.system
+            rss[service] += memory.rss
+    return dict(cpu), dict(rss)

@@ -39,17 +39,21 @@ import tempfile
 import time
 import uuid
 import warnings
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import psutil
 from kafka import KafkaProducer
 
 from evaluation.dedup.corpus import Doc
-from evaluation.pipeline import RunningPipeline, TopicReader, own_broker, running_pipeline
+from evaluation.pipeline import (
+    RunningPipeline,
+    TopicReader,
+    own_broker,
+    running_pipeline,
+    usage_by_service,
+)
 from evaluation.settings import REPO
 from evaluation.stories.bench import bbc_sample, caught_up, metric_sums, raw_values, send
 from services.entities.pipeline import load_nlp
@@ -60,33 +64,10 @@ RATIO_GOAL = 0.9
 MIB = 2**20
 
 
-def service_of(proc: psutil.Process) -> str | None:
-    """The service a worker process or its stage child belongs to (children by their parent)."""
-    current: psutil.Process | None = proc
-    while current is not None:
-        cmdline = " ".join(current.cmdline())
-        found = next((s for s in SERVICES if f"services.{s}.app" in cmdline), None)
-        if found:
-            return found
-        current = current.parent()
-    return None
-
-
 def usage(pipeline: RunningPipeline) -> tuple[dict[str, float], dict[str, float]]:
-    """CPU seconds (user and system) and resident MiB of each service's processes (worker and child)."""
-    cpu: dict[str, float] = defaultdict(float)
-    rss: dict[str, float] = defaultdict(float)
-    for pid in pipeline.worker_pids():
-        try:
-            proc = psutil.Process(pid)
-            service = service_of(proc)
-            times, memory = proc.cpu_times(), proc.memory_info()
-        except psutil.Error:
-            continue
-        if service:
-            cpu[service] += times.user + times.system
-            rss[service] += memory.rss / MIB
-    return dict(cpu), dict(rss)
+    """CPU seconds and resident MiB of each service's processes (worker and child)."""
+    cpu, rss = usage_by_service(pipeline)
+    return cpu, {service: value / MIB for service, value in rss.items()}
 
 
 def consumed(pipeline: RunningPipeline) -> dict[str, float]:

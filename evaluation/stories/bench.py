@@ -79,6 +79,7 @@ from evaluation.pipeline import (
     TopicReader,
     own_broker,
     running_pipeline,
+    usage_by_service,
     wait_caught_up,
 )
 from evaluation.stories.quality import uci_items
@@ -166,36 +167,8 @@ def metric_sums(pipeline: RunningPipeline, service: str) -> dict[str, float]:
     return sums
 
 
-def service_of(proc: psutil.Process) -> str | None:
-    """The service a worker process or its stage child belongs to (children by their parent)."""
-    while proc is not None:
-        cmdline = " ".join(proc.cmdline())
-        found = next((s for s in SERVICES if f"services.{s}.app" in cmdline), None)
-        if found:
-            return found
-        proc = proc.parent()
-    return None
-
-
-def cpu_by_service(pipeline: RunningPipeline) -> tuple[dict[str, float], dict[str, int]]:
-    """CPU seconds (user and system) and resident memory of each service's processes."""
-    cpu: dict[str, float] = defaultdict(float)
-    rss: dict[str, int] = defaultdict(int)
-    for pid in pipeline.worker_pids():
-        try:
-            proc = psutil.Process(pid)
-            service = service_of(proc)
-            times, memory = proc.cpu_times(), proc.memory_info()
-        except psutil.Error:
-            continue
-        if service:
-            cpu[service] += times.user + times.system
-            rss[service] += memory.rss
-    return cpu, rss
-
-
 def snapshot(pipeline: RunningPipeline) -> tuple[dict[str, Snapshot], dict[str, int]]:
-    cpu, rss = cpu_by_service(pipeline)
+    cpu, rss = usage_by_service(pipeline)
     shots = {}
     for service in SERVICES:
         sums = metric_sums(pipeline, service)
@@ -203,7 +176,7 @@ def snapshot(pipeline: RunningPipeline) -> tuple[dict[str, Snapshot], dict[str, 
             sums["news_handler_seconds_sum"],
             sums["news_handler_seconds_count"],
             sums["news_processing_seconds_sum"],
-            cpu[service],
+            cpu.get(service, 0.0),
         )
     return shots, rss
 
@@ -318,7 +291,7 @@ def through_kafka(n: int, warm_up: int) -> bool:
     print(
         f"  changelog: {records:,} records, {written / 1e3:.0f} kB written = {written / held:,.0f} B per "
         f"article; compacted {keys:,} keys, {kept / 1e3:.0f} kB = {kept / held:,.0f} B per article "
-        f"(all {held} articles within the window); stories worker RSS {rss['stories'] / 2**20:.0f} MiB"
+        f"(all {held} articles within the window); stories worker RSS {rss.get('stories', 0) / 2**20:.0f} MiB"
     )
     for name, share in (("share at most", bound), ("share, estimate", estimate)):
         ok = share <= SHARE_GOAL
