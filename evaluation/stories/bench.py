@@ -87,7 +87,8 @@ from evaluation.stories.state import CountingStore, record_bytes, store_size
 from services.entities.extract import extract_entities_batch
 from services.entities.pipeline import load_nlp
 from services.stages import STAGES
-from services.stories.core import StoryClusterer, story_text
+from services.stories.core import story_text
+from services.stories.handler import clusterer_for
 from services.stories.settings import StoriesSettings
 from shared.embed import SentenceEmbedder
 from shared.schemas import UniqueArticle
@@ -323,16 +324,8 @@ def bbc_articles(n: int, nlp) -> list[UniqueArticle]:
 def state_of(name: str, items: Sequence[UniqueArticle], nlp, embed: SentenceEmbedder) -> bool:
     enriched = extract_entities_batch(list(items), nlp, batch_size=32)
     vectors = embed([story_text(a) for a in enriched])
-    settings = StoriesSettings()
     store = CountingStore()
-    clusterer = StoryClusterer(
-        store,
-        window=settings.window,
-        threshold=settings.stories_threshold,
-        weights=settings.stories_weights,
-        brief_weights=settings.stories_brief_weights,
-        evict_every=settings.stories_evict_every,
-    )
+    clusterer = clusterer_for(StoriesSettings(), store)
     rss_before = psutil.Process().memory_info().rss
     joined, peak, assigning = 0, 0.0, 0.0
     for i, (article, vector) in enumerate(zip(enriched, vectors, strict=True)):

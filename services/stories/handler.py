@@ -12,14 +12,9 @@ from shared.schemas import EnrichedArticle, StoriedArticle
 from shared.stage import Count, Handled, Handler
 
 
-def build(settings: StoriesSettings, store: MutableMapping[str, Any] | None = None) -> Handler:
-    """The embedder is loaded once (~0.4 s); the open stories live in ``store``: in the worker a
-    faust Table backed by the changelog topic stories-stories-changelog, so a restarted or moved
-    worker rebuilds them before consuming."""
-    if store is None:
-        raise ValueError("the stories stage needs its store")
-    embed = SentenceEmbedder(threads=settings.stories_embed_threads)
-    clusterer = StoryClusterer(
+def clusterer_for(settings: StoriesSettings, store: MutableMapping[str, Any]) -> StoryClusterer:
+    """The stories core over ``store`` with the service's settings (the stage and the benches)."""
+    return StoryClusterer(
         store,
         window=settings.window,
         threshold=settings.stories_threshold,
@@ -27,6 +22,16 @@ def build(settings: StoriesSettings, store: MutableMapping[str, Any] | None = No
         brief_weights=settings.stories_brief_weights,
         evict_every=settings.stories_evict_every,
     )
+
+
+def build(settings: StoriesSettings, store: MutableMapping[str, Any] | None = None) -> Handler:
+    """The embedder is loaded once (~0.4 s); the open stories live in ``store``: in the worker a
+    faust Table backed by the changelog topic stories-stories-changelog, so a restarted or moved
+    worker rebuilds them before consuming."""
+    if store is None:
+        raise ValueError("the stories stage needs its store")
+    embed = SentenceEmbedder(threads=settings.stories_embed_threads)
+    clusterer = clusterer_for(settings, store)
 
     def handle(value: bytes) -> Handled:
         """An enriched article → it with its story (news.storied-article.v1) and the story's record."""

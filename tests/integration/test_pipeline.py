@@ -194,8 +194,13 @@ def test_a_malformed_message_is_dead_lettered_and_the_next_one_is_processed(subm
 
 
 def newswatch_alerts(pipeline: RunningPipeline, *options: str) -> str:
+    return newswatch(pipeline, "alerts", "--from-beginning", *options)
+
+
+def newswatch(pipeline: RunningPipeline, command: str, *options: str) -> str:
+    """A `newswatch` reading command against the pipeline's broker; its output."""
     out = subprocess.run(
-        [*NEWSWATCH, "alerts", "--from-beginning", *options, "--bootstrap", pipeline.bootstrap],
+        [*NEWSWATCH, command, *options, "--bootstrap", pipeline.bootstrap],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -274,16 +279,7 @@ def test_newswatch_stories_shows_the_seeds_as_one_story(submitted):
     assert story_id is not None
 
     def newswatch_stories(*options: str) -> str:
-        out = subprocess.run(
-            [*NEWSWATCH, "stories", "--top", "0", *options, "--bootstrap", submitted.bootstrap],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
-        assert out.returncode == 0, out.stderr
-        return out.stdout
+        return newswatch(submitted, "stories", "--top", "0", *options)
 
     records = [
         StoryRecord.model_validate_json(line) for line in newswatch_stories("--json").splitlines()
