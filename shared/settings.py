@@ -165,6 +165,14 @@ class ServiceSettings(BaseSettings):
         description="Messages a worker holds in memory per stream before it pauses fetching: "
         "bounds its memory under a backlog.",
     )
+    producer_linger_ms: int = Field(
+        default=5,
+        ge=0,
+        le=1000,
+        description="How long a worker's producer waits to fill a batch before it sends: its "
+        "outputs and table changelog records then go in one request, not one each (Kafka 4.0's "
+        "own default, KIP-1030). Adds at most this much to each stage's latency.",
+    )
     group_suffix: str = Field(
         default="",
         description="Appended to each faust app id (= consumer group), so tests can run isolated "
