@@ -138,9 +138,12 @@ def launch_run(
 
 
 @contextmanager
-def running_pipeline(bootstrap: str, work: Path) -> Iterator[RunningPipeline]:
-    """`newswatch run` against ``bootstrap``, as a user runs it, until ready; stopped with Ctrl-C (SIGINT)."""
-    running = launch_run(bootstrap, work, "--ready-timeout", "240")
+def running_pipeline(bootstrap: str, work: Path, *extra: str) -> Iterator[RunningPipeline]:
+    """`newswatch run` against ``bootstrap``, as a user runs it, until ready; stopped with Ctrl-C (SIGINT).
+
+    ``extra``: more arguments of `newswatch run` (e.g. ``--workers entities=2``).
+    """
+    running = launch_run(bootstrap, work, "--ready-timeout", "240", *extra)
     proc = running.proc
     ready = threading.Event()
 
@@ -289,18 +292,38 @@ def service_of(proc: psutil.Process) -> str | None:
     return None
 
 
-def usage_by_service(pipeline: RunningPipeline) -> tuple[dict[str, float], dict[str, int]]:
-    """CPU seconds (user and system) and resident bytes of each service's processes (worker and stage child)."""
-    cpu: dict[str, float] = defaultdict(float)
-    rss: dict[str, int] = defaultdict(int)
+@dataclass(frozen=True)
+class ProcessUsage:
+    """One worker or stage-child process of a service: CPU seconds so far and resident bytes."""
+
+    service: str
+    pid: int
+    role: str  # "worker" (started by newswatch run) or "stage child" (a worker's isolated stage)
+    cpu_s: float
+    rss: int
+
+
+def usage_by_process(pipeline: RunningPipeline) -> list[ProcessUsage]:
+    """CPU seconds and resident bytes of every worker and stage child of the pipeline."""
+    found = []
     for pid in pipeline.worker_pids():
         try:
             proc = psutil.Process(pid)
             service = service_of(proc)
             times, memory = proc.cpu_times(), proc.memory_info()
+            role = "worker" if proc.ppid() == pipeline.proc.pid else "stage child"
         except psutil.Error:
             continue
         if service:
-            cpu[service] += times.user + times.system
-            rss[service] += memory.rss
+            found.append(ProcessUsage(service, pid, role, times.user + times.system, memory.rss))
+    return sorted(found, key=lambda u: (SERVICES.index(u.service), u.role != "worker", u.pid))
+
+
+def usage_by_service(pipeline: RunningPipeline) -> tuple[dict[str, float], dict[str, int]]:
+    """CPU seconds (user and system) and resident bytes of each service's processes (worker and stage child)."""
+    cpu: dict[str, float] = defaultdict(float)
+    rss: dict[str, int] = defaultdict(int)
+    for usage in usage_by_process(pipeline):
+        cpu[usage.service] += usage.cpu_s
+        rss[usage.service] += usage.rss
     return dict(cpu), dict(rss)

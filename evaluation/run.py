@@ -37,7 +37,8 @@ BENCHMARKS = [
         [],
         ["--articles", "30", "--warm-up", "5", "--state-articles", "50", "--headlines", "300"],
     ),
-    # the whole pipeline through Kafka against bare spaCy (issue: 2,000 articles; 600 here)
+    # the whole pipeline through Kafka against bare spaCy: 2,000 BBC articles, two entities
+    # workers, latency to events, 10,000 articles' memory and a py-spy profile (~25 minutes)
     (
         "evaluation.e2e.bench",
         [],
@@ -48,6 +49,10 @@ BENCHMARKS = [
             "5",
             "--latency-articles",
             "20",
+            "--memory-articles",
+            "300",
+            "--profile-s",
+            "10",
             "--out",
             ".bench/e2e-quick.json",
         ],

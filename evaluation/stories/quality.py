@@ -142,13 +142,13 @@ def gold_items(half: str | None = None) -> tuple[list[UniqueArticle], list[str]]
     return [x[2] for x in items], [x[3] for x in items]
 
 
-def read_reuters(newids: set[str], data: Path) -> dict[str, tuple[str, str, datetime]]:
-    """Title, body and date of the wanted Reuters-21578 stories (SGML read with string methods)."""
+def read_reuters(newids: set[str] | None, data: Path) -> dict[str, tuple[str, str, datetime]]:
+    """Title, body and date of the wanted Reuters-21578 stories, every one if ``newids`` is None (SGML read with string methods)."""
     found: dict[str, tuple[str, str, datetime]] = {}
     for path in sorted((data / "reuters21578").glob("*.sgm")):
         for chunk in path.read_bytes().decode("latin-1").split("<REUTERS ")[1:]:
             newid = chunk.split('NEWID="', 1)[1].split('"', 1)[0]
-            if newid not in newids:
+            if newids is not None and newid not in newids:
                 continue
 
             def tag(name: str, text: str = chunk) -> str:
@@ -157,7 +157,10 @@ def read_reuters(newids: set[str], data: Path) -> dict[str, tuple[str, str, date
                 return text.split(f"<{name}>", 1)[1].split(f"</{name}>", 1)[0]
 
             body = tag("BODY").replace("&lt;", "<").replace("&amp;", "&").replace("\x03", "")
-            date = datetime.strptime(tag("DATE").strip().split(".")[0], "%d-%b-%Y %H:%M:%S")
+            try:
+                date = datetime.strptime(tag("DATE").strip().split(".")[0], "%d-%b-%Y %H:%M:%S")
+            except ValueError:  # a few wires' dates are garbled ("605:12:19"): left out
+                continue
             found[newid] = (tag("TITLE").replace("&lt;", "<"), body, date.replace(tzinfo=UTC))
     return found
 
