@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.resources
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,19 +70,43 @@ def model_files() -> ModelFiles:
     return files
 
 
+def quantized_model(onnx: Path) -> bytes:
+    """The model with its weights quantized to int8, per channel (onnxruntime's dynamic quantization).
+
+    Built from the packaged model in ~0.6 s, in memory: nothing is fetched or cached. Per channel
+    with a reduced range keeps the vectors close (measured on 200 BBC titles and leads: cosine to
+    the float model's 0.994, pairwise similarities correlated 0.995) at about half the time of
+    the float model on one thread; per tensor was as fast but drifted (cosine 0.958).
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415 — needs onnx: only when asked
+
+    with tempfile.TemporaryDirectory(prefix="newswatch-int8-") as tmp:
+        out = Path(tmp) / "model.int8.onnx"
+        quantize_dynamic(
+            onnx, out, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True
+        )
+        return out.read_bytes()
+
+
 class SentenceEmbedder:
     """Texts → unit vectors (float32, 384), in batches; one ONNX session per process.
 
     ``threads`` bounds onnxruntime's intra-op threads: a worker shares the machine with spaCy.
+    ``quantized``: run the int8 model (:func:`quantized_model`), about twice as fast, for callers
+    that compare vectors with each other (stories) and not with classifiers trained on the float
+    model's (rules by example): its digest is not the float model's.
     """
 
-    def __init__(self, files: ModelFiles | None = None, *, threads: int = 1) -> None:
+    def __init__(
+        self, files: ModelFiles | None = None, *, threads: int = 1, quantized: bool = False
+    ) -> None:
         self.files = files or model_files()
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        model: str | bytes = quantized_model(self.files.onnx) if quantized else str(self.files.onnx)
         self.session = onnxruntime.InferenceSession(
-            str(self.files.onnx), options, providers=["CPUExecutionProvider"]
+            model, options, providers=["CPUExecutionProvider"]
         )
         self.inputs = {i.name for i in self.session.get_inputs()}
         tokenizer = Tokenizer.from_file(str(self.files.tokenizer))
@@ -90,7 +115,7 @@ class SentenceEmbedder:
         tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self.tokenizer = tokenizer
         self.dimension = 384
-        self.digest = self.files.digest
+        self.digest = self.files.digest + (":int8" if quantized else "")
         # onnxruntime's arena grows to the largest batch it has run and keeps it: run the largest
         # once now (~0.2 s), so a worker's memory is flat from its start, not raised by the first
         # long sentences it meets.

@@ -372,7 +372,10 @@ def main(argv: list[str] | None = None) -> int:
     # A benchmark prints figures: a goal missed is printed (OVER), not an exit code.
     if not args.no_kafka:
         through_kafka(args.articles, args.warm_up)
-    nlp, embed = load_nlp("en_core_web_sm"), SentenceEmbedder()
+    nlp, embed = (
+        load_nlp("en_core_web_sm"),
+        SentenceEmbedder(quantized=StoriesSettings().stories_embed_quantized),
+    )
     state_of("BBC", bbc_articles(args.state_articles, nlp), nlp, embed)
     headlines, _ = uci_items("tune")
     held, _ = uci_items("held")

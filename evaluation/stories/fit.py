@@ -58,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offsets", default="0,1,2,2.5,3,3.5,4,5")
     args = parser.parse_args(argv)
     threshold = StoriesSettings().stories_threshold
-    nlp, embed = load_nlp("en_core_web_sm"), SentenceEmbedder(threads=2)
+    nlp, embed = (
+        load_nlp("en_core_web_sm"),
+        SentenceEmbedder(threads=2, quantized=StoriesSettings().stories_embed_quantized),
+    )
     fitted: dict[bool, tuple[float, float, float, float]] = {}
     for name, brief in KINDS.items():
         enriched, vectors, gold = enrich(name, nlp, embed)

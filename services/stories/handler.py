@@ -30,7 +30,9 @@ def build(settings: StoriesSettings, store: MutableMapping[str, Any] | None = No
     worker rebuilds them before consuming."""
     if store is None:
         raise ValueError("the stories stage needs its store")
-    embed = SentenceEmbedder(threads=settings.stories_embed_threads)
+    embed = SentenceEmbedder(
+        threads=settings.stories_embed_threads, quantized=settings.stories_embed_quantized
+    )
     clusterer = clusterer_for(settings, store)
 
     def handle(value: bytes) -> Handled:

@@ -49,3 +49,18 @@ def test_long_inputs_are_cut_at_128_tokens_and_no_input_is_an_empty_matrix(embed
 
 def test_the_digest_names_the_model(embed):
     assert embed.digest.startswith("all-MiniLM-L6-v2:") and embed.digest == model_files().digest
+
+
+def test_the_int8_model_keeps_meaning_and_is_named_apart(embed):
+    """Stories embed with the int8 model: close to the float model's vectors, never mistaken for them."""
+    quantized = SentenceEmbedder(quantized=True)
+    texts = [
+        "Russia sent about 100 troops to Venezuela.",
+        "Moscow dispatched soldiers to Caracas.",
+        "The sale of the gaming unit will leave the group with debt.",
+    ]
+    exact, close = embed(texts), quantized(texts)
+    assert np.allclose(np.linalg.norm(close, axis=1), 1.0, atol=1e-5)
+    assert (np.sum(exact * close, axis=1) > 0.97).all()
+    assert close[0] @ close[1] > 0.5 > close[0] @ close[2]
+    assert quantized.digest == embed.digest + ":int8"
