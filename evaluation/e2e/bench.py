@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
 
@@ -223,6 +224,19 @@ def memory_ratios(start: dict[str, float], end: dict[str, float]) -> dict[str, d
     }
 
 
+def broker_cpu_s() -> float:
+    """CPU seconds so far of the broker this process started (own_broker: a java child)."""
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "kafka.Kafka" in " ".join(child.cmdline()):
+                times = child.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
 def consumed(pipeline: RunningPipeline) -> dict[str, float]:
     """Messages each service has consumed so far (every input topic), from its /metrics."""
     return {s: metric_sums(pipeline, s).get("news_messages_consumed_total", 0.0) for s in SERVICES}
@@ -235,12 +249,14 @@ def throughput(
     send(pipeline.bootstrap, warm)
     caught_up(pipeline)
     count_before, (cpu_before, _) = consumed(pipeline), usage_by_service(pipeline)
+    broker_before = broker_cpu_s()
     memory_start = process_memory(pipeline)
     started = time.perf_counter()
     send(pipeline.bootstrap, measured)
     caught_up(pipeline)
     wall = time.perf_counter() - started
     count_after, (cpu_after, _) = consumed(pipeline), usage_by_service(pipeline)
+    broker = broker_cpu_s() - broker_before
     per_stage = {
         s: {
             "consumed": int(count_after[s] - count_before[s]),
@@ -255,6 +271,10 @@ def throughput(
         "wall_s": wall,
         "e2e_articles_per_s": len(measured) / wall,
         "per_stage": per_stage,
+        "broker_cpu_s": broker,
+        # how busy the workers and the broker kept the machine's cores over the wall
+        "cpu_share_of_cores": (sum(v["cpu_s"] for v in per_stage.values()) + broker)
+        / (wall * (os.cpu_count() or 1)),
         "memory_mib": memory_ratios(memory_start, process_memory(pipeline)),
     }
 
@@ -374,6 +394,10 @@ def report(results: dict[str, Any]) -> None:
             f"{s:9s} {stage['consumed']:8d} {stage['consumed_per_s']:7.2f} {stage['cpu_s']:7.1f} "
             f"{f'{state:,.0f}' if state else '-':>11s}"
         )
+    print(
+        f"{'broker':9s} {'':8s} {'':7s} {one['broker_cpu_s']:7.1f}; workers and broker kept "
+        f"{one['cpu_share_of_cores']:.0%} of the {cores} cores busy"
+    )
     lat = one["latency_at_half_load"]
     for what in ("storied", "event"):
         got = lat[what]
