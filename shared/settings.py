@@ -171,6 +171,12 @@ class ServiceSettings(BaseSettings):
         "pipelines.",
     )
     data_dir: str = Field(default=".cache/faust", description="Where faust keeps its local state.")
+    worker_name: str = Field(
+        default="",
+        description="Set by newswatch run for each worker it starts (entities, entities-2, …): the "
+        "worker's faust data dir under data_dir and its Kafka client id, so that two workers of "
+        "one service never share a data dir. Empty: the service word, faust's own client id.",
+    )
     table_store: str = Field(
         default="memory://",
         description="Where faust keeps table state (dedup's index, the events): memory:// rebuilds "

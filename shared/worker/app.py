@@ -26,6 +26,26 @@ def make_app(service: str, settings: ServiceSettings, **overrides: Any) -> faust
     Raw bytes, because faust's own decode-error path logs and commits past a bad message; we
     decode in the agent so a bad message becomes a dead letter instead (STYLE.md §4).
     """
+    conf = app_conf(service, settings)
+    conf.update(overrides)
+    Path(conf["datadir"]).mkdir(parents=True, exist_ok=True)  # faust does not create it
+    app = faust.App(f"{service}{settings.group_suffix}", **conf)
+    # Commits that never pass a message not acked (StrictCommitConsumer); the broker URL is kafka://.
+    app.transport = Transport(app.conf.broker_consumer, app)
+    # faust's own sensor (per-topic throughput, send latency, rebalances), into the same registry
+    # that /metrics serves; "faust" prefix so every service's series share one name.
+    app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(REGISTRY, "faust"))
+    return app
+
+
+def app_conf(service: str, settings: ServiceSettings) -> dict[str, Any]:
+    """The faust configuration of a service's app, from its settings.
+
+    The data dir is named by ``settings.worker_name`` (the service word when unset): two workers of
+    one service on one host would otherwise open the same RocksDB files. A named worker is also
+    its Kafka client id, by which ``newswatch run`` knows it among its group's members.
+    """
+    worker = settings.worker_name or service
     conf: dict[str, Any] = {
         "broker": [f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
         "broker_credentials": faust_credentials(settings),  # SASL/TLS; None is PLAINTEXT
@@ -36,7 +56,7 @@ def make_app(service: str, settings: ServiceSettings, **overrides: Any) -> faust
         "web_enabled": False,
         "web_host": "127.0.0.1",
         "store": settings.table_store,
-        "datadir": f"{settings.data_dir}/{service}{settings.group_suffix}",
+        "datadir": f"{settings.data_dir}/{worker}{settings.group_suffix}",
         "broker_session_timeout": settings.session_timeout_s,
         "broker_heartbeat_interval": min(3.0, settings.session_timeout_s / 3),
         "consumer_auto_offset_reset": "earliest",
@@ -48,15 +68,9 @@ def make_app(service: str, settings: ServiceSettings, **overrides: Any) -> faust
         "consumer_max_fetch_size": 2 * MAX_MESSAGE_BYTES,
         "stream_buffer_maxsize": settings.stream_buffer_size,
     }
-    conf.update(overrides)
-    Path(conf["datadir"]).mkdir(parents=True, exist_ok=True)  # faust does not create it
-    app = faust.App(f"{service}{settings.group_suffix}", **conf)
-    # Commits that never pass a message not acked (StrictCommitConsumer); the broker URL is kafka://.
-    app.transport = Transport(app.conf.broker_consumer, app)
-    # faust's own sensor (per-topic throughput, send latency, rebalances), into the same registry
-    # that /metrics serves; "faust" prefix so every service's series share one name.
-    app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(REGISTRY, "faust"))
-    return app
+    if settings.worker_name:
+        conf["broker_client_id"] = settings.worker_name
+    return conf
 
 
 def build_worker(stages: Sequence[Stage], settings: ServiceSettings) -> faust.App:
