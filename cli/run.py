@@ -59,7 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     counts = worker_counts(settings.run_workers, getattr(args, "workers", None) or ())
     plan = plan_workers(counts, args.metrics_base)
     by_name = {worker.name: worker for worker in plan}
-    # Refused it is not: an idle member is a standby Kafka hands a partition to when a sibling
+    # Warned, not refused: an idle member is a standby Kafka hands a partition to when a sibling
     # leaves, and a topic that already exists keeps its own partition count, maybe a larger one.
     for line in idle_workers(counts, partitions_of(args)):
         say(f"newswatch: {line}")
