@@ -92,6 +92,8 @@ def type_name(annotation: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         parts = [type_name(arg) for arg in typing.get_args(annotation) if arg is not type(None)]
         return " \\| ".join(parts)
+    if origin is dict:  # read from text such as entities=2,alerts=2 (a NoDecode field)
+        return f"KEY={type_name(typing.get_args(annotation)[1])},…"
     if annotation is SecretStr:
         return "secret"
     if annotation is Path:
@@ -121,7 +123,7 @@ def default_text(field: FieldInfo) -> str:
         return "unset"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
-    if isinstance(value, str):
+    if isinstance(value, str | dict):  # an empty variable is unset: the empty default
         return f"`{value}`" if value else '`""`'
     return f"`{value}`"
 

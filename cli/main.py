@@ -18,7 +18,7 @@ from cli.run import REPO, cmd_run
 from cli.stories import cmd_stories
 from cli.submit import cmd_submit
 from cli.topics import cmd_topics
-from shared.settings import DEFAULT_BOOTSTRAP
+from shared.settings import DEFAULT_BOOTSTRAP, parse_worker_count
 from shared.topics import SERVICES
 
 
@@ -59,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--broker-data-dir",
         help="data dir of the local broker (default .cache/kafka/data);"
         " kept across runs and restarts",
+    )
+    p.add_argument(
+        "--workers",
+        action="append",
+        type=worker_count,
+        metavar="SERVICE=N",
+        help="run N workers of SERVICE (repeatable: --workers entities=2 --workers alerts=2; "
+        "default $NEWS_RUN_WORKERS, else 1 each); each extra one has its own /metrics port",
     )
     p.set_defaults(func=cmd_run)
 
@@ -135,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_docs_parser(sub)  # `newswatch docs config`: docs/configuration.md
     return parser
+
+
+def worker_count(text: str) -> tuple[str, int]:
+    """``--workers``'s value: ``entities=2`` as ``("entities", 2)``, or a one-line usage error."""
+    try:
+        return parse_worker_count(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -44,9 +44,24 @@ def rules_with_stall_window(rules: dict[str, Any], window: str, for_: str) -> di
 
 
 def local_config(
-    targets: Mapping[str, str], rule_files: list[str], scrape_interval: str = "5s"
+    targets: Mapping[str, str],
+    rule_files: list[str],
+    scrape_interval: str = "5s",
+    jobs: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A prometheus.yml (as a dict): one job per ``{job: "host:port"}`` target, as in compose."""
+    """A prometheus.yml (as a dict) scraping ``{name: "host:port"}`` targets.
+
+    A target's job is ``jobs[name]``, else its name: one job per service, as in compose. A target
+    named in ``jobs`` carries its name as the ``worker`` label, which tells a service's workers
+    apart; never as ``service``, which the scraped series carry themselves (a target label of the
+    same name would rename theirs to ``exported_service``).
+    """
+    statics: dict[str, list[dict[str, Any]]] = {}
+    for name, address in targets.items():
+        static: dict[str, Any] = {"targets": [address]}
+        if jobs is not None and name in jobs:
+            static["labels"] = {"worker": name}
+        statics.setdefault((jobs or {}).get(name, name), []).append(static)
     return {
         "global": {
             "scrape_interval": scrape_interval,
@@ -55,8 +70,7 @@ def local_config(
         },
         "rule_files": rule_files,
         "scrape_configs": [
-            {"job_name": job, "static_configs": [{"targets": [address]}]}
-            for job, address in targets.items()
+            {"job_name": job, "static_configs": configs} for job, configs in statics.items()
         ],
     }
 
@@ -72,6 +86,7 @@ class LocalPrometheus:
     """The installed ``prometheus`` on 127.0.0.1 with a generated config, in a temporary storage dir.
 
     ``rules``: the rules as loaded from RULES (or a variant); written beside the config.
+    ``targets`` and ``jobs``: as :func:`local_config` takes them.
     """
 
     def __init__(
@@ -83,9 +98,11 @@ class LocalPrometheus:
         log_path: Path,
         port: int = 0,
         scrape_interval: str = "5s",
+        jobs: Mapping[str, str] | None = None,
     ) -> None:
         self.binary = binary
         self.targets = dict(targets)
+        self.jobs = dict(jobs) if jobs is not None else None
         self.rules = rules
         self.log_path = log_path
         self.port = port
@@ -109,7 +126,9 @@ class LocalPrometheus:
         (self._dir / "rules.yml").write_text(yaml.safe_dump(self.rules, sort_keys=False))
         config = self._dir / "prometheus.yml"
         config.write_text(
-            yaml.safe_dump(local_config(self.targets, ["rules.yml"], self.scrape_interval))
+            yaml.safe_dump(
+                local_config(self.targets, ["rules.yml"], self.scrape_interval, self.jobs)
+            )
         )
         self.port = self.port or free_port()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

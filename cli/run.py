@@ -1,4 +1,4 @@
-"""``newswatch run``: the local broker (unless one is reachable) and the four workers, supervised until Ctrl-C."""
+"""``newswatch run``: the local broker (unless one is reachable) and the workers, supervised until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter
+from pydantic import ValidationError
 
 from cli.broker import LocalKafka
 from cli.connect import bootstrap_of, partitions_of
@@ -30,9 +31,10 @@ from cli.supervise import (
     say,
 )
 from cli.supervise import stop_workers as stop_supervised
+from cli.workers import Worker, idle_workers, plan_workers, worker_counts
 from services.stages import sources
 from shared.admin import broker_reachable, ensure_topics
-from shared.metrics import ports_from, restart_counter, run_port_from, serve_metrics
+from shared.metrics import restart_counter, run_port_from, serve_metrics
 from shared.security import kafka_python_kwargs
 from shared.settings import DEFAULT_BOOTSTRAP, RunSettings
 from shared.topics import ALERTS, RAW_ARTICLES, SERVICES, TOPICS
@@ -42,14 +44,25 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Broker (unless one is reachable) plus the four workers, supervised until Ctrl-C (cli.supervise).
+    """Broker (unless one is reachable) plus the workers, supervised until Ctrl-C (cli.supervise).
 
-    A dead or stalled worker, or the dead local broker, is restarted within the policy's tries;
-    past them everything stops and the exit status is 1. Ctrl-C, SIGTERM or SIGHUP stop the workers
-    (bounded), then the broker; a closed stdout never cuts that short.
+    One worker per service, or as many as ``--workers``/NEWS_RUN_WORKERS ask (cli.workers), each
+    supervised on its own. A dead or stalled worker, or the dead local broker, is restarted within
+    the policy's tries; past them everything stops and the exit status is 1. Ctrl-C, SIGTERM or
+    SIGHUP stop the workers (bounded), then the broker; a closed stdout never cuts that short.
     """
     _INTERRUPTS.install()
-    settings = RunSettings()
+    try:
+        settings = RunSettings()
+    except ValidationError as error:
+        raise SystemExit(f"newswatch: {settings_error(error)}") from None
+    counts = worker_counts(settings.run_workers, getattr(args, "workers", None) or ())
+    plan = plan_workers(counts, args.metrics_base)
+    by_name = {worker.name: worker for worker in plan}
+    # Warned, not refused: an idle member is a standby Kafka hands a partition to when a sibling
+    # leaves, and a topic that already exists keeps its own partition count, maybe a larger one.
+    for line in idle_workers(counts, partitions_of(args)):
+        say(f"newswatch: {line}")
     security: dict[str, Any] = kafka_python_kwargs(settings)
     # kafka-python's own warnings (a refused connection while the broker restarts) would flood
     # this output; the supervisor says what happened instead.
@@ -85,24 +98,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         ensure_topics(bootstrap, TOPICS, partitions_of(args), security=security)
         logs = Path(args.logs)
         logs.mkdir(parents=True, exist_ok=True)
-        ports = ports_from(args.metrics_base)
         groups = {svc: f"{svc}{settings.group_suffix}" for svc in SERVICES}
 
-        def spawn(service: str) -> subprocess.Popen[bytes]:
+        def spawn(name: str) -> subprocess.Popen[bytes]:
+            worker = by_name[name]
             with _INTERRUPTS.deferred():  # recorded before a Ctrl-C can interrupt
                 proc = start_worker(
-                    service,
+                    worker.service,
                     bootstrap,
-                    logs / f"{service}.log",
+                    logs / f"{name}.log",
                     partitions_of(args),
-                    env={"NEWS_METRICS_PORT": str(ports[service])},
+                    # Its name gives it its own faust data dir and Kafka client id (the stall probe
+                    # knows it among its group's members by that).
+                    env={"NEWS_METRICS_PORT": str(worker.metrics_port), "NEWS_WORKER_NAME": name},
                 )
-                spawned[f"{service} (pid {proc.pid})"] = proc
+                spawned[f"{name} (pid {proc.pid})"] = proc
             return proc
 
+        width = max(9, *(len(name) for name in by_name))
         run_registry = CollectorRegistry()
         restarts = restart_counter(run_registry)
-        run_port = serve_run_metrics(run_registry, run_port_from(args.metrics_base))
+        run_port = serve_run_metrics(run_registry, run_port_from(args.metrics_base), width)
         probe = GroupProgress(
             bootstrap,
             groups,
@@ -110,7 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             security,
         )
         supervisor = Supervisor(
-            SERVICES,
+            list(by_name),
             spawn,
             policy,
             say=lambda line: say(f"newswatch: {line}"),
@@ -119,25 +135,27 @@ def cmd_run(args: argparse.Namespace) -> int:
             if broker is not None
             else lambda: broker_reachable(bootstrap, 2.0, security=security),
             probe=probe,
+            group_of={worker.name: worker.service for worker in plan},
             stall_after_s=settings.run_stall_after_s,
             stop_timeout_s=settings.run_stop_timeout_s,
-            on_restart=lambda service, cause: restarts.labels(service, cause).inc(),
+            on_restart=count_restarts(restarts, plan),
         )
         supervisor.start_workers()
-        say(f"newswatch: workers starting; logs in {logs}/<service>.log")
-        for service in SERVICES:
-            proc = supervisor.workers[service].proc
+        say(f"newswatch: workers starting; logs in {logs}/<worker>.log")
+        for worker in plan:
+            proc = supervisor.workers[worker.name].proc
             say(
-                f"  {service:9s} metrics http://127.0.0.1:{ports[service]}/metrics"
+                f"  {worker.name:{width}s} metrics http://127.0.0.1:{worker.metrics_port}/metrics"
                 f" (pid {proc.pid if proc else '?'})"
             )
-        prometheus = start_prometheus(ports, run_port, logs / "prometheus.log")
+        prometheus = start_prometheus(plan, run_port, logs / "prometheus.log")
         wait_ready(
             bootstrap,
             list(groups.values()),
             {s: proc for s, proc in spawned.items() if proc.poll() is None},
             timeout=args.ready_timeout,
             security=security,
+            members={groups[service]: n for service, n in counts.items()},
         )
         say(
             f"newswatch: ready. Submit with `newswatch submit seeds/`, read alerts with `newswatch alerts --follow`."
@@ -170,19 +188,58 @@ def cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
-def serve_run_metrics(registry: CollectorRegistry, port: int) -> int | None:
+def settings_error(error: ValidationError) -> str:
+    """A settings class's refusal in one line, by variable: ``NEWS_RUN_WORKERS: 'x=1': no service 'x' …``."""
+    lines = []
+    for problem in error.errors():
+        field = "_".join(str(part) for part in problem["loc"])
+        where = f"NEWS_{field.upper()}: " if field else ""  # a whole-model check names its own
+        lines.append(where + problem["msg"].removeprefix("Value error, "))
+    return "; ".join(lines)
+
+
+def serve_run_metrics(registry: CollectorRegistry, port: int, width: int = 9) -> int | None:
     """Serve the supervisor's /metrics (news_worker_restarts_total) on ``port``; None if taken."""
     try:
         bound = serve_metrics("127.0.0.1", port, registry)
     except OSError as error:
         say(f"newswatch: supervisor metrics not served: port {port}: {error.strerror}")
         return None
-    say(f"  {'run':9s} metrics http://127.0.0.1:{bound}/metrics (restarts)")
+    say(f"  {'run':{width}s} metrics http://127.0.0.1:{bound}/metrics (restarts)")
     return bound
 
 
+def count_restarts(counter: Counter, workers: Iterable[Worker]) -> Callable[[str, str], None]:
+    """The supervisor's ``on_restart``: ``news_worker_restarts_total{service, cause}`` += 1.
+
+    The label is the service word whichever of its workers restarted: the metric, its rule and the
+    dashboards count a service's restarts, and its labels stay bounded.
+    """
+    services = {worker.name: worker.service for worker in workers}
+
+    def count(name: str, cause: str) -> None:
+        counter.labels(services[name], cause).inc()
+
+    return count
+
+
+def prometheus_targets(
+    workers: Iterable[Worker], run_port: int | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The local Prometheus's targets by worker name (and ``run``), and each one's job.
+
+    A service's workers are one job named by the service word, as in compose: the rules' ``up``
+    and the dashboards see a scaled service as one. The series keep their own ``service`` label.
+    """
+    targets = {worker.name: f"127.0.0.1:{worker.metrics_port}" for worker in workers}
+    jobs = {worker.name: worker.service for worker in workers}
+    if run_port is not None:
+        targets["run"] = f"127.0.0.1:{run_port}"
+    return targets, jobs
+
+
 def start_prometheus(
-    ports: dict[str, int], run_port: int | None, log_path: Path
+    workers: Iterable[Worker], run_port: int | None, log_path: Path
 ) -> LocalPrometheus | None:
     """The installed Prometheus scraping the workers and the supervisor, with the project's rules.
 
@@ -192,10 +249,8 @@ def start_prometheus(
     if binary is None:
         say("newswatch: Prometheus not installed (no `prometheus` on PATH); running without it")
         return None
-    targets = {service: f"127.0.0.1:{port}" for service, port in ports.items()}
-    if run_port is not None:
-        targets["run"] = f"127.0.0.1:{run_port}"
-    prometheus = LocalPrometheus(binary, targets, load_rules(), log_path=log_path)
+    targets, jobs = prometheus_targets(workers, run_port)
+    prometheus = LocalPrometheus(binary, targets, load_rules(), log_path=log_path, jobs=jobs)
     try:
         url = prometheus.start()
     except (PrometheusFailed, OSError) as error:
@@ -219,8 +274,13 @@ def wait_ready(
     workers: dict[str, subprocess.Popen[bytes]],
     timeout: float = 180.0,
     security: dict[str, Any] | None = None,
+    members: Mapping[str, int] | None = None,
 ) -> None:
-    """Wait until every worker's consumer group is Stable with members (partitions assigned)."""
+    """Wait until every worker's consumer group is Stable with members (partitions assigned).
+
+    ``members``: how many members a group needs (its workers; 1 if not given), so that a scaled
+    service is ready once all its workers have joined, not at the first.
+    """
     admin = KafkaAdminClient(
         bootstrap_servers=bootstrap.split(","), client_id="newswatch-run", **(security or {})
     )
@@ -238,7 +298,8 @@ def wait_ready(
             except KafkaError:  # the group coordinator is not up until __consumer_offsets exists
                 described = {}
             for group, info in described.items():
-                if info.get("group_state") == "Stable" and info.get("members"):
+                joined = len(info.get("members") or ())
+                if info.get("group_state") == "Stable" and joined >= (members or {}).get(group, 1):
                     pending.discard(group)
             if pending and time.monotonic() > deadline:
                 raise SystemExit(

@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,8 @@ from kafka.errors import KafkaError
 
 from cli.broker import LocalKafka, free_port
 from cli.settings import child_environment
-from shared.metrics import ports_from
+from cli.workers import plan_workers, worker_counts
+from shared.metrics import ports_from, run_port_from
 from shared.topics import SERVICES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,7 +57,11 @@ def free_port_block(n: int) -> int:
 
 @dataclass
 class RunningPipeline:
-    """A `newswatch run` process: its broker, group suffix, metrics ports, logs and worker pids."""
+    """A `newswatch run` process: its broker, group suffix, metrics ports, logs and worker pids.
+
+    ``metrics_ports``: each service's first worker's, by service; ``worker_ports``: every worker's,
+    by worker name (``entities-2`` …).
+    """
 
     bootstrap: str
     suffix: str
@@ -64,6 +69,7 @@ class RunningPipeline:
     logs: Path
     proc: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
+    worker_ports: dict[str, int] = field(default_factory=dict)
 
     def group(self, service: str) -> str:
         return f"{service}{self.suffix}"
@@ -87,25 +93,31 @@ class RunningPipeline:
 
     def logs_text(self) -> str:
         parts = ["".join(self.output[-40:])]
-        for svc in SERVICES:
-            log = self.logs / f"{svc}.log"
+        for name in self.worker_ports or SERVICES:
+            log = self.logs / f"{name}.log"
             if log.exists():
                 parts.append(
-                    f"--- {svc}.log (tail)\n"
+                    f"--- {name}.log (tail)\n"
                     + "\n".join(log.read_text(errors="replace").splitlines()[-30:])
                 )
         return "\n".join(parts)
 
 
 def launch_run(
-    bootstrap: str, work: Path, *extra: str, env: dict[str, str] | None = None
+    bootstrap: str,
+    work: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    workers: Mapping[str, int] | None = None,
 ) -> RunningPipeline:
     """Start `newswatch run` against ``bootstrap`` with its own group suffix, ports, logs and data.
 
-    ``env`` adds variables (e.g. the NEWS_RUN_* supervision settings).
+    ``extra``: more arguments of `newswatch run`; ``env`` adds variables (e.g. the NEWS_RUN_*
+    supervision settings); ``workers``: workers per service (``--workers``), 1 each if not given.
     """
     suffix = f"-it{uuid.uuid4().hex[:6]}"
-    base = free_port_block(len(SERVICES))
+    plan = plan_workers(worker_counts(workers or {}), 0)  # ports from 0: offsets from the base
+    base = free_port_block(max(run_port_from(0), *(w.metrics_port for w in plan)) + 1)
     env = child_environment(
         {
             "NEWS_GROUP_SUFFIX": suffix,
@@ -126,6 +138,7 @@ def launch_run(
             str(work / "logs"),
             "--partitions",
             "2",
+            *(f"--workers={service}={n}" for service, n in (workers or {}).items()),
             *extra,
         ],
         cwd=REPO,
@@ -134,16 +147,25 @@ def launch_run(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    return RunningPipeline(bootstrap, suffix, ports_from(base), work / "logs", proc)
+    return RunningPipeline(
+        bootstrap,
+        suffix,
+        ports_from(base),
+        work / "logs",
+        proc,
+        worker_ports={w.name: base + w.metrics_port for w in plan},
+    )
 
 
 @contextmanager
-def running_pipeline(bootstrap: str, work: Path, *extra: str) -> Iterator[RunningPipeline]:
+def running_pipeline(
+    bootstrap: str, work: Path, *, workers: Mapping[str, int] | None = None
+) -> Iterator[RunningPipeline]:
     """`newswatch run` against ``bootstrap``, as a user runs it, until ready; stopped with Ctrl-C (SIGINT).
 
-    ``extra``: more arguments of `newswatch run` (e.g. ``--workers entities=2``).
+    ``workers``: workers per service, as ``launch_run`` takes them.
     """
-    running = launch_run(bootstrap, work, "--ready-timeout", "240", *extra)
+    running = launch_run(bootstrap, work, "--ready-timeout", "240", workers=workers)
     proc = running.proc
     ready = threading.Event()
 

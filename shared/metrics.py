@@ -34,6 +34,20 @@ def run_port_from(base: int) -> int:
     return base + RUN_PORT - DEFAULT_PORTS["clean"]
 
 
+# A service's further workers (`newswatch run --workers entities=3`) each serve /metrics on the
+# first worker's port plus a multiple of this: entities-2 on 9113, entities-3 on 9123. The
+# services' five ports and the supervisor's take the first ten from the base, so no worker's port
+# is another's, whatever the counts.
+WORKER_PORT_STRIDE = 10
+
+
+def worker_port(base: int, service: str, number: int) -> int:
+    """The /metrics port of ``service``'s worker ``number`` (1: its first, on the service's own port)."""
+    if number < 1:
+        raise ValueError(f"worker numbers start at 1, not {number}")
+    return ports_from(base)[service] + (number - 1) * WORKER_PORT_STRIDE
+
+
 # spaCy dominates: a short article takes ~5 ms, a long dump ~1 s; 2 s is the bound no accepted
 # input may pass in any stage (docs/bad-input.md), so it is a bucket edge.
 PROCESSING_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shared.topics import SERVICES
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
 
@@ -17,6 +19,31 @@ def _secret_text(value: str | SecretStr) -> str:
 
 def _listed(names: list[str]) -> str:
     return f"{names[0]} is" if len(names) == 1 else f"{', '.join(names)} are"
+
+
+def parse_worker_count(text: str) -> tuple[str, int]:
+    """``entities=2`` as ``("entities", 2)``: a service word and how many workers it runs.
+
+    Raises ValueError saying what is wrong: not ``SERVICE=N``, a service that does not exist, or
+    a count below 1.
+    """
+    service, equals, count = (part.strip() for part in text.partition("="))
+    try:
+        number = int(count) if equals else None
+    except ValueError:
+        number = None
+    if number is None:
+        raise ValueError(f"{text.strip()!r} is not SERVICE=N (e.g. entities=2)")
+    if service not in SERVICES:
+        raise ValueError(f"{text.strip()!r}: no service {service!r} (one of {', '.join(SERVICES)})")
+    if number < 1:
+        raise ValueError(f"{text.strip()!r}: a service runs at least 1 worker")
+    return service, number
+
+
+def parse_worker_counts(text: str) -> dict[str, int]:
+    """``entities=2,alerts=2`` as ``{"entities": 2, "alerts": 2}`` (a service named twice: the last wins)."""
+    return dict(parse_worker_count(item) for item in text.split(",") if item.strip())
 
 
 class ServiceSettings(BaseSettings):
@@ -179,6 +206,12 @@ class ServiceSettings(BaseSettings):
         "pipelines.",
     )
     data_dir: str = Field(default=".cache/faust", description="Where faust keeps its local state.")
+    worker_name: str = Field(
+        default="",
+        description="Set by newswatch run for each worker it starts (entities, entities-2, …): the "
+        "worker's faust data dir under data_dir and its Kafka client id, so that two workers of "
+        "one service never share a data dir. Empty: the service word, faust's own client id.",
+    )
     table_store: str = Field(
         default="memory://",
         description="Where faust keeps table state (dedup's index, the events): memory:// rebuilds "
@@ -237,6 +270,25 @@ class RunSettings(ServiceSettings):
         description="A worker must stop within this after SIGTERM: it then exits hard by itself "
         "(a watchdog in shared.worker.main.run_worker) and newswatch run SIGKILLs what is left 5 s later.",
     )
+    # NoDecode: the variable is "entities=2,alerts=2", not the JSON pydantic-settings expects of a dict.
+    run_workers: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict,
+        description="Workers per service, e.g. entities=2,alerts=2 (a service not named runs 1); "
+        "newswatch run --workers wins for the services it names (docs/scaling.md).",
+    )
+
+    @field_validator("run_workers", mode="before")
+    @classmethod
+    def _parse_workers(cls, value: object) -> object:
+        return parse_worker_counts(value) if isinstance(value, str) else value
+
+    @field_validator("run_workers")
+    @classmethod
+    def _check_workers(cls, value: dict[str, int]) -> dict[str, int]:
+        for service, number in value.items():
+            parse_worker_count(f"{service}={number}")  # the same errors as the text's
+        return value
+
     run_log_repeat_s: float = Field(
         default=30.0,
         gt=0,

@@ -26,7 +26,7 @@ from shared.schemas import DeadLetter, EventAlert, StoryRecord, event_record
 from shared.topics import DEAD_LETTERS, EVENT_ALERTS, EVENT_MENTIONS, STORY_RECORDS, TOPICS
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-LAG_QUERY = "sum by (service) (news_consumer_lag)"
+LAG_QUERY = "sum by (service) (max by (service, topic, partition) (news_consumer_lag))"
 
 
 def parse_duration(text: str) -> timedelta:

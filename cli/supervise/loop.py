@@ -51,17 +51,23 @@ def exit_cause(returncode: int | None) -> str:
 class Supervisor:
     """Keeps the workers (and the broker it started) running: ``tick()`` every half second.
 
+    Workers are keyed by name: the service word, or ``entities-2`` for a service's second worker
+    (cli.workers). Each is started, restarted and counted against the policy on its own.
+
     - A dead worker is restarted after the policy's backoff; past its tries, :class:`GiveUp`.
     - The broker, if ``broker`` is given, is restarted first when it dies (same data dir and ports,
       its own tries). While it is down, workers that exit are not counted as failing: they are
       started again a session timeout after the broker is back.
-    - With ``probe``, a worker whose group has lag and no new commit for ``stall_after_s`` (counted
-      from its last commit, its start, the broker's return or the group's last rebalance seen,
-      whichever is latest) is stopped (SIGTERM; SIGKILL after ``stop_timeout_s`` + grace) and
-      restarted like a dead one.
+    - With ``probe``, a worker whose partitions have lag and no new commit for ``stall_after_s``
+      (counted from its last commit, its start, the broker's return or the group's last rebalance
+      seen, whichever is latest) is stopped (SIGTERM; SIGKILL after ``stop_timeout_s`` + grace)
+      and restarted like a dead one. The probe answers per group (``group_of`` maps a worker's
+      name to its group's key, by default the name itself) and, within a group, per member it
+      recognises by the worker's name; a worker it does not find among the members is judged by
+      its whole group's progress.
     """
 
-    services: Sequence[str]
+    names: Sequence[str]
     spawn: Callable[[str], Proc]
     policy: RestartPolicy
     say: Callable[[str], None]
@@ -70,13 +76,14 @@ class Supervisor:
     # does not is not counted either).
     reachable: Callable[[], bool] | None = None
     probe: Callable[[], Mapping[str, Progress]] | None = None
+    group_of: Mapping[str, str] = field(default_factory=dict)  # worker name -> its probe key
     stall_after_s: float = 60.0
     stop_timeout_s: float = 20.0
     kill: Callable[[Proc], None] = field(default=lambda proc: kill_group(proc.pid))
     clock: Callable[[], float] = time.monotonic
     probe_every_s: float = 5.0
-    # Told of each worker restart: (service, cause), cause in shared.metrics.RESTART_CAUSES.
-    on_restart: Callable[[str, str], None] = field(default=lambda service, cause: None)
+    # Told of each worker restart: (worker name, cause), cause in shared.metrics.RESTART_CAUSES.
+    on_restart: Callable[[str, str], None] = field(default=lambda name, cause: None)
     workers: dict[str, _Worker] = field(default_factory=dict)
     broker_due: float | None = None  # the broker is down and starts again then
     broker_up_at: float = 0.0
@@ -84,8 +91,8 @@ class Supervisor:
 
     def start_workers(self) -> None:
         """Start every worker (at start-up)."""
-        for service in self.services:
-            self._start(service)
+        for name in self.names:
+            self._start(name)
 
     @property
     def broker_down(self) -> bool:
@@ -135,12 +142,12 @@ class Supervisor:
     # -- workers
 
     def _check_workers(self) -> None:
-        for service, worker in self.workers.items():
+        for name, worker in self.workers.items():
             now = self.clock()
             proc = worker.proc
             if proc is None:
                 if worker.due is not None and now >= worker.due and not self.broker_down:
-                    self._start(service)
+                    self._start(name)
                 continue
             code = proc.poll()
             if code is None:
@@ -149,14 +156,14 @@ class Supervisor:
                     and now - worker.stopping_since > self.stop_timeout_s + KILL_GRACE_S
                 ):
                     self.say(
-                        f"{service} did not stop within {self.stop_timeout_s + KILL_GRACE_S:.0f} s; killing it"
+                        f"{name} did not stop within {self.stop_timeout_s + KILL_GRACE_S:.0f} s; killing it"
                     )
                     self.kill(proc)
                     worker.stopping_since = now  # once per grace period at most
                 continue
-            self._exited(service, worker, code, now)
+            self._exited(name, worker, code, now)
 
-    def _exited(self, service: str, worker: _Worker, code: int, now: float) -> None:
+    def _exited(self, name: str, worker: _Worker, code: int, now: float) -> None:
         worker.proc = None
         worker.stopping_since = None
         if worker.restart is not None:  # stopped for a stall: already decided and counted
@@ -165,16 +172,16 @@ class Supervisor:
             return
         if self.broker_down or not self._broker_ok():
             self.say(
-                f"{service} {exit_cause(code)} while the broker is down; not counted, it starts "
+                f"{name} {exit_cause(code)} while the broker is down; not counted, it starts "
                 "again once the broker is back"
             )
             # Our broker: scheduled when it is back. Another broker: tried again after a backoff.
             worker.due = None if self.broker_down else now + self.policy.backoff(1)
             worker.counted = False
-            self.on_restart(service, "broker_down")
+            self.on_restart(name, "broker_down")
             return
-        restart = self.policy.on_failure(service, exit_cause(code), now)
-        self.on_restart(service, "killed" if code < 0 else "exited")
+        restart = self.policy.on_failure(name, exit_cause(code), now)
+        self.on_restart(name, "killed" if code < 0 else "exited")
         self.say(restart.describe())
         worker.due = now + restart.delay_s
         worker.counted = True
@@ -189,14 +196,14 @@ class Supervisor:
         except Exception:  # noqa: BLE001 — a probe that fails says the broker does not answer
             return False
 
-    def _start(self, service: str) -> None:
-        worker = self.workers.setdefault(service, _Worker())
-        proc = self.spawn(service)
+    def _start(self, name: str) -> None:
+        worker = self.workers.setdefault(name, _Worker())
+        proc = self.spawn(name)
         now = self.clock()
         worker.proc, worker.started_at, worker.due = proc, now, None
         worker.last_progress = now
-        if service in self.policy.counts or not worker.counted:
-            self.say(f"started {service} again (pid {proc.pid}); {self.policy.summary()}")
+        if name in self.policy.counts or not worker.counted:
+            self.say(f"started {name} again (pid {proc.pid}); {self.policy.summary()}")
 
     # -- stalls
 
@@ -212,10 +219,13 @@ class Supervisor:
         except Exception:  # noqa: BLE001 — the broker may be restarting: no verdict this round
             return
         now = self.clock()
-        for service, state in progress.items():
-            worker = self.workers.get(service)
-            if worker is None or worker.proc is None or worker.stopping_since is not None:
+        for name, worker in self.workers.items():
+            group = progress.get(self.group_of.get(name, name))
+            if group is None or worker.proc is None or worker.stopping_since is not None:
                 continue
+            # Its own partitions when the probe knows it among the members: one stuck worker is
+            # caught while its siblings commit.
+            state = group.members.get(name, group)
             if state.committed != worker.last_commit or state.lag <= 0 or state.rebalancing:
                 # A commit is progress; an idle worker is not stalled; nor is one whose group is
                 # rebalancing (e.g. waiting for a killed predecessor's session to expire).
@@ -225,8 +235,8 @@ class Supervisor:
             since = max(worker.last_progress, worker.started_at, self.broker_up_at)
             if now - since >= self.stall_after_s:
                 cause = f"stalled: lag {state.lag}, no commit for {now - since:.0f} s"
-                worker.restart = self.policy.on_failure(service, cause, now)
-                self.on_restart(service, "stalled")
+                worker.restart = self.policy.on_failure(name, cause, now)
+                self.on_restart(name, "stalled")
                 self.say(worker.restart.describe())
                 worker.stopping_since = now
                 worker.proc.terminate()

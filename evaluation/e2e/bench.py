@@ -87,7 +87,7 @@ RATIO_TWO_WORKERS_GOAL = 1.3
 P99_GOAL_S = 1.0
 MEMORY_GOAL = 1.10  # end over after-warm-up, every process
 MIB = 2**20
-TWO_WORKERS = ("--workers", "entities=2")
+TWO_WORKERS = {"entities": 2}
 
 
 def raw_value(run: str, n: int, fields: dict[str, str]) -> bytes:
@@ -301,7 +301,7 @@ def two_entities_workers(warm: Sequence[bytes], measured: Sequence[bytes]) -> di
         work = Path(tmp)
         with (
             own_broker(work) as bootstrap,
-            running_pipeline(bootstrap, work, *TWO_WORKERS) as pipeline,
+            running_pipeline(bootstrap, work, workers=TWO_WORKERS) as pipeline,
         ):
             return throughput(pipeline, warm, measured)
 

@@ -21,8 +21,14 @@ from shared.worker.loop import Step, declare, exit_loudly
 
 
 def app_conf(service: str, settings: ServiceSettings) -> dict[str, Any]:
-    """The faust settings of a service's app, from its settings."""
-    return {
+    """The faust configuration of a service's app, from its settings.
+
+    The data dir is named by ``settings.worker_name`` (the service word when unset): two workers of
+    one service on one host would otherwise open the same RocksDB files. A named worker is also
+    its Kafka client id, by which ``newswatch run`` knows it among its group's members.
+    """
+    worker = settings.worker_name or service
+    conf: dict[str, Any] = {
         "broker": [f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
         "broker_credentials": faust_credentials(settings),  # SASL/TLS; None is PLAINTEXT
         "key_serializer": "raw",
@@ -32,7 +38,7 @@ def app_conf(service: str, settings: ServiceSettings) -> dict[str, Any]:
         "web_enabled": False,
         "web_host": "127.0.0.1",
         "store": settings.table_store,
-        "datadir": f"{settings.data_dir}/{service}{settings.group_suffix}",
+        "datadir": f"{settings.data_dir}/{worker}{settings.group_suffix}",
         "broker_session_timeout": settings.session_timeout_s,
         "broker_heartbeat_interval": min(3.0, settings.session_timeout_s / 3),
         "consumer_auto_offset_reset": "earliest",
@@ -47,6 +53,9 @@ def app_conf(service: str, settings: ServiceSettings) -> dict[str, Any]:
         # a fifth of a light stage's CPU went to those socket writes (py-spy, issue 22).
         "producer_linger": settings.producer_linger_ms / 1000,
     }
+    if settings.worker_name:
+        conf["broker_client_id"] = settings.worker_name
+    return conf
 
 
 def make_app(service: str, settings: ServiceSettings, **overrides: Any) -> faust.App:

@@ -98,6 +98,31 @@ def test_broker_options_are_passed_on_to_the_broker():
     assert exit_info.value.code == 2
 
 
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("entitis=2", "'entitis=2': no service 'entitis' (one of clean, dedup, entities,"),
+        ("entities=0", "'entities=0': a service runs at least 1 worker"),
+        ("entities", "'entities' is not SERVICE=N (e.g. entities=2)"),
+    ],
+)
+def test_run_refuses_workers_of_an_unknown_service_or_fewer_than_one(value, says, capsys):
+    from cli.main import parse_args
+
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["run", "--workers", value])
+    assert exit_info.value.code == 2
+    assert f"newswatch run: error: argument --workers: {says}" in capsys.readouterr().err
+
+
+def test_run_takes_workers_per_service_repeated():
+    from cli.main import parse_args
+
+    args = parse_args(["run", "--workers", "entities=2", "--workers=alerts=2"])
+    assert args.workers == [("entities", 2), ("alerts", 2)]
+    assert parse_args(["run"]).workers is None  # then NEWS_RUN_WORKERS, else 1 each
+
+
 def test_alerts_options_parse():
     args = build_parser().parse_args(["alerts", "--follow", "--from-beginning", "--json"])
     assert (args.follow, args.from_beginning, args.json) == (True, True, True)

@@ -10,8 +10,19 @@ import time
 from pathlib import Path
 
 import pytest
+from kafka import TopicPartition
+from kafka.structs import OffsetAndMetadata
 
-from cli.supervise import KILL_GRACE_S, GiveUp, Interrupts, Progress, RestartPolicy, Supervisor
+from cli.supervise import (
+    KILL_GRACE_S,
+    GiveUp,
+    GroupProgress,
+    Interrupts,
+    Progress,
+    RestartPolicy,
+    Supervisor,
+)
+from cli.supervise.progress import assignments
 from shared.worker.lifecycle import EXIT_STOP_TIMEOUT, ConnectionErrorFilter
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,7 +97,14 @@ def policy(**kw) -> RestartPolicy:
     return RestartPolicy(**args)
 
 
-def supervisor(clock: Clock, *, broker: FakeBroker | None = None, probe=None, **kw):
+def supervisor(
+    clock: Clock,
+    *,
+    broker: FakeBroker | None = None,
+    probe=None,
+    names: tuple[str, ...] = ("clean", "dedup"),
+    **kw,
+):
     lines: list[str] = []
     spawned: list[FakeProc] = []
 
@@ -99,7 +117,7 @@ def supervisor(clock: Clock, *, broker: FakeBroker | None = None, probe=None, **
         proc.returncode = -9
 
     sup = Supervisor(
-        ("clean", "dedup"),
+        names,
         spawn,
         kw.pop("policy", policy()),
         say=lines.append,
@@ -307,6 +325,145 @@ def test_a_probe_that_fails_gives_no_verdict():
         clock.advance(10)
         sup.tick()
     assert not lines
+
+
+# ---------------------------------------------------------------- a service's several workers
+
+ENTITIES = ("entities", "entities-2")
+OF_SERVICE = {"entities": "entities", "entities-2": "entities"}
+
+
+def test_each_worker_of_a_service_is_restarted_alone_and_counted_by_its_own_name():
+    clock = Clock()
+    told: list[tuple[str, str]] = []
+    sup, lines, spawned = supervisor(
+        clock, names=ENTITIES, on_restart=lambda name, cause: told.append((name, cause))
+    )
+    assert [p.service for p in spawned] == ["entities", "entities-2"]
+    first = current(sup, "entities")
+    current(sup, "entities-2").returncode = -9
+    sup.tick()
+    clock.advance(10.1)
+    sup.tick()
+    assert lines == [
+        "restarting entities-2 (exited with -9), try 1/3 in 10 s",
+        f"started entities-2 again (pid {spawned[-1].pid}); restarts: entities-2 1",
+    ]
+    assert spawned[-1].service == "entities-2" and current(sup, "entities") is first
+    assert not first.terminated and told == [("entities-2", "killed")]
+    assert sup.policy.counts == {"entities-2": 1}  # its tries are its own
+
+
+def stall(sup: Supervisor, clock: Clock, state: dict, group: Progress, seconds: int) -> None:
+    for _ in range(seconds // 5):
+        state["entities"] = group
+        clock.advance(5)
+        sup.tick()
+
+
+def test_every_worker_of_a_service_is_judged_by_its_groups_progress():
+    clock = Clock()
+    state: dict[str, Progress] = {}
+    sup, lines, spawned = supervisor(
+        clock, names=ENTITIES, probe=lambda: dict(state), group_of=OF_SERVICE, stall_after_s=60.0
+    )
+    for n in range(20):  # the group commits: neither worker is stalled
+        stall(sup, clock, state, Progress(9, (("unique", 0, n), ("unique", 1, 3))), 5)
+    assert not lines
+    stall(sup, clock, state, Progress(9, (("unique", 0, 50), ("unique", 1, 3))), 65)
+    assert all(p.terminated for p in spawned)  # the whole group stands still: both restarted
+    assert [line.split(" (")[0] for line in lines] == [
+        "restarting entities",
+        "restarting entities-2",
+    ]
+
+
+def test_one_stuck_worker_among_committing_siblings_is_caught_by_its_own_partitions():
+    clock = Clock()
+    state: dict[str, Progress] = {}
+    sup, lines, spawned = supervisor(
+        clock, names=ENTITIES, probe=lambda: dict(state), group_of=OF_SERVICE, stall_after_s=60.0
+    )
+    for n in range(14):
+        members = {
+            "entities": Progress(4, (("unique", 0, n),)),  # commits
+            "entities-2": Progress(5, (("unique", 1, 3),)),  # holds partition 1, commits nothing
+        }
+        state["entities"] = Progress(9, (("unique", 0, n), ("unique", 1, 3)), members=members)
+        clock.advance(5)
+        sup.tick()
+    assert lines == ["restarting entities-2 (stalled: lag 5, no commit for 60 s), try 1/3 in 10 s"]
+    assert spawned[1].terminated and not spawned[0].terminated
+
+
+def test_a_stuck_worker_outside_its_group_is_not_caught_while_the_group_commits():
+    # The documented limit (docs/supervision.md): a worker the probe does not find among the
+    # members (it left the group, or never joined) is judged by the group, whose commits move:
+    # its partitions went to its siblings, so nothing waits on it.
+    clock = Clock()
+    state: dict[str, Progress] = {}
+    sup, lines, _ = supervisor(
+        clock, names=ENTITIES, probe=lambda: dict(state), group_of=OF_SERVICE, stall_after_s=20.0
+    )
+    for n in range(20):
+        members = {"entities": Progress(9, (("unique", 0, n), ("unique", 1, n)))}
+        state["entities"] = Progress(9, (("unique", 0, n), ("unique", 1, n)), members=members)
+        clock.advance(5)
+        sup.tick()
+    assert not lines
+
+
+def test_members_partitions_are_read_by_client_id_a_restarted_ones_merged():
+    described = {
+        "members": [
+            {"client_id": "entities", "member_assignment": {"assigned_partitions": [
+                {"topic": "unique", "partitions": [0]},
+                {"topic": "entities-x-changelog", "partitions": [0, 1]}]}},
+            {"client_id": "entities-2", "member_assignment": {"assigned_partitions": [
+                {"topic": "unique", "partitions": [1]}]}},
+            # its predecessor, until its session expires
+            {"client_id": "entities-2", "member_assignment": {"assigned_partitions": [
+                {"topic": "unique", "partitions": [2]}]}},
+            {"client_id": "other", "member_assignment": b"not decoded"},
+        ]
+    }  # fmt: skip
+    found = assignments(described)
+    assert found == {
+        "entities": {
+            TopicPartition("unique", 0),
+            TopicPartition("entities-x-changelog", 0),
+            TopicPartition("entities-x-changelog", 1),
+        },
+        "entities-2": {TopicPartition("unique", 1), TopicPartition("unique", 2)},
+    }
+
+
+class FakeConsumer:
+    """End and beginning offsets of a topic ``unique`` with two partitions."""
+
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return {0, 1} if topic == "unique" else set()
+
+    def end_offsets(self, parts):
+        return {tp: {0: 10, 1: 20}[tp.partition] for tp in parts}
+
+    def beginning_offsets(self, parts):
+        return dict.fromkeys(parts, 0)
+
+
+def test_a_members_progress_is_its_own_partitions_lag_and_commits():
+    probe = GroupProgress("127.0.0.1:1", {"entities": "entities-x"}, {"entities": ["unique"]})
+    committed = {TopicPartition("unique", 0): OffsetAndMetadata(7, "", -1)}
+    members = {
+        "entities": {TopicPartition("unique", 0), TopicPartition("entities-x-changelog", 0)},
+        "entities-2": {TopicPartition("unique", 1)},
+        "idle": set(),
+    }
+    group = probe._progress(FakeConsumer(), "entities", "entities-x", committed, False, members)
+    assert (group.lag, group.committed) == (3 + 20, (("unique", 0, 7),))
+    assert group.members["entities"] == Progress(3, (("unique", 0, 7),))
+    assert group.members["entities-2"] == Progress(20, (("unique", 1, -1),))
+    assert group.members["idle"] == Progress(0, ())  # more workers than partitions: never stalled
 
 
 # ---------------------------------------------------------------- workers' log filter

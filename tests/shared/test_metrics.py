@@ -2,6 +2,7 @@
 
 import urllib.request
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from shared.metrics import (
@@ -13,6 +14,7 @@ from shared.metrics import (
     restart_counter,
     run_port_from,
     serve_metrics,
+    worker_port,
 )
 from shared.topics import SERVICES
 
@@ -89,3 +91,17 @@ def test_restarts_start_at_zero_for_every_service_and_cause():
 def test_the_supervisor_port_keeps_its_offset_from_the_services():
     assert run_port_from(DEFAULT_PORTS["clean"]) == RUN_PORT
     assert run_port_from(20000) not in ports_from(20000).values()
+
+
+@pytest.mark.parametrize("base", [DEFAULT_PORTS["clean"], 20000])
+def test_every_worker_has_a_port_of_its_own_clear_of_the_services_and_the_supervisors(base):
+    assert {svc: worker_port(base, svc, 1) for svc in SERVICES} == ports_from(base)
+    extra = [worker_port(base, svc, n) for svc in SERVICES for n in range(2, 8)]
+    taken = [*ports_from(base).values(), run_port_from(base)]
+    assert len(set(extra)) == len(extra) and not set(extra) & set(taken)
+    assert worker_port(DEFAULT_PORTS["clean"], "entities", 2) == 9113
+
+
+def test_worker_numbers_start_at_one():
+    with pytest.raises(ValueError, match="start at 1"):
+        worker_port(9101, "entities", 0)
