@@ -51,7 +51,12 @@ def build(settings: AlertsSettings, store: MutableMapping[str, Any] | None = Non
     def handle(value: bytes) -> Handled:
         """An article with its story → one alert per rule and sentence (or title) that matched, with the story."""
         article = StoriedArticle.model_validate_json(value)
-        alerts = evaluate(article, rules.current(), parse, fired_at=datetime.now(UTC))
+        current = rules.current()  # a reload interns its patterns' strings: outside the zone
+        # Strings spaCy interns while parsing this article are freed on exit, so a long-running
+        # worker's string store does not grow with every new word (+3 KB an article over 10,000
+        # Reuters wires without it); the alerts hold plain str only.
+        with nlp.memory_zone():
+            alerts = evaluate(article, current, parse, fired_at=datetime.now(UTC))
         fired = Counter(alert.rule_id for alert in alerts)
         return Handled(
             tuple(alerts),

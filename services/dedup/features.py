@@ -156,15 +156,18 @@ def split_sentences(text: str, nlp: Any = None) -> list[tuple[int, int]]:
     blocks = _bounded_blocks(text, _blocks(text))
     spans: list[tuple[int, int]] = []
     pieces = (mask_long_runs(text[s:e]) for s, e in blocks)
-    for (b_start, _), doc in zip(blocks, nlp.pipe(pieces), strict=True):
-        for sent in doc.sents:
-            s = b_start + sent.start_char
-            e = b_start + sent.end_char
-            chunk = text[s:e]
-            s += len(chunk) - len(chunk.lstrip())
-            e -= len(chunk) - len(chunk.rstrip())
-            if e > s and _WORD_RE.search(text, s, e):
-                spans.append((s, e))
+    # Strings the tokenizer interns are freed on exit (the spans are plain ints), so a
+    # long-running worker's string store does not grow with every new word it meets.
+    with nlp.memory_zone():
+        for (b_start, _), doc in zip(blocks, nlp.pipe(pieces), strict=True):
+            for sent in doc.sents:
+                s = b_start + sent.start_char
+                e = b_start + sent.end_char
+                chunk = text[s:e]
+                s += len(chunk) - len(chunk.lstrip())
+                e -= len(chunk) - len(chunk.rstrip())
+                if e > s and _WORD_RE.search(text, s, e):
+                    spans.append((s, e))
     return spans
 
 

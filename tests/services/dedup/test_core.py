@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from services.dedup import features
 from services.dedup.features import content_hash, normalise_tokens, split_sentences
 from shared.errors import Reject
 from shared.schemas import CleanArticle
@@ -524,3 +525,13 @@ def test_store_built_with_other_parameters_is_refused() -> None:
         make_deduplicator(store, num_perm=64, bands=16).process(
             make_article("b", read_seed("001")), now=T0
         )
+
+
+def test_splitting_sentences_frees_what_the_tokenizer_interns():
+    """A long-running dedup worker meets new words all the time: its string store must not grow."""
+    nlp = features._default_nlp()
+    split_sentences("Warm-up text. It has two sentences.", nlp)
+    before = len(nlp.vocab.strings)
+    spans = split_sentences("Qwertyzan envoys met in Vloxburg. Talks went on.", nlp)
+    assert len(spans) == 2
+    assert len(nlp.vocab.strings) == before
