@@ -44,6 +44,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import warnings
@@ -58,7 +59,7 @@ from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
 
 from evaluation.dedup.corpus import Doc
-from evaluation.e2e import profile
+from evaluation.e2e import profile, readme
 from evaluation.events.movements import load_reports
 from evaluation.pipeline import (
     RunningPipeline,
@@ -306,6 +307,32 @@ def two_entities_workers(warm: Sequence[bytes], measured: Sequence[bytes]) -> di
             return throughput(pipeline, warm, measured)
 
 
+def sample_memory(
+    pipeline: RunningPipeline,
+    trace: list[dict[str, Any]],
+    done: threading.Event,
+    started: float,
+    every_s: float = 15.0,
+) -> None:
+    """Every ``every_s`` until ``done``: the seconds, articles the entities stage has consumed, and every process's MiB.
+
+    Growth that follows the articles is a leak or unbounded state; a step that stays put is a
+    buffer reaching its high-water mark.
+    """
+    while not done.wait(every_s):
+        try:
+            entities = metric_sums(pipeline, "entities").get("news_messages_consumed_total", 0.0)
+            trace.append(
+                {
+                    "s": round(time.perf_counter() - started, 1),
+                    "entities_consumed": int(entities),
+                    "mib": {k: round(v, 1) for k, v in process_memory(pipeline).items()},
+                }
+            )
+        except OSError:  # a worker restarting: no sample this time
+            continue
+
+
 def memory_run(values: Sequence[bytes], profile_s: float, out_dir: Path) -> dict[str, Any]:
     """Run 4: every process's memory after the first tenth and at the end; a py-spy profile."""
     warm = max(1, len(values) // 10)
@@ -317,12 +344,20 @@ def memory_run(values: Sequence[bytes], profile_s: float, out_dir: Path) -> dict
             after_warm_up = process_memory(pipeline)
             cpu_before, _ = usage_by_service(pipeline)
             started = time.perf_counter()
+            trace: list[dict[str, Any]] = []
+            done = threading.Event()
+            sampler = threading.Thread(
+                target=sample_memory, args=(pipeline, trace, done, started), daemon=True
+            )
+            sampler.start()
             with profile.recording(pipeline.worker_pids(), out_dir) as files:
                 send(bootstrap, values[warm:])
                 time.sleep(max(0.0, profile_s - (time.perf_counter() - started)))
             cpu_after, _ = usage_by_service(pipeline)
             caught_up(pipeline)
             wall = time.perf_counter() - started
+            done.set()
+            sampler.join()
             end = process_memory(pipeline)
     cpu = {s: cpu_after.get(s, 0.0) - cpu_before.get(s, 0.0) for s in SERVICES}
     return {
@@ -330,6 +365,7 @@ def memory_run(values: Sequence[bytes], profile_s: float, out_dir: Path) -> dict
         "warm_up": warm,
         "wall_s": wall,
         "memory_mib": memory_ratios(after_warm_up, end),
+        "memory_trace": trace,
         "profile": {
             "seconds": profile_s,
             "cpu_s": cpu,
@@ -531,6 +567,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     report(results)
     print(f"written: {args.out}")
+    if args.out.resolve() == readme.RESULTS.resolve():  # the committed run: its figures in the docs
+        for page in readme.update(results):
+            print(f"written: {page.relative_to(REPO)}")
     return 0
 
 
