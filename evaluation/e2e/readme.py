@@ -100,15 +100,26 @@ def figures(results: dict[str, Any]) -> str:
         f"compacted). The broker used {one['broker_cpu_s']:.1f} s of CPU; workers and broker kept "
         f"{one['cpu_share_of_cores']:.0%} of the cores busy.",
         "",
-        "| service | msg/s | CPU s | state B/article |",
-        "|---|---|---|---|",
+        "| service | msg/s | CPU s | CPU ms/article | state B/article |",
+        "|---|---|---|---|---|",
     ]
     for service, stage in one["per_stage"].items():
         state = one.get("state_bytes_per_article", {}).get(service)
+        per = 1000 * stage["cpu_s"] / stage["consumed"] if stage["consumed"] else 0.0
         lines.append(
-            f"| {service} | {stage['consumed_per_s']:.1f} | {stage['cpu_s']:.1f} | "
+            f"| {service} | {stage['consumed_per_s']:.1f} | {stage['cpu_s']:.1f} | {per:.1f} | "
             f"{f'{state:,.0f}' if state else '-'} |"
         )
+    total_ms, bare_ms = cpu_per_article_ms(results), 1000 / results["bare_ner_articles_per_s"]
+    lines += [
+        f"| broker | | {one['broker_cpu_s']:.1f} | {1000 * one['broker_cpu_s'] / one['sent']:.1f} | |",
+        "",
+        f"All together {total_ms:.0f} ms of CPU an article, against {bare_ms:.0f} ms for bare "
+        f"spaCy NER-only on one core: on {results['cores']} cores kept fully busy, end to end "
+        f"could reach at most {results['cores'] * bare_ms / total_ms:.2f} of bare; at the "
+        f"{one['cpu_share_of_cores']:.0%} this run kept them busy, "
+        f"{one['cpu_share_of_cores'] * results['cores'] * bare_ms / total_ms:.2f}.",
+    ]
     memory = results.get("memory")
     if memory:
         lines += [
@@ -152,6 +163,13 @@ def figures(results: dict[str, Any]) -> str:
             top = ", ".join(f"{name} {share:.0%}" for name, share in list(shares.items())[:5])
             lines.append(f"| {service} | {prof['cpu_s'].get(service, 0.0):.1f} | {top} |")
     return "\n".join(lines)
+
+
+def cpu_per_article_ms(results: dict[str, Any]) -> float:
+    """The workers' and the broker's CPU milliseconds per article sent, default workers."""
+    one = results["default_workers"]
+    workers = sum(stage["cpu_s"] for stage in one["per_stage"].values())
+    return 1000 * (workers + one["broker_cpu_s"]) / one["sent"]
 
 
 RENDER = {"summary": summary, "figures": figures}
