@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.resources
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -81,9 +82,19 @@ def quantized_model(onnx: Path) -> bytes:
     from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415 — needs onnx: only when asked
 
     with tempfile.TemporaryDirectory(prefix="newswatch-int8-") as tmp:
+        # onnxruntime writes its shape-inferred copy beside the input and deletes it: from the
+        # package's folder two workers starting together deleted each other's (and a read-only
+        # install could not be written). A copy of the model's files (90 MB, ~0.1 s) in a folder
+        # of our own: onnx refuses weights behind a symbolic or a hard link.
+        for part in onnx.parent.iterdir():
+            shutil.copyfile(part, Path(tmp) / part.name)
         out = Path(tmp) / "model.int8.onnx"
         quantize_dynamic(
-            onnx, out, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True
+            Path(tmp) / onnx.name,
+            out,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            reduce_range=True,
         )
         return out.read_bytes()
 

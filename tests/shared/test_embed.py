@@ -64,3 +64,17 @@ def test_the_int8_model_keeps_meaning_and_is_named_apart(embed):
     assert (np.sum(exact * close, axis=1) > 0.97).all()
     assert close[0] @ close[1] > 0.5 > close[0] @ close[2]
     assert quantized.digest == embed.digest + ":int8"
+
+
+def test_workers_starting_together_quantize_without_touching_the_package():
+    """Two stories workers build the int8 model at once; neither writes beside the packaged model."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from shared.embed import quantized_model
+
+    folder = model_files().onnx.parent
+    before = folder.stat().st_mtime_ns  # a file made or deleted there changes it
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        built = list(pool.map(quantized_model, [model_files().onnx] * 2))
+    assert built[0] == built[1] and len(built[0]) > 1_000_000
+    assert folder.stat().st_mtime_ns == before
