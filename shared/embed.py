@@ -74,10 +74,10 @@ def model_files() -> ModelFiles:
 def quantized_model(onnx: Path) -> bytes:
     """The model with its weights quantized to int8, per channel (onnxruntime's dynamic quantization).
 
-    Built from the packaged model in ~0.6 s, in memory: nothing is fetched or cached. Per channel
-    with a reduced range keeps the vectors close (measured on 200 BBC titles and leads: cosine to
-    the float model's 0.994, pairwise similarities correlated 0.995) at about half the time of
-    the float model on one thread; per tensor was as fast but drifted (cosine 0.958).
+    Built from the packaged model at start (~1.4 s, in a temporary folder): nothing is fetched or
+    kept. Per channel with a reduced range keeps the vectors close (measured on 200 BBC titles and
+    leads: cosine to the float model's 0.994, pairwise similarities correlated 0.995) at about half
+    the time of the float model on one thread; per tensor was as fast but drifted (cosine 0.958).
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415 — needs onnx: only when asked
 
