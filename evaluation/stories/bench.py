@@ -34,8 +34,8 @@ Run from the repository root (part of ``make bench``):
    The stories worker's changelog topic is read back from the broker: records and bytes written
    per article, and what the topic holds after compaction (the latest record per key).
 
-2. State, in process. ``--state-articles`` BBC articles (entities by the real stage, one every 10
-   minutes of article time, so the 3-day window fills and sweeps) and ``--headlines`` UCI
+2. State, in process. ``--state-articles`` BBC articles (entities by the real stage, one an hour of
+   article time, so both windows, a lone article's 7 days and a story's 30, fill and sweep) and ``--headlines`` UCI
    headlines (real timestamps over 1.5 days, 87 stories; 0 = all 6,366) go through the core over
    a dict that counts what the Table would write. BBC is the costlier case (more articles open a
    story of their own), UCI the clustered one. Printed: the store's JSON bytes per article held
@@ -103,7 +103,7 @@ from shared.topics import (
 SHARE_GOAL = 0.10
 BYTES_GOAL = 2048
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-STEP = timedelta(minutes=10)
+STEP = timedelta(hours=1)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,44 @@ def bcubed(predicted: Sequence[str], gold: Sequence[str]) -> tuple[float, float,
     return precision, recall, 2 * precision * recall / (precision + recall)
 
 
+def bcubed_interval(
+    predicted: Sequence[str], gold: Sequence[str], draws: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """A 95% interval of the BCubed F1: the labelled stories resampled with replacement.
+
+    Each item keeps the precision and recall it has in the whole clustering; a draw averages those
+    of the items of its stories. Stories, not items, are drawn: items of one story are not
+    independent.
+    """
+    by_pred: dict[str, set[int]] = defaultdict(set)
+    by_gold: dict[str, list[int]] = defaultdict(list)
+    for i, (p, g) in enumerate(zip(predicted, gold, strict=True)):
+        by_pred[p].add(i)
+        by_gold[g].append(i)
+    members = {g: set(items) for g, items in by_gold.items()}
+    precision = np.array(
+        [
+            len(by_pred[p] & members[g]) / len(by_pred[p])
+            for p, g in zip(predicted, gold, strict=True)
+        ]
+    )
+    recall = np.array(
+        [
+            len(by_pred[p] & members[g]) / len(members[g])
+            for p, g in zip(predicted, gold, strict=True)
+        ]
+    )
+    stories = list(by_gold.values())
+    rng = np.random.default_rng(seed)
+    f1 = []
+    for _ in range(draws):
+        items = np.concatenate([stories[k] for k in rng.integers(0, len(stories), len(stories))])
+        p, r = precision[items].mean(), recall[items].mean()
+        f1.append(2 * p * r / (p + r) if p + r else 0.0)
+    low, high = np.percentile(f1, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def tfidf_single_pass(texts: Sequence[str], threshold: float) -> list[str]:
     """The baseline: each text joins the most similar earlier cluster's centroid (TF-IDF cosine) at ``threshold``, else opens one.
 
@@ -91,13 +129,14 @@ def tfidf_single_pass(texts: Sequence[str], threshold: float) -> list[str]:
 
 
 def uci_items(half: str) -> tuple[list[UniqueArticle], list[str]]:
-    """One half of the UCI headlines (by story), as articles in time order, with their stories."""
+    """One half of the UCI headlines (by story: ``tune``, ``held``) or ``all``, as articles in time order, with their stories."""
     path = corpora_dir() / "uci-news-clusters" / "uci-news-aggregator.head6367.csv"
     with path.open(encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r.get("TIMESTAMP")]
     rows.sort(key=lambda r: (int(r["TIMESTAMP"]), int(r["ID"])))
-    keep = 0 if half == "tune" else 1
-    rows = [r for r in rows if hashlib.md5(r["STORY"].encode()).digest()[0] % 2 == keep]
+    if half != "all":
+        keep = 0 if half == "tune" else 1
+        rows = [r for r in rows if hashlib.md5(r["STORY"].encode()).digest()[0] % 2 == keep]
     articles = [
         UniqueArticle(
             article_id=f"uci:{r['ID']}",
@@ -188,7 +227,8 @@ def cluster(
     shipped = StoriesSettings()
     clusterer = StoryClusterer(
         {} if store is None else store,
-        window=timedelta(days=3),
+        window=shipped.window,
+        single_window=shipped.single_window,
         threshold=threshold,
         weights=weights or shipped.stories_weights,
         brief_weights=brief_weights or shipped.stories_brief_weights,
@@ -210,7 +250,7 @@ def enrich(
     elif name.startswith("gold"):
         items, gold = gold_items(name.removeprefix("gold").removeprefix("-") or None)
     else:
-        items, gold = uci_items(name.removeprefix("uci-"))
+        items, gold = uci_items(name.removeprefix("uci").removeprefix("-") or "all")
     enriched = extract_entities_batch(items, nlp, batch_size=32)
     return enriched, embed([story_text(a) for a in enriched]), gold
 
@@ -218,7 +258,9 @@ def enrich(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--sets", default="uci-tune", help="uci-tune, uci-held, gold, gold-tune, gold-held, fresh"
+        "--sets",
+        default="uci-tune",
+        help="uci, uci-tune, uci-held, gold, gold-tune, gold-held, fresh",
     )
     parser.add_argument("--thresholds", help="comma-separated (default: the shipped one)")
     parser.add_argument("--tfidf", default="0.2,0.3,0.4,0.5", help="baseline thresholds")
@@ -234,13 +276,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {len(gold)} articles, {len(set(gold))} stories")
         for t in thresholds:
             store: dict = {}
-            p, r, f = bcubed(cluster(enriched, vectors, threshold=t, store=store), gold)
+            labels = cluster(enriched, vectors, threshold=t, store=store)
+            p, r, f = bcubed(labels, gold)
+            low, high = bcubed_interval(labels, gold)
             size = bytes_per_article(store, len(gold))
-            print(f"  stories t={t:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f}  ({size:.0f} B/article)")
+            print(
+                f"  stories t={t:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f} [{low:.3f}, {high:.3f}]"
+                f"  ({size:.0f} B/article)"
+            )
         texts = [story_text(a) for a in enriched]
         for t in [float(x) for x in args.tfidf.split(",")]:
-            p, r, f = bcubed(tfidf_single_pass(texts, t), gold)
-            print(f"  tf-idf single pass t={t:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
+            labels = tfidf_single_pass(texts, t)
+            p, r, f = bcubed(labels, gold)
+            low, high = bcubed_interval(labels, gold)
+            print(
+                f"  tf-idf single pass t={t:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f} [{low:.3f}, {high:.3f}]"
+            )
     return 0
 
 

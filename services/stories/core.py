@@ -9,7 +9,9 @@ in the store), and the share of the article's names (people, organisations, plac
 holds. A brief article (a headline with little or no body) has weights of its own: on headlines
 the embedding says most, on articles the shared rare words do. A story is open while an article
 has joined it within the window, in article time (published_at, else ingested_at), never the wall
-clock, so a replay and ``newswatch process`` decide alike.
+clock, so a replay and ``newswatch process`` decide alike. A story of one article has a shorter
+window of its own: takeover battles and trials run for weeks with days between reports, while
+most articles of a dense feed never gain a second and need not be held as long.
 
 Pure: the store is any ``MutableMapping[str, Any]`` (a faust Table backed by its changelog in the
 worker, a dict in tests). Its layout, JSON values only:
@@ -153,6 +155,7 @@ class _Index:
         self.terms: list[tuple[dict[int, float], float]] = []
         self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._last = np.zeros(0, dtype=np.int64)
+        self._size = np.zeros(0, dtype=np.int64)
         self.df = np.zeros(BUCKETS, dtype=np.int64)
         self.docs = 0
 
@@ -167,11 +170,16 @@ class _Index:
     def last(self) -> np.ndarray:
         return self._last[: len(self.ids)]
 
+    @property
+    def size(self) -> np.ndarray:
+        return self._size[: len(self.ids)]
+
     def put(
         self,
         story_id: str,
         centroid: np.ndarray,
         last: int,
+        size: int,
         names: set[str],
         terms: dict[int, float],
     ) -> None:
@@ -183,17 +191,20 @@ class _Index:
                 grown = np.zeros((max(64, 2 * row), centroid.shape[0]), dtype=np.float32)
                 if row:
                     grown[:row] = self._matrix[:row]
-                self._matrix, self._last = grown, np.resize(self._last, len(grown))
+                self._matrix = grown
+                self._last = np.resize(self._last, len(grown))
+                self._size = np.resize(self._size, len(grown))
             self.rows[story_id] = row
             self.ids.append(story_id)
             self.names.append(names)
             self.terms.append(entry)
-        self._matrix[row], self._last[row] = centroid, last
+        self._matrix[row], self._last[row], self._size[row] = centroid, last, size
         self.names[row], self.terms[row] = names, entry
 
     def drop(self, story_ids: set[str]) -> None:
         keep = [i for i, s in enumerate(self.ids) if s not in story_ids]
         self._matrix, self._last = self._matrix[keep], self._last[keep]
+        self._size = self._size[keep]
         self.ids = [self.ids[i] for i in keep]
         self.names = [self.names[i] for i in keep]
         self.terms = [self.terms[i] for i in keep]
@@ -216,15 +227,22 @@ class StoryClusterer:
         threshold: float,
         weights: Weights,
         brief_weights: Weights,
+        single_window: timedelta | None = None,
         evict_every: int = 500,
     ) -> None:
-        """Bind to ``store``; the parameters come from the service's settings."""
-        if window <= timedelta(0):
-            raise ValueError("window must be positive")
+        """Bind to ``store``; the parameters come from the service's settings.
+
+        ``window``: how long a story stays open after its latest article; ``single_window``: the
+        same for a story of one article (``window`` when None), at most ``window``.
+        """
+        single_window = window if single_window is None else single_window
+        if not timedelta(0) < single_window <= window:
+            raise ValueError("windows must be positive, a single article's at most a story's")
         if not 0 < threshold < 1:
             raise ValueError("threshold is a probability: between 0 and 1")
         self.store = store
         self.window = int(window.total_seconds())
+        self.single_window = int(single_window.total_seconds())
         self.threshold = threshold
         self.weights, self.brief_weights = weights, brief_weights
         self.evict_every = evict_every
@@ -243,7 +261,7 @@ class StoryClusterer:
                     names = {name for name, _ in value["e"]}
                     terms = _unpack_terms(value.get("x"))
                     self._index.put(
-                        key[len(STORY) :], _unpack(value["c"]), value["l"], names, terms
+                        key[len(STORY) :], _unpack(value["c"]), value["l"], value["n"], names, terms
                     )
                 elif key.startswith(DF):
                     self._index.df[int(key[len(DF) :])] = int(value)
@@ -280,6 +298,12 @@ class StoryClusterer:
                 out[i, 2] = len(names & index.names[row]) / len(names)
         return out
 
+    def open_at(self, t: int) -> np.ndarray:
+        """Which rows of the index hold a story still open at article time ``t`` (a mask)."""
+        index = self.index
+        window = np.where(index.size > 1, self.window, self.single_window)
+        return index.last >= t - window
+
     def likelihood(
         self, vector: np.ndarray, terms: dict[int, float], names: set[str], t: int, brief: bool
     ) -> np.ndarray:
@@ -290,7 +314,7 @@ class StoryClusterer:
             return scores
         bias, w_cos, w_terms, w_names = self.brief_weights if brief else self.weights
         logit = np.full(len(index), -np.inf, dtype=np.float32)
-        open_ = index.last >= t - self.window
+        open_ = self.open_at(t)
         logit[open_] = bias + w_cos * (index.matrix[open_] @ vector)
         # Terms and names add at most their positive weights (both signals are within [0, 1]):
         # only stories within that reach of the threshold can reach it, so only theirs are scored.
@@ -342,6 +366,7 @@ class StoryClusterer:
             story_id,
             _unpack(story["c"]),
             story["l"],
+            story["n"],
             {n for n, _ in story["e"]},
             _unpack_terms(story["x"]),
         )
@@ -409,15 +434,14 @@ class StoryClusterer:
         }
 
     def _sweep(self, w: int) -> None:
-        """Every ``evict_every`` articles: drop the stories and article keys older than the window."""
+        """Every ``evict_every`` articles: drop the stories closed by ``w`` and the article keys older than the window."""
         self._since_sweep += 1
         if self._since_sweep < self.evict_every:
             return
         self._since_sweep = 0
         horizon = w - self.window
-        gone = {
-            s for s, last in zip(self.index.ids, self.index.last, strict=True) if last < horizon
-        }
+        closed = ~self.open_at(w)
+        gone = {s for s, shut in zip(self.index.ids, closed.tolist(), strict=True) if shut}
         for story_id in gone:
             self.store.pop(STORY + story_id, None)
         self.index.drop(gone)

@@ -17,6 +17,7 @@ def clusterer_for(settings: StoriesSettings, store: MutableMapping[str, Any]) ->
     return StoryClusterer(
         store,
         window=settings.window,
+        single_window=settings.single_window,
         threshold=settings.stories_threshold,
         weights=settings.stories_weights,
         brief_weights=settings.stories_brief_weights,

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 
 from services.stories.core import (
     ARTICLE,
@@ -124,6 +125,26 @@ def test_a_story_closes_after_the_window_and_is_swept_from_the_store():
     assert STORY + old.story_id not in store and ARTICLE + "a1" not in store
     assert c.evicted == 1
     assert STORY + late.story_id in store
+
+
+def test_a_story_of_one_article_closes_sooner_than_a_story_that_grew():
+    store: dict = {}
+    c = clusterer(store, window=timedelta(days=30), single_window=timedelta(days=7), evict_every=1)
+    grown = c.assign(article("a1"), unit(1, 0.1))
+    c.assign(article("a2"), unit(1, 0.2))
+    alone = c.assign(article("b1", title="Markets fall", names=()), unit(0, 1))
+    ten_days = T0 + timedelta(days=10)
+    # Ten days on: the lone article's story has closed and left the store; the other has not.
+    later = c.assign(article("a3", at=ten_days), unit(1, 0.15))
+    assert later.status == "joined" and later.story_id == grown.story_id
+    assert STORY + alone.story_id not in store and c.evicted == 1
+    again = c.assign(article("b2", title="Markets fall", names=(), at=ten_days), unit(0, 1))
+    assert again.status == "new" and again.story_id != alone.story_id
+
+
+def test_a_single_article_window_longer_than_the_window_is_refused():
+    with pytest.raises(ValueError, match="at most"):
+        clusterer({}, window=timedelta(days=3), single_window=timedelta(days=7))
 
 
 def test_state_per_story_is_small_and_plain_json():
