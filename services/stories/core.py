@@ -5,7 +5,7 @@ when that likelihood reaches the threshold, else it opens a story. The likelihoo
 model (weights learned offline, ``evaluation/stories/fit.py``) of three signals of the article's
 title and lead against each story: the cosine of their embedding to the story's centroid, the
 cosine of their TF-IDF vector to the story's (hashed terms, document frequencies counted online
-in the store), and the share of the article's names (people, organisations, places) the story
+over the articles the store holds), and the share of the article's names (people, organisations, places) the story
 holds. A brief article (a headline with little or no body) has weights of its own: on headlines
 the embedding says most, on articles the shared rare words do. A story is open while an article
 has joined it within the window, in article time (published_at, else ingested_at), never the wall
@@ -21,10 +21,10 @@ worker, a dict in tests). Its layout, JSON values only:
   (at most 8 and 24, the most frequent kept), and its terms: the summed TF-IDF weights of its
   articles' hashed terms, the heaviest 32 kept (``x``: uint32 buckets then float16 weights,
   base64; stories stored before it have none and score 0 on terms);
-- ``d:<bucket>``: how many articles held a term of that hash bucket (at most 2**18 keys), and
-  ``N``: how many articles were counted, for the terms' inverse document frequency;
 - ``a:<article id>``: the story an article joined and when, so a redelivered article gets the
-  same story and counts once;
+  same story and counts once, and the hash buckets of its terms (3 bytes each, base64): the
+  terms' document frequencies are counted over the articles held, so they age with the window
+  and an article writes one record for them, not one per term;
 - ``w``: the watermark, the latest article time seen; ``wd``: the latest time a dated article
   gave (an undated article read long after it is read as of it: a replayed story stays one).
 
@@ -50,10 +50,13 @@ from shared.schemas import EnrichedArticle, Entity, StoryRecord
 
 # Fixed namespace: a story id is uuid5 of its first article's id, identical on every replay.
 STORY_NAMESPACE = uuid.UUID("6f1c2a9e-3b7d-4e58-a1c4-92d0b7e5f318")
-STORY, ARTICLE, WATERMARK, DF, DOCS, DATED = "s:", "a:", "w", "d:", "N", "wd"
+STORY, ARTICLE, WATERMARK, DATED = "s:", "a:", "w", "wd"
+# Written by stores before 2026-12-07: a key per term's bucket and the count of articles. Read
+# no more (the article keys carry the buckets) and deleted when a store is loaded.
+LEGACY_DF, LEGACY_DOCS = "d:", "N"
 MAX_SOURCES, MAX_COUNTRIES, MAX_NAMES, MAX_TERMS = 8, 8, 24, 32
-# Terms hash to 2**18 buckets: few collisions among a news vocabulary, and the document
-# frequencies stay a bounded number of keys however long the stream.
+# Terms hash to 2**18 buckets: few collisions among a news vocabulary, and a bucket fits in the
+# 3 bytes an article key keeps of it.
 BUCKETS = 2**18
 _HASHER = HashingVectorizer(
     n_features=BUCKETS, alternate_sign=False, norm=None, stop_words="english", dtype=np.float32
@@ -129,6 +132,23 @@ def _unpack_terms(text: str | None) -> dict[int, float]:
     buckets = np.frombuffer(raw[: 4 * n], dtype="<u4")
     weights = np.frombuffer(raw[4 * n :], dtype="<f2").astype(np.float32)
     return dict(zip(buckets.tolist(), weights.tolist(), strict=True))
+
+
+def _pack_buckets(buckets: np.ndarray) -> str:
+    raw = buckets.astype("<u4").view(np.uint8).reshape(-1, 4)[:, :3]
+    return base64.b64encode(raw.tobytes()).decode("ascii")
+
+
+def _unpack_buckets(text: str) -> np.ndarray:
+    raw = np.frombuffer(base64.b64decode(text), dtype=np.uint8).reshape(-1, 3)
+    full = np.zeros((len(raw), 4), dtype=np.uint8)
+    full[:, :3] = raw
+    return full.view("<u4").ravel().astype(np.int64)
+
+
+def _buckets_of(entry: list[Any]) -> np.ndarray:
+    """The term buckets an article key holds (none in keys written before they were kept)."""
+    return _unpack_buckets(entry[4]) if len(entry) > 4 else np.zeros(0, dtype=np.int64)
 
 
 def _terms_norm(terms: dict[int, float]) -> float:
@@ -256,6 +276,8 @@ class StoryClusterer:
         """The in-memory mirror of the open stories and the term counts, read from the store on first use."""
         if self._index is None:
             self._index = _Index()
+            for key in [k for k in self.store if k.startswith(LEGACY_DF) or k == LEGACY_DOCS]:
+                del self.store[key]
             for key, value in list(self.store.items()):
                 if key.startswith(STORY):
                     names = {name for name, _ in value["e"]}
@@ -263,24 +285,25 @@ class StoryClusterer:
                     self._index.put(
                         key[len(STORY) :], _unpack(value["c"]), value["l"], value["n"], names, terms
                     )
-                elif key.startswith(DF):
-                    self._index.df[int(key[len(DF) :])] = int(value)
-            self._index.docs = int(self.store.get(DOCS, 0))
+                elif key.startswith(ARTICLE):
+                    self._count(_buckets_of(value), +1)
         return self._index
 
-    def count_terms(self, article: EnrichedArticle) -> dict[int, float]:
-        """Count the article's terms into the document frequencies (store and index); its TF-IDF vector, unit length."""
+    def _count(self, buckets: np.ndarray, sign: int) -> None:
+        """Count an article's term buckets into (+1) or out of (-1) the document frequencies."""
+        index = self.index
+        index.docs += sign
+        index.df[buckets] += sign
+
+    def count_terms(self, article: EnrichedArticle) -> tuple[dict[int, float], np.ndarray]:
+        """Count the article's terms into the document frequencies; its TF-IDF vector (unit length) and its buckets."""
         index = self.index
         buckets, counts = term_counts(story_text(article))
-        index.docs += 1
-        index.df[buckets] += 1
-        self.store[DOCS] = index.docs
-        for bucket in buckets.tolist():
-            self.store[f"{DF}{bucket}"] = int(index.df[bucket])
+        self._count(buckets, +1)
         idf = np.log((index.docs + 1) / (index.df[buckets] + 1)) + 1
         weights = (1 + np.log(counts)) * idf
         weights /= max(float(np.linalg.norm(weights)), 1e-12)
-        return dict(zip(buckets.tolist(), weights.tolist(), strict=True))
+        return dict(zip(buckets.tolist(), weights.tolist(), strict=True)), buckets
 
     def features(
         self, vector: np.ndarray, terms: dict[int, float], names: set[str], rows: np.ndarray
@@ -348,9 +371,11 @@ class StoryClusterer:
         seen = self.store.get(ARTICLE + article.article_id)
         if seen is not None and STORY + seen[0] in self.store:
             return self._record(seen[0], self.store[STORY + seen[0]], article, seen[2], seen[3])
+        if seen is not None:  # its story closed: placed anew, its terms counted once
+            self._count(_buckets_of(seen), -1)
         self._sweep(w)
         names = names_of(article)
-        terms = self.count_terms(article)
+        terms, buckets = self.count_terms(article)
         scores = self.likelihood(vector, terms, names, t, is_brief(article))
         best = self.choose(article, scores)
         if best is not None:
@@ -370,7 +395,13 @@ class StoryClusterer:
             {n for n, _ in story["e"]},
             _unpack_terms(story["x"]),
         )
-        self.store[ARTICLE + article.article_id] = [story_id, t, status, similarity]
+        self.store[ARTICLE + article.article_id] = [
+            story_id,
+            t,
+            status,
+            similarity,
+            _pack_buckets(buckets),
+        ]
         return self._record(story_id, story, article, status, similarity)
 
     def choose(self, article: EnrichedArticle, scores: np.ndarray) -> int | None:
@@ -446,9 +477,10 @@ class StoryClusterer:
             self.store.pop(STORY + story_id, None)
         self.index.drop(gone)
         self.evicted = len(gone)
-        for key in [
-            k for k, v in list(self.store.items()) if k.startswith(ARTICLE) and v[1] < horizon
+        for key, value in [
+            (k, v) for k, v in list(self.store.items()) if k.startswith(ARTICLE) and v[1] < horizon
         ]:
+            self._count(_buckets_of(value), -1)
             del self.store[key]
 
     def _record(

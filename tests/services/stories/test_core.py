@@ -11,13 +11,15 @@ import pytest
 
 from services.stories.core import (
     ARTICLE,
-    DF,
+    LEGACY_DF,
+    LEGACY_DOCS,
     MAX_TERMS,
     STORY,
     StoryClusterer,
     is_brief,
     names_of,
     story_text,
+    term_counts,
 )
 from shared.schemas import EnrichedArticle, Entity
 from tests.factories import split_sentences
@@ -194,11 +196,37 @@ def test_terms_stay_bounded_per_story_and_document_counts_fill_the_store():
         c.assign(article(f"a{n}", title=f"Report {n}", text=words, names=()), unit(1, 0.01 * n))
     (story,) = [v for k, v in store.items() if k.startswith(STORY)]
     assert len(base64.b64decode(story["x"])) == 6 * MAX_TERMS  # uint32 bucket, float16 weight
-    assert store["N"] == 40
-    assert store[DF + str(next(k for k in c.index.terms[0][0]))] >= 1
+    assert c.index.docs == 40
+    # Each article key holds its 30 terms' buckets (3 bytes each): one record, not one per term.
+    held = [len(base64.b64decode(store[f"a:a{n}"][4])) for n in range(40)]
+    assert all(size % 3 == 0 and size >= 3 * 30 for size in held)
+    assert not [k for k in store if k.startswith(LEGACY_DF) or k == LEGACY_DOCS]
     # The mirror rebuilt from the store scores as the first did.
     again = clusterer(dict(store), weights=COSINE_ONLY, brief_weights=COSINE_ONLY)
     assert again.index.docs == 40 and (again.index.df == c.index.df).all()
+
+
+def test_document_frequencies_age_out_with_the_article_keys():
+    store: dict = {}
+    c = clusterer(store, weights=COSINE_ONLY, brief_weights=COSINE_ONLY, evict_every=1)
+    (zebra,) = term_counts("zebra")[0].tolist()
+    c.assign(article("a1", text="zebra quagga okapi"), unit(1, 0))
+    assert c.index.df[zebra] == 1 and c.index.docs == 1
+    later = T0 + timedelta(days=4)  # past the 3-day window: a1's key is swept
+    c.assign(article("a2", text="giraffe", at=later), unit(0, 1))
+    assert "a:a1" not in store
+    assert c.index.df[zebra] == 0 and c.index.docs == 1
+
+
+def test_a_store_of_the_old_layout_loses_its_term_keys_and_still_takes_articles():
+    store: dict = {}
+    first = clusterer(store).assign(article("a1"), unit(1, 0.1))
+    legacy = {**store, "a:a1": store["a:a1"][:4], "d:12345": 3, "N": 7}
+    c = clusterer(legacy)
+    later = c.assign(article("a2"), unit(1, 0.2))
+    assert later.story_id == first.story_id and later.size == 2
+    assert "d:12345" not in legacy and "N" not in legacy
+    assert c.index.docs == 2  # the old article key counts as an article with no terms
 
 
 def test_a_headline_only_item_is_brief_and_an_article_with_a_lead_is_not():
@@ -213,7 +241,7 @@ def test_a_store_written_before_the_terms_loads_and_its_stories_take_articles():
     legacy = {"w": store["w"], "s:" + first.story_id: old, "a:a1": store["a:a1"]}
     later = clusterer(legacy).assign(article("a2"), unit(1, 0.2))
     assert later.story_id == first.story_id and later.size == 2
-    assert "x" in legacy["s:" + first.story_id] and legacy["N"] == 1
+    assert "x" in legacy["s:" + first.story_id]
 
 
 def test_the_store_stays_under_two_kilobytes_per_article_when_every_article_is_a_story():
