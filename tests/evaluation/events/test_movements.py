@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
-from evaluation.events.movements import ISSUE_MOVEMENTS, load_reports, run, split_of
+from evaluation.events.movements import (
+    ISSUE_MOVEMENTS,
+    LABELS,
+    MORE,
+    load_reports,
+    run,
+    split_of,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -26,3 +35,15 @@ def test_the_split_is_by_movement_and_the_issues_movements_are_tuning():
     tune, held = load_reports("tune"), load_reports("held")
     assert not {r.movement for r in tune} & {r.movement for r in held}
     assert len(tune) + len(held) == len(load_reports("all")) == 141
+
+
+def test_the_later_labels_are_all_held_out_and_read_from_their_corpora():
+    more = load_reports("all", LABELS["more"])
+    assert {split_of(r.movement, MORE) for r in more} == {"held"}
+    assert load_reports("tune", LABELS["more"]) == []
+    per_movement = Counter(r.movement for r in more)
+    assert min(per_movement.values()) >= 2  # several reports each
+    assert all(r.raw["text"].strip() for r in more)  # every ref found in lee or re3d
+    first = {r.movement for r in load_reports("all")}
+    assert not first & set(per_movement)
+    assert len(first) + len(per_movement) >= 40  # the issue's size for the events set
