@@ -373,6 +373,7 @@ class StoryClusterer:
             return self._record(seen[0], self.store[STORY + seen[0]], article, seen[2], seen[3])
         if seen is not None:  # its story closed: placed anew, its terms counted once
             self._count(_buckets_of(seen), -1)
+            del self.store[ARTICLE + article.article_id]  # so the sweep cannot count it out again
         self._sweep(w)
         names = names_of(article)
         terms, buckets = self.count_terms(article)

@@ -218,6 +218,23 @@ def test_document_frequencies_age_out_with_the_article_keys():
     assert c.index.df[zebra] == 0 and c.index.docs == 1
 
 
+def test_an_article_sent_again_after_its_story_closed_counts_its_terms_once():
+    store: dict = {}
+    c = clusterer(store, evict_every=2)
+    c.assign(article("a1", text="zebra quagga okapi"), unit(1, 0))
+    # A store can hold the key of an article whose story a sweep already dropped (a lone
+    # article's story closes before the article keys leave): the story is dropped by hand here,
+    # and the article comes again four days on, when the sweep (every second article) is due.
+    later = T0 + timedelta(days=4)
+    story_key = next(k for k in store if k.startswith(STORY))
+    del store[story_key]
+    c.index.drop({story_key[len(STORY) :]})
+    again = c.assign(article("a1", text="zebra quagga okapi", at=later), unit(1, 0))
+    assert again.status == "new"
+    (zebra,) = term_counts("zebra")[0].tolist()
+    assert c.index.df[zebra] == 1 and c.index.docs == 1  # counted once, not twice, not zero
+
+
 def test_a_store_of_the_old_layout_loses_its_term_keys_and_still_takes_articles():
     store: dict = {}
     first = clusterer(store).assign(article("a1"), unit(1, 0.1))
