@@ -69,6 +69,8 @@ NAME_LABELS = frozenset(
     | {"MILITARY_UNIT", "AIRCRAFT", "VESSEL", "WEAPON", "VEHICLE"}
 )
 LEAD_SENTENCES = 2
+# Open stories whose terms and names are scored for an article: the closest by embedding.
+CANDIDATES = 32
 
 
 def story_text(article: EnrichedArticle) -> str:
@@ -340,9 +342,14 @@ class StoryClusterer:
         open_ = self.open_at(t)
         logit[open_] = bias + w_cos * (index.matrix[open_] @ vector)
         # Terms and names add at most their positive weights (both signals are within [0, 1]):
-        # only stories within that reach of the threshold can reach it, so only theirs are scored.
+        # only stories within that reach of the threshold can reach it, so only theirs are scored,
+        # and of those the CANDIDATES closest by embedding: the terms and names are scored in
+        # Python per story, and a month's window holds thousands (1,137 open: 2.8 ms an article
+        # scoring all of them, against 0.4 ms with 32).
         reach = max(w_terms, 0.0) + max(w_names, 0.0)
         rows = np.flatnonzero(logit + reach >= math.log(self.threshold / (1 - self.threshold)))
+        if len(rows) > CANDIDATES:
+            rows = rows[np.argpartition(logit[rows], -CANDIDATES)[-CANDIDATES:]]
         if len(rows):
             f = self.features(vector, terms, names, rows)
             logit[rows] = bias + f @ np.array([w_cos, w_terms, w_names], dtype=np.float32)

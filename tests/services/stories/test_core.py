@@ -11,6 +11,7 @@ import pytest
 
 from services.stories.core import (
     ARTICLE,
+    CANDIDATES,
     LEGACY_DF,
     LEGACY_DOCS,
     MAX_TERMS,
@@ -147,6 +148,27 @@ def test_a_story_of_one_article_closes_sooner_than_a_story_that_grew():
 def test_a_single_article_window_longer_than_the_window_is_refused():
     with pytest.raises(ValueError, match="at most"):
         clusterer({}, window=timedelta(days=3), single_window=timedelta(days=7))
+
+
+def test_only_the_stories_closest_by_embedding_are_scored_in_full():
+    scored: list[int] = []
+
+    class Counting(StoryClusterer):
+        def features(self, vector, terms, names, rows):  # type: ignore[no-untyped-def]
+            scored.append(len(rows))
+            return super().features(vector, terms, names, rows)
+
+    c = Counting(
+        {}, window=timedelta(days=3), threshold=0.5, weights=COSINE_ONLY, brief_weights=COSINE_ONLY
+    )
+    c.weights = c.brief_weights = (-6.0, 10.0, 4.0, 4.0)  # terms and names could reach it
+    rng = np.random.default_rng(3)
+    for n in range(CANDIDATES * 3):
+        vector = rng.normal(size=384).astype(np.float32)
+        item = article(f"a{n}", title=f"Item zq{n}", text=f"Unique{n} words{n} here{n}.", names=())
+        c.assign(item, vector / np.linalg.norm(vector))
+    assert len(c.index) > CANDIDATES * 2  # far apart: each opened a story
+    assert max(scored) == CANDIDATES
 
 
 def test_state_per_story_is_small_and_plain_json():
