@@ -50,19 +50,26 @@ FRESH = HERE / "stories_fresh.csv"
 BBC_TIME = datetime(2005, 1, 1, tzinfo=UTC)
 
 
-def bcubed(predicted: Sequence[str], gold: Sequence[str]) -> tuple[float, float, float]:
-    """BCubed precision, recall and F1 (Bagga and Baldwin 1998; Amigó et al. 2009) of a clustering."""
+def _per_item(
+    predicted: Sequence[str], gold: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
+    """Each item's BCubed precision and recall in the clustering, and the items of each labelled story."""
     by_pred: dict[str, set[int]] = defaultdict(set)
-    by_gold: dict[str, set[int]] = defaultdict(set)
+    by_gold: dict[str, list[int]] = defaultdict(list)
     for i, (p, g) in enumerate(zip(predicted, gold, strict=True)):
         by_pred[p].add(i)
-        by_gold[g].add(i)
-    precision = recall = 0.0
-    for p, g in zip(predicted, gold, strict=True):
-        shared = len(by_pred[p] & by_gold[g])
-        precision += shared / len(by_pred[p])
-        recall += shared / len(by_gold[g])
-    precision, recall = precision / len(gold), recall / len(gold)
+        by_gold[g].append(i)
+    members = {g: set(items) for g, items in by_gold.items()}
+    shared = [len(by_pred[p] & members[g]) for p, g in zip(predicted, gold, strict=True)]
+    precision = np.array([n / len(by_pred[p]) for n, p in zip(shared, predicted, strict=True)])
+    recall = np.array([n / len(members[g]) for n, g in zip(shared, gold, strict=True)])
+    return precision, recall, list(by_gold.values())
+
+
+def bcubed(predicted: Sequence[str], gold: Sequence[str]) -> tuple[float, float, float]:
+    """BCubed precision, recall and F1 (Bagga and Baldwin 1998; Amigó et al. 2009) of a clustering."""
+    per_precision, per_recall, _ = _per_item(predicted, gold)
+    precision, recall = float(per_precision.mean()), float(per_recall.mean())
     return precision, recall, 2 * precision * recall / (precision + recall)
 
 
@@ -75,25 +82,7 @@ def bcubed_interval(
     of the items of its stories. Stories, not items, are drawn: items of one story are not
     independent.
     """
-    by_pred: dict[str, set[int]] = defaultdict(set)
-    by_gold: dict[str, list[int]] = defaultdict(list)
-    for i, (p, g) in enumerate(zip(predicted, gold, strict=True)):
-        by_pred[p].add(i)
-        by_gold[g].append(i)
-    members = {g: set(items) for g, items in by_gold.items()}
-    precision = np.array(
-        [
-            len(by_pred[p] & members[g]) / len(by_pred[p])
-            for p, g in zip(predicted, gold, strict=True)
-        ]
-    )
-    recall = np.array(
-        [
-            len(by_pred[p] & members[g]) / len(members[g])
-            for p, g in zip(predicted, gold, strict=True)
-        ]
-    )
-    stories = list(by_gold.values())
+    precision, recall, stories = _per_item(predicted, gold)
     rng = np.random.default_rng(seed)
     f1 = []
     for _ in range(draws):
