@@ -343,10 +343,12 @@ T0 = datetime(2019, 3, 25, 12, 0, tzinfo=UTC)
 RU = {"text": "Russian", "country": "RU"}
 VE = {"text": "Venezuela", "country": "VE"}
 CARACAS = {"text": "Caracas", "country": "VE"}
+MARACAIBO = {"text": "Maracaibo", "country": "VE"}
 SYRIA = {"text": "Syria", "country": "SY"}
 PLACES = {  # the entities stage's kind of each place, as the alert carries it
     "Venezuela": ("VE", "country"),
     "Caracas": ("VE", "city"),
+    "Maracaibo": ("VE", "city"),
     "Syria": ("SY", "country"),
 }
 

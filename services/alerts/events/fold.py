@@ -28,6 +28,7 @@ from services.alerts.events.keys import (
     party_key,
     place_kind,
     same_side,
+    town_key,
 )
 from services.alerts.events.state import (
     Bucket,
@@ -114,7 +115,8 @@ class EventFolder:
         if direction == NO_MOVEMENT:
             event_id = self._same_story(events, alert.story_id)
         else:
-            event_id = self._match(events, actor, place, alert)
+            town = town_key(frame.place, place_kind(alert, frame.place)) if frame else None
+            event_id = self._match(events, actor, place, town, alert)
         if event_id is None:
             event_id, state = self._open(alert, direction, actor, place, t, w)
             status: Status = "new"
@@ -130,7 +132,13 @@ class EventFolder:
         # says "done", so an alert redelivered after a crash part-way is decided again (a new
         # event gets the same id again); the index never names an event that was never written.
         self._events.put_event(event_id, state)
-        events[event_id] = BucketEntry(state.key.actor, state.key.place, w, state.story)
+        events[event_id] = BucketEntry(
+            state.key.actor,
+            state.key.place,
+            w,
+            state.story,
+            town_key(state.frame.place, state.place_kind) if state.frame is not None else None,
+        )
         self._events.put_bucket(bucket_id, Bucket(w, events))
         self._events.put_record(record)
         return record
@@ -149,42 +157,70 @@ class EventFolder:
                 self.evicted += 1
 
     def _match(
-        self, events: dict[str, BucketEntry], actor: str | None, place: str | None, alert: Alert
+        self,
+        events: dict[str, BucketEntry],
+        actor: str | None,
+        place: str | None,
+        town: str | None,
+        alert: Alert,
     ) -> str | None:
-        exact = [e for e, (a, p, _, _) in events.items() if a == actor and p == place]
-        if exact:
-            return exact[0]  # one at most: an event is never opened or filled onto a key held
+        def fits(entry: BucketEntry) -> bool:  # the same town, or a town and its country
+            return town is None or entry.town is None or entry.town == town
+
+        if actor is not None or place is not None:
+            exact = [
+                e
+                for e, entry in events.items()
+                if entry.actor == actor and entry.place == place and fits(entry)
+            ]
+            if exact:  # the one naming its town first ("Najaf" over "Iraq")
+                return next((e for e in exact if events[e].town == town), exact[0])
+
+        def sided(entry: BucketEntry) -> bool:
+            return entry.actor is None or actor is None or same_side(entry.actor, actor)
+
         agree = [
             e
-            for e, (a, p, _, _) in events.items()
-            if (a is None or actor is None or same_side(a, actor))
-            and (p is None or place is None or p == place)
+            for e, entry in events.items()
+            if sided(entry)
+            and (entry.place is None or place is None or entry.place == place)
+            and fits(entry)
         ]
-        if len(agree) == 1:
-            return agree[0]
+
+        def shared(e: str) -> int:
+            entry = events[e]
+            return (
+                actor is not None and entry.actor is not None and same_side(entry.actor, actor)
+            ) + (place is not None and entry.place == place)
+
         # An article tells of one movement per rule and direction as a rule: a later sentence
-        # of it that names less ("soldiers were leaving their base") joins the event it reached.
+        # of it that names less ("soldiers were leaving their base"), or names a town where the
+        # first named a country ("Faya-Largeau", "Chad"), joins the event the article reached;
+        # two countries are two places even there.
         same_article = [
             e
-            for e in agree
-            if any(r.article_id == alert.article_id for r in self._events.event(e).recent)
+            for e, entry in events.items()
+            if sided(entry)
+            and (
+                entry.place is None
+                or place is None
+                or entry.place == place
+                or not (_country(entry.place) and _country(place))
+            )
+            and any(r.article_id == alert.article_id for r in self._events.event(e).recent)
         ]
-        if len(same_article) == 1:
-            return same_article[0]
-
+        if same_article:
+            return max(same_article, key=shared)  # the first opened of equals
+        # Elsewhere a report joins only an event it shares a known part with, or whose story it
+        # tells: "troops arrived" agrees with every open event and says which of none of them.
+        story = alert.story_id
+        backed = [e for e in agree if shared(e) or (story is not None and events[e].story == story)]
         # Of several, the events that share the most known parts with it ("Russia|?" is closer
         # to "Russia|Venezuela" than to "?|Venezuela"); among equals, the one of its story.
-        def shared(e: str) -> int:
-            a, p, _, _ = events[e]
-            return (actor is not None and a == actor) + (place is not None and p == place)
-
-        best = max((shared(e) for e in agree), default=0)
-        closest = [e for e in agree if shared(e) == best]
-        if best and len(closest) == 1:
+        best = max((shared(e) for e in backed), default=0)
+        closest = [e for e in backed if shared(e) == best]
+        if len(closest) == 1:
             return closest[0]
-        # Otherwise placed only when it cannot be wrong: with two candidates, "troops arrived"
-        # could be either, so it opens its own, unless it tells the story of exactly one.
-        story = alert.story_id
         same_story = [e for e in closest if story is not None and events[e].story == story]
         return same_story[0] if len(same_story) == 1 else None
 
@@ -331,6 +367,11 @@ class EventFolder:
             alert_story_id=alert.story_id,
             story_size=alert.story_size,
         )
+
+
+def _country(key: str) -> bool:
+    """A party key that is an ISO country code (``party_key`` gives the code when it knows one)."""
+    return len(key) == 2 and key.isalpha() and key.isupper()
 
 
 def fold(store: MutableMapping[str, Any], alert: Alert, *, window: timedelta) -> EventAlert:

@@ -24,13 +24,29 @@ def party_key(party: FrameParty | None) -> str | None:
         return None
     if party.country:
         return party.country.strip().upper()
-    text = unicodedata.normalize("NFKC", party.text).casefold().replace("\u2019", "'")
+    return words_key(party.text)
+
+
+def words_key(text: str) -> str | None:
+    """Words compared case- and width-folded, without a leading "the", a possessive or surrounding punctuation."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
     words = text.split()
     if words and words[0] == "the":
         words = words[1:]
     text = " ".join(words)
     text = text.removesuffix("'s").strip(" .,;:'\"()[]-")
     return text or None
+
+
+def town_key(party: FrameParty | None, kind: PlaceKind | None) -> str | None:
+    """The key of a place inside a country (a city or region: "najaf"), None for a country or an unknown kind.
+
+    Two towns of one country are two places (Najaf is not Fallujah, Gaza not the West Bank);
+    a town and its country, or a town and an unknown place, may be one.
+    """
+    if party is None or kind not in ("city", "region"):
+        return None
+    return words_key(party.text)
 
 
 # Members of the alliances whose forces news names by the alliance ("AU troops", "NATO forces")

@@ -5,9 +5,10 @@ The store is any ``MutableMapping[str, Any]``: the alerts workers' changelogged 
 back), always *assigned*, never mutated in place, because a faust Table only records
 ``store[key] = value``. Layout::
 
-    b:<bucket>     {"w": watermark, "e": {event_id: [actor, place, keep, story]}}: the open
-                   events of one bucket (rule and direction) and the latest article time it
-                   has seen (story: of the event's first report; absent in older stores)
+    b:<bucket>     {"w": watermark, "e": {event_id: [actor, place, keep, story, town]}}: the
+                   open events of one bucket (rule and direction) and the latest article time
+                   it has seen (story: of the event's first report; town: its place inside the
+                   country; each absent in older stores)
     e:<event_id>   {"key", "frame", "pk", "first", "last", "reports", "mentions", "articles",
                     "sources", "counts", "recent", "story"}: one event ("recent": [alert_id, article_id,
                     keep] of its reports still in the window)
@@ -46,6 +47,7 @@ class BucketEntry(NamedTuple):
     place: str | None
     keep: int  # the bucket's watermark when the event last had a report
     story: str | None = None  # the story of its first report (services/stories)
+    town: str | None = None  # its place inside the country, when known (``town_key``)
 
 
 @dataclass(slots=True)

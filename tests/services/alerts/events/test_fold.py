@@ -18,7 +18,7 @@ import pytest
 from services.alerts.events.fold import EventFolder, fold
 from services.alerts.events.keys import article_time, bucket_key
 from shared.schemas import Alert, EventAlert, Frame, FrameParty
-from tests.factories import CARACAS, RU, SYRIA, T0, VE
+from tests.factories import CARACAS, MARACAIBO, RU, SYRIA, T0, VE
 from tests.factories import troop_alert as make_alert
 
 from ..conftest import SEEDS
@@ -481,3 +481,44 @@ def test_an_undated_report_of_a_story_the_bucket_holds_is_read_at_the_buckets_ti
     # of another story, an undated report keeps the time it was read: the window has passed
     other = folder.fold(in_story(make_alert(day=400, published=False), "another"))
     assert other.status == "new"
+
+
+def test_two_towns_of_one_country_are_two_places_and_a_town_refines_its_country(folder):
+    country = folder.fold(make_alert(place=VE))
+    caracas = folder.fold(make_alert(place=CARACAS))
+    assert caracas.event_id == country.event_id and caracas.added == ["place"]
+    # the event is now Caracas's: Maracaibo, in the same country, is another place
+    maracaibo = folder.fold(make_alert(place=MARACAIBO))
+    assert maracaibo.status == "new"
+    # and each town's later reports find their own event, a report of the country the first
+    assert folder.fold(make_alert(place=MARACAIBO)).event_id == maracaibo.event_id
+    assert folder.fold(make_alert(place=CARACAS)).event_id == caracas.event_id
+    assert folder.fold(make_alert(place=VE)).event_id == caracas.event_id
+
+
+def test_a_report_naming_nothing_does_not_join_an_event_of_another_story(folder):
+    russian = folder.fold(in_story(make_alert(), "landing"))
+    # "troops arrived" agrees with the one open event but says nothing of it
+    elsewhere = folder.fold(in_story(make_alert(actor=None, place=None), "other"))
+    assert elsewhere.status == "new" and elsewhere.event_id != russian.event_id
+    # told in the event's story, it joins it
+    same = folder.fold(in_story(make_alert(actor=None, place=None), "landing"))
+    assert same.event_id == russian.event_id
+
+
+def test_a_report_sharing_no_known_part_joins_only_by_its_story(folder):
+    russian = folder.fold(in_story(make_alert(place=None), "landing"))  # RU|?
+    # ?|SY agrees with RU|? (nothing known differs) but shares nothing with it
+    syria = folder.fold(in_story(make_alert(actor=None, place=SYRIA), "other"))
+    assert syria.status == "new" and syria.event_id != russian.event_id
+
+
+def test_an_article_naming_a_town_after_its_country_stays_one_event(folder):
+    faya = {"text": "Faya-Largeau"}  # a town the gazetteer does not place
+    chad = folder.fold(make_alert(place={"text": "Chad", "country": "TD"}, article_id="w1"))
+    town = folder.fold(make_alert(place=faya, article_id="w1"))
+    assert town.event_id == chad.event_id and town.status == "mention"
+    # from another article the same words name another place than Chad
+    assert folder.fold(make_alert(place=faya, article_id="w2")).status == "new"
+    # and in one article two countries are still two places
+    assert folder.fold(make_alert(place=SYRIA, article_id="w1")).status == "new"

@@ -50,7 +50,7 @@ def test_the_store_layout_is_the_documented_one():
     store = _folded_store()
     bucket = store["b:troop_movement|in"]
     assert list(bucket) == ["w", "e"]
-    assert all(isinstance(entry, list) and len(entry) == 4 for entry in bucket["e"].values())
+    assert all(isinstance(entry, list) and len(entry) == 5 for entry in bucket["e"].values())
     event = store["e:" + next(iter(bucket["e"]))]
     assert list(event) == [
         "key",
@@ -85,10 +85,13 @@ def test_an_unframed_alert_is_keyed_by_its_own_id():
 def test_the_event_store_assigns_fresh_values_and_pops_what_it_removes():
     raw: dict[str, Any] = {}
     events = EventStore(raw)
-    bucket = Bucket(10, {"e1": BucketEntry("RU", None, 10)})
+    bucket = Bucket(10, {"e1": BucketEntry("RU", "VE", 10, town="caracas")})
     events.put_bucket("r|in", bucket)
-    assert raw == {"b:r|in": {"w": 10, "e": {"e1": ["RU", None, 10, None]}}}
+    assert raw == {"b:r|in": {"w": 10, "e": {"e1": ["RU", "VE", 10, None, "caracas"]}}}
     assert events.bucket("r|in") == bucket and events.bucket("r|out") is None
+    # an entry written before events knew their story and town reads on without them
+    raw["b:r|old"] = {"w": 10, "e": {"e1": ["RU", "VE", 10]}}
+    assert events.bucket("r|old") == Bucket(10, {"e1": BucketEntry("RU", "VE", 10)})
     state = EventState(EventKey("r", "in", "RU", None), None, None, 1, 1, 1, 0, 1, [], [], [])
     events.put_event("e1", state)
     assert events.event("e1") == state
