@@ -66,6 +66,11 @@ def _owner(
         if child.dep_ in ("amod", "compound", "poss", "nmod", "npadvmod", "nummod"):
             ent = by_token.get(child.i)
             if ent is not None and ent.label in _NAMING_OWNER_LABELS:
+                if not ent.country:
+                    # "Australian SAS troops": a unit of no one country, named by its people
+                    national = _national(child, by_token)
+                    if national is not None:
+                        return national
                 return child, _party(ent)
             if ent is not None and ent.label == "MILITARY_UNIT" and ent.country:
                 # "Black Watch troops": a named unit of one country's forces
@@ -85,6 +90,20 @@ def _owner(
                     if party is not None:
                         return None, party
     return None, None
+
+
+def _national(token: Token, by_token: Mapping[int, Entity]) -> tuple[Token, FrameParty] | None:
+    """A people or country modifying ``token`` ("Australian" of "Australian SAS"), with its country."""
+    for child in token.children:
+        ent = by_token.get(child.i)
+        if (
+            child.dep_ in ("amod", "compound")
+            and ent is not None
+            and ent.label in ("NORP", "GPE")
+            and ent.country
+        ):
+            return child, _party(ent)
+    return None
 
 
 def _party(entity: Entity) -> FrameParty:

@@ -24,7 +24,17 @@ def party_key(party: FrameParty | None) -> str | None:
         return None
     if party.country:
         return party.country.strip().upper()
-    return words_key(party.text)
+    key = words_key(party.text)
+    return None if key in GENERIC_PARTIES else key
+
+
+# Words that name an institution every country has ("the Army", "the Government"): without a
+# country they say whose force it is no more than a missing actor does, and as keys they would
+# tie one country's army to another's.
+GENERIC_PARTIES = frozenset(
+    {"army", "navy", "air force", "military", "armed forces", "forces", "troops", "government"}
+    | {"federal government", "defence ministry", "defense ministry", "ministry of defence"}
+)
 
 
 def words_key(text: str) -> str | None:

@@ -412,3 +412,14 @@ def test_a_named_unit_of_one_country_names_the_actor(run):
     ]
     (alert,) = run(text, entities=ents)
     assert (alert.frame.actor.country, alert.frame.place.country) == ("GB", "IQ")
+
+
+def test_a_unit_of_no_one_country_takes_the_people_naming_it(run):
+    text = "More Australian SAS troops have arrived in Afghanistan."
+    ents = [
+        entity("Australian", text, "NORP", country="AU"),
+        entity("SAS", text, "ORG"),  # the British, Australian and New Zealand SAS alike
+        entity("Afghanistan", text, "GPE", country="AF"),
+    ]
+    (alert,) = run(text, entities=ents)
+    assert (alert.frame.actor.text, alert.frame.actor.country) == ("Australian", "AU")

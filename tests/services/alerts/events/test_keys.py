@@ -21,6 +21,10 @@ from tests.factories import troop_alert as make_alert
         (FrameParty(text="WAGNER  group"), "wagner group"),
         (FrameParty(text="Ｈａｍａｓ"), "hamas"),  # full-width letters (NFKC)
         (FrameParty(text=" ... "), None),
+        # an institution every country has, with no country, names no one
+        (FrameParty(text="the Army"), None),
+        (FrameParty(text="Government"), None),
+        (FrameParty(text="Army", country="BR"), "BR"),
         (None, None),
     ],
 )
