@@ -35,6 +35,9 @@ _SAYING_VERBS = frozenset(
     {"say", "announce", "tell", "report", "state", "confirm", "claim", "deny", "add", "disclose",
      "reveal", "indicate", "insist"}
 )  # fmt: skip
+# Verbs that place the telling, not the movement: "IRNA, received in London, said the troops
+# advanced", "the ministry said in Baghdad".
+_TOLD_AT_VERBS = _SAYING_VERBS | {"receive", "monitor", "quote", "broadcast", "speak", "write"}
 
 
 def _owner(
@@ -379,6 +382,8 @@ def resolve_place(
         while by_token.get(root.head.i) is ent and root.head.i != root.i:
             root = root.head
         role = _place_role(root, action) or _after_preposition(token, root, action)
+        if role is not None and role[1] is not trigger and role[1].lemma_.lower() in _TOLD_AT_VERBS:
+            continue
         if role is not None:
             seen.add(id(ent))
             places.append((root, ent, role))

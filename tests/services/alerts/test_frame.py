@@ -423,3 +423,15 @@ def test_a_unit_of_no_one_country_takes_the_people_naming_it(run):
     ]
     (alert,) = run(text, entities=ents)
     assert (alert.frame.actor.text, alert.frame.actor.country) == ("Australian", "AU")
+
+
+def test_where_the_news_was_heard_is_not_where_the_force_went(run):
+    text = "The Iranian news agency IRNA, received in London, said Iranian troops advanced."
+    ents = [
+        entity("Iranian", text, "NORP", country="IR"),
+        entity("IRNA", text, "ORG"),
+        entity("London", text, "GPE", country="GB"),
+    ]
+    (alert,) = run(text, entities=ents)
+    assert alert.frame.actor.country == "IR"
+    assert alert.frame.place is None
