@@ -54,10 +54,12 @@ class EventFolder:
     """Folds alerts into events over one store: each alert gives one ``EventAlert`` (new, update or mention).
 
     The key of an event: the rule, the direction of the movement (``DIRECTIONS``), the actor
-    and the place (``party_key``). An alert joins the open event of its bucket with the same
-    actor and place; failing that, when its actor or place is missing (or the event's is), the
-    one open event that agrees with it on every part both know, if there is exactly one; failing
-    that it opens a new event. Joining an event that lacked the actor or place fills it in.
+    and the place (``party_key``; beside it the town, ``town_key``). An alert joins the open
+    event of its bucket with the same actor and place; failing that, a compatible event its
+    article reached; failing that, of the open events that agree with it on every part both
+    know and share a known part or its story with it, the one closest to it; failing that it
+    opens a new event (the order in docs/events.md). Joining an event that lacked the actor or
+    place fills it in.
 
     A report is an ``update`` when it adds a fact (``Fact``): an actor or place the event lacked,
     a place inside the event's country when the event had only the country, a count not reported

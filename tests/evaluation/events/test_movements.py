@@ -8,6 +8,7 @@ import pytest
 
 from evaluation.events.movements import (
     ISSUE_MOVEMENTS,
+    FRESH,
     LABELS,
     MORE,
     load_reports,
@@ -47,3 +48,15 @@ def test_the_later_labels_are_all_held_out_and_read_from_their_corpora():
     first = {r.movement for r in load_reports("all")}
     assert not first & set(per_movement)
     assert len(first) + len(per_movement) >= 40  # the issue's size for the events set
+
+
+def test_the_fresh_labels_are_held_out_new_movements_of_new_articles():
+    fresh = load_reports("all", LABELS["fresh"])
+    assert {split_of(r.movement, FRESH) for r in fresh} == {"held"}
+    per_movement = Counter(r.movement for r in fresh)
+    assert min(per_movement.values()) >= 2
+    assert all(r.raw["text"].strip() for r in fresh)  # every ref found in its corpus
+    earlier = load_reports("all", LABELS["first"]) + load_reports("all", LABELS["more"])
+    assert not {r.movement for r in earlier} & set(per_movement)
+    assert not {(r.source, r.ref) for r in earlier} & {(r.source, r.ref) for r in fresh}
+    assert len(load_reports("all", LABELS["all"])) == len(earlier) + len(fresh)
