@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 
 from evaluation.events.movements import (
-    ISSUE_MOVEMENTS,
     FRESH,
+    ISSUE_MOVEMENTS,
     LABELS,
     MORE,
     load_reports,
