@@ -105,11 +105,17 @@ class SentenceEmbedder:
     ``threads`` bounds onnxruntime's intra-op threads: a worker shares the machine with spaCy.
     ``quantized``: run the int8 model (:func:`quantized_model`), about twice as fast, for callers
     that compare vectors with each other (stories) and not with classifiers trained on the float
-    model's (rules by example): its digest is not the float model's.
+    model's (rules by example): its digest is not the float model's. ``max_tokens``: each text's
+    word pieces past this are cut (at most ``MAX_TOKENS``, what the model was trained on).
     """
 
     def __init__(
-        self, files: ModelFiles | None = None, *, threads: int = 1, quantized: bool = False
+        self,
+        files: ModelFiles | None = None,
+        *,
+        threads: int = 1,
+        quantized: bool = False,
+        max_tokens: int = MAX_TOKENS,
     ) -> None:
         self.files = files or model_files()
         options = onnxruntime.SessionOptions()
@@ -123,14 +129,14 @@ class SentenceEmbedder:
         tokenizer = Tokenizer.from_file(str(self.files.tokenizer))
         # The file pads every input to 128: pad each batch to its longest instead.
         tokenizer.no_padding()
-        tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        tokenizer.enable_truncation(max_length=max_tokens)
         self.tokenizer = tokenizer
         self.dimension = 384
         self.digest = self.files.digest + (":int8" if quantized else "")
         # onnxruntime's arena grows to the largest batch it has run and keeps it: run the largest
         # once now (~0.2 s), so a worker's memory is flat from its start, not raised by the first
         # long sentences it meets.
-        self(["word " * MAX_TOKENS] * BATCH)
+        self(["word " * max_tokens] * BATCH)
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         """The embeddings of ``texts``, one row each, in order."""

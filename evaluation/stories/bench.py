@@ -88,7 +88,7 @@ from services.entities.extract import extract_entities_batch
 from services.entities.pipeline import load_nlp
 from services.stages import STAGES
 from services.stories.core import story_text
-from services.stories.handler import clusterer_for
+from services.stories.handler import clusterer_for, embedder_for
 from services.stories.settings import StoriesSettings
 from shared.embed import SentenceEmbedder
 from shared.schemas import UniqueArticle
@@ -374,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         through_kafka(args.articles, args.warm_up)
     nlp, embed = (
         load_nlp("en_core_web_sm"),
-        SentenceEmbedder(quantized=StoriesSettings().stories_embed_quantized),
+        embedder_for(StoriesSettings()),
     )
     state_of("BBC", bbc_articles(args.state_articles, nlp), nlp, embed)
     headlines, _ = uci_items("tune")

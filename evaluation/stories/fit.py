@@ -27,8 +27,8 @@ from sklearn.linear_model import LogisticRegression
 from evaluation.stories.quality import bcubed, cluster, enrich
 from services.entities.pipeline import load_nlp
 from services.stories.core import STORY_NAMESPACE, StoryClusterer, is_brief
+from services.stories.handler import embedder_for
 from services.stories.settings import StoriesSettings
-from shared.embed import SentenceEmbedder
 from shared.schemas import EnrichedArticle
 
 KINDS = {"uci-tune": True, "gold": False}  # which set teaches which kind (brief or not)
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     threshold = StoriesSettings().stories_threshold
     nlp, embed = (
         load_nlp("en_core_web_sm"),
-        SentenceEmbedder(threads=2, quantized=StoriesSettings().stories_embed_quantized),
+        embedder_for(StoriesSettings(), threads=2),
     )
     fitted: dict[bool, tuple[float, float, float, float]] = {}
     for name, brief in KINDS.items():

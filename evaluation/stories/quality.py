@@ -40,6 +40,7 @@ from evaluation.settings import corpora_dir
 from services.entities.extract import extract_entities_batch
 from services.entities.pipeline import load_nlp
 from services.stories.core import StoryClusterer, Weights, story_text
+from services.stories.handler import embedder_for
 from services.stories.settings import StoriesSettings
 from shared.embed import SentenceEmbedder
 from shared.schemas import EnrichedArticle, UniqueArticle
@@ -258,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     thresholds = [float(t) for t in (args.thresholds or str(shipped.stories_threshold)).split(",")]
     nlp, embed = (
         load_nlp("en_core_web_sm"),
-        SentenceEmbedder(threads=2, quantized=shipped.stories_embed_quantized),
+        embedder_for(shipped, threads=2),
     )
     for name in args.sets.split(","):
         enriched, vectors, gold = enrich(name, nlp, embed)

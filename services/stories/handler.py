@@ -25,15 +25,22 @@ def clusterer_for(settings: StoriesSettings, store: MutableMapping[str, Any]) ->
     )
 
 
+def embedder_for(settings: StoriesSettings, *, threads: int | None = None) -> SentenceEmbedder:
+    """The sentence embedder of titles and leads, as the settings say (the stage and the benches)."""
+    return SentenceEmbedder(
+        threads=threads or settings.stories_embed_threads,
+        quantized=settings.stories_embed_quantized,
+        max_tokens=settings.stories_embed_max_tokens,
+    )
+
+
 def build(settings: StoriesSettings, store: MutableMapping[str, Any] | None = None) -> Handler:
     """The embedder is loaded once (~0.4 s); the open stories live in ``store``: in the worker a
     faust Table backed by the changelog topic stories-stories-changelog, so a restarted or moved
     worker rebuilds them before consuming."""
     if store is None:
         raise ValueError("the stories stage needs its store")
-    embed = SentenceEmbedder(
-        threads=settings.stories_embed_threads, quantized=settings.stories_embed_quantized
-    )
+    embed = embedder_for(settings)
     clusterer = clusterer_for(settings, store)
 
     def handle(value: bytes) -> Handled:

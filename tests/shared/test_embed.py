@@ -47,6 +47,17 @@ def test_long_inputs_are_cut_at_128_tokens_and_no_input_is_an_empty_matrix(embed
     assert embed([]).shape == (0, embed.dimension)
 
 
+def test_a_shorter_cut_embeds_only_the_first_word_pieces(embed):
+    """Stories embed the first 40 word pieces of a title and lead: what follows changes nothing."""
+    cut = SentenceEmbedder(max_tokens=10)
+    lead = "Russia sent about 100 troops to Venezuela on Saturday"
+    one, two = cut([lead + " to shore up Maduro.", lead + " as the talks in Oslo stalled."])
+    assert np.allclose(one, two, atol=1e-5)
+    # the full-length embedder reads the rest, so the two differ there
+    whole = embed([lead + " to shore up Maduro.", lead + " as the talks in Oslo stalled."])
+    assert not np.allclose(whole[0], whole[1], atol=1e-3)
+
+
 def test_the_digest_names_the_model(embed):
     assert embed.digest.startswith("all-MiniLM-L6-v2:") and embed.digest == model_files().digest
 
