@@ -64,17 +64,16 @@ def _owner(
             ),
             None,
         )
+        if inner is not None and inner.label == "GPE":
+            mover = _other_mover(token, inner, by_token)  # "Poland to cut Iraq troops"
+            if mover is not None:
+                return mover
         return None, FrameParty(text=(inner or entity).text, country=entity.country)
     for child in token.children:
         if child.dep_ in ("amod", "compound", "poss", "nmod", "npadvmod", "nummod"):
             ent = by_token.get(child.i)
             if ent is not None and ent.label in _NAMING_OWNER_LABELS:
-                if not ent.country:
-                    # "Australian SAS troops": a unit of no one country, named by its people
-                    national = _national(child, by_token)
-                    if national is not None:
-                        return national
-                return child, _party(ent)
+                return _modifier_owner(token, child, ent, by_token)
             if ent is not None and ent.label == "MILITARY_UNIT" and ent.country:
                 # "Black Watch troops": a named unit of one country's forces
                 return child, FrameParty(text=ent.canonical or ent.text, country=ent.country)
@@ -93,6 +92,43 @@ def _owner(
                     if party is not None:
                         return None, party
     return None, None
+
+
+def _modifier_owner(
+    force: Token, child: Token, ent: Entity, by_token: Mapping[int, Entity]
+) -> tuple[Token, FrameParty]:
+    """The owner a people, country or organisation modifying the force names."""
+    if child.dep_ == "compound" and ent.label == "GPE":
+        # "Poland to cut Iraq troops": a country named before the force where another moves it
+        # is where the force serves, and the mover owns it
+        mover = _other_mover(force, ent, by_token)
+        if mover is not None:
+            return mover
+    if not ent.country:
+        # "Australian SAS troops": a unit of no one country, named by its people
+        national = _national(child, by_token)
+        if national is not None:
+            return national
+    return child, _party(ent)
+
+
+def _other_mover(
+    force: Token, place: Entity, by_token: Mapping[int, Entity]
+) -> tuple[Token, FrameParty] | None:
+    """The country or people that is the subject of the verb ``force`` is the object of, when it is not ``place``'s."""
+    if force.dep_ not in ("dobj", "nsubjpass"):
+        return None
+    for child in force.head.children:
+        ent = by_token.get(child.i)
+        if (
+            child.dep_ == "nsubj"
+            and ent is not None
+            and ent.label in _OWNER_LABELS
+            and ent.country
+            and ent.country != place.country
+        ):
+            return child, _party(ent)
+    return None
 
 
 def _national(token: Token, by_token: Mapping[int, Entity]) -> tuple[Token, FrameParty] | None:

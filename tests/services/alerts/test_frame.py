@@ -435,3 +435,28 @@ def test_where_the_news_was_heard_is_not_where_the_force_went(run):
     (alert,) = run(text, entities=ents)
     assert alert.frame.actor.country == "IR"
     assert alert.frame.place is None
+
+
+def test_a_country_named_before_the_force_another_moves_is_where_it_serves(run):
+    text = "Poland to cut Iraq troops by 2006"
+    ents = [
+        entity("Poland", text, "GPE", country="PL"),
+        entity("Iraq", text, "GPE", country="IQ"),
+    ]
+    (alert,) = run(text, entities=ents)
+    assert alert.frame.actor.country == "PL"
+    # with no other mover, the country before the force is its owner
+    text = "Iraq troops pulled out of Basra."
+    (alert,) = run(text, entities=[entity("Iraq", text, "GPE", country="IQ")])
+    assert alert.frame.actor.country == "IQ"
+
+
+def test_troops_named_by_where_they_serve_belong_to_who_moves_them(run):
+    text = "Poland to cut Iraq troops by 2006"
+    ents = [
+        entity("Poland", text, "GPE", country="PL"),
+        entity("Iraq", text, "GPE", country="IQ"),
+        entity("Iraq troops", text, "PERSONNEL", country="IQ"),
+    ]
+    (alert,) = run(text, entities=ents)
+    assert alert.frame.actor.country == "PL"

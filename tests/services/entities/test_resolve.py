@@ -60,6 +60,8 @@ def test_title_places_get_their_country_resolved_with_the_body(
         # A named unit of one country's forces: the gazetteer's country (issue 20)
         ("THE Black Watch today moved towards Baghdad.", "Black Watch", "GB"),
         ("Sailors of the Royal Navy landed.", "Royal Navy", "GB"),
+        # where the NER names no country: "US" before "Marines" is no GPE to it
+        ("Over 1,000 US Marines are deployed near Kandahar.", "US Marines", "US"),
     ],
 )
 def test_a_countrys_forces_named_after_its_people_take_its_country(
