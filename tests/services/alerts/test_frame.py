@@ -416,47 +416,32 @@ def test_a_named_unit_of_one_country_names_the_actor(run):
 
 def test_a_unit_of_no_one_country_takes_the_people_naming_it(run):
     text = "More Australian SAS troops have arrived in Afghanistan."
-    ents = [
-        entity("Australian", text, "NORP", country="AU"),
-        entity("SAS", text, "ORG"),  # the British, Australian and New Zealand SAS alike
-        entity("Afghanistan", text, "GPE", country="AF"),
-    ]
+    # the SAS: the British, Australian and New Zealand regiments alike
+    ents = _ents(
+        text, ("Australian", "NORP", "AU"), ("SAS", "ORG", None), ("Afghanistan", "GPE", "AF")
+    )
     (alert,) = run(text, entities=ents)
     assert (alert.frame.actor.text, alert.frame.actor.country) == ("Australian", "AU")
 
 
 def test_where_the_news_was_heard_is_not_where_the_force_went(run):
     text = "The Iranian news agency IRNA, received in London, said Iranian troops advanced."
-    ents = [
-        entity("Iranian", text, "NORP", country="IR"),
-        entity("IRNA", text, "ORG"),
-        entity("London", text, "GPE", country="GB"),
-    ]
+    ents = _ents(text, ("Iranian", "NORP", "IR"), ("IRNA", "ORG", None), ("London", "GPE", "GB"))
     (alert,) = run(text, entities=ents)
     assert alert.frame.actor.country == "IR"
     assert alert.frame.place is None
 
 
-def test_a_country_named_before_the_force_another_moves_is_where_it_serves(run):
+@pytest.mark.parametrize(
+    "owner_span",
+    [(), (("Iraq troops", "PERSONNEL", "IQ"),)],  # the country alone, or inside a personnel span
+)
+def test_a_country_named_before_the_force_another_moves_is_where_it_serves(run, owner_span):
     text = "Poland to cut Iraq troops by 2006"
-    ents = [
-        entity("Poland", text, "GPE", country="PL"),
-        entity("Iraq", text, "GPE", country="IQ"),
-    ]
+    ents = _ents(text, ("Poland", "GPE", "PL"), ("Iraq", "GPE", "IQ"), *owner_span)
     (alert,) = run(text, entities=ents)
     assert alert.frame.actor.country == "PL"
     # with no other mover, the country before the force is its owner
     text = "Iraq troops pulled out of Basra."
-    (alert,) = run(text, entities=[entity("Iraq", text, "GPE", country="IQ")])
+    (alert,) = run(text, entities=_ents(text, ("Iraq", "GPE", "IQ"), *owner_span))
     assert alert.frame.actor.country == "IQ"
-
-
-def test_troops_named_by_where_they_serve_belong_to_who_moves_them(run):
-    text = "Poland to cut Iraq troops by 2006"
-    ents = [
-        entity("Poland", text, "GPE", country="PL"),
-        entity("Iraq", text, "GPE", country="IQ"),
-        entity("Iraq troops", text, "PERSONNEL", country="IQ"),
-    ]
-    (alert,) = run(text, entities=ents)
-    assert alert.frame.actor.country == "PL"
