@@ -51,6 +51,10 @@ from shared.schemas import EnrichedArticle, Entity, StoryRecord
 # Fixed namespace: a story id is uuid5 of its first article's id, identical on every replay.
 STORY_NAMESPACE = uuid.UUID("6f1c2a9e-3b7d-4e58-a1c4-92d0b7e5f318")
 STORY, ARTICLE, WATERMARK, DATED = "s:", "a:", "w", "wd"
+# The clocks are stored when they move by this much (seconds), not with every article: each write
+# is a changelog record, and a clock behind by under a minute changes nothing a window of days
+# decides (each article's decisions read its own time too).
+CLOCK_STEP = 60
 # Written by stores before 2026-12-07: a key per term's bucket and the count of articles. Read
 # no more (the article keys carry the buckets) and deleted when a store is loaded.
 LEGACY_DF, LEGACY_DOCS = "d:", "N"
@@ -371,10 +375,12 @@ class StoryClusterer:
                 # read as of that article, not of today, which would close every story it could
                 # join; a stream with no dates keeps reading time as its clock.
                 t = int(dated)
-        elif dated is None or t > int(dated):
+        elif dated is None or t - int(dated) >= CLOCK_STEP:
             self.store[DATED] = t
-        w = max(int(self.store.get(WATERMARK, t)), t)
-        self.store[WATERMARK] = w
+        stored = self.store.get(WATERMARK)
+        w = max(int(stored if stored is not None else t), t)
+        if stored is None or w - int(stored) >= CLOCK_STEP:
+            self.store[WATERMARK] = w
         seen = self.store.get(ARTICLE + article.article_id)
         if seen is not None and STORY + seen[0] in self.store:
             return self._record(seen[0], self.store[STORY + seen[0]], article, seen[2], seen[3])

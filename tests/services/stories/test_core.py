@@ -309,3 +309,35 @@ def test_an_undated_article_read_years_after_a_dated_story_joins_it_in_either_or
     c = clusterer({})
     c.assign(article("monday", at=T0), unit(1, 0.1))
     assert c.assign(article("later", at=today), unit(1, 0.1)).status == "new"
+
+
+class WriteCounting(dict):
+    """A store that counts assignments per key, as a changelog counts records."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: dict[str, int] = {}
+
+    def __setitem__(self, key: str, value: object) -> None:
+        self.writes[key] = self.writes.get(key, 0) + 1
+        super().__setitem__(key, value)
+
+
+def test_the_clock_is_stored_once_a_minute_of_article_time_and_decides_alike(monkeypatch):
+    def run(store: dict) -> list[tuple[str, str]]:
+        c = clusterer(store)
+        records = []
+        for n in range(12):  # an article every 10 s, then one four days later
+            at = T0 + timedelta(seconds=10 * n) if n < 11 else T0 + timedelta(days=4)
+            vector = unit(1, 0.1 * (n % 3)) if n < 11 else unit(0, 1)
+            record = c.assign(article(f"a{n}", at=at), vector)
+            records.append((record.story_id, record.status))
+        return records
+
+    counted = WriteCounting()
+    stepped = run(counted)
+    assert counted.writes["w"] == 3  # the first, 60 s later, four days later (not 12)
+    monkeypatch.setattr("services.stories.core.CLOCK_STEP", 0)  # stored with every article
+    every = WriteCounting()
+    assert run(every) == stepped
+    assert every.writes["w"] == 12
