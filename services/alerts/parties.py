@@ -418,7 +418,7 @@ def resolve_place(
         while by_token.get(root.head.i) is ent and root.head.i != root.i:
             root = root.head
         role = _place_role(root, action) or _after_preposition(token, root, action)
-        if role is not None and role[1] is not trigger and role[1].lemma_.lower() in _TOLD_AT_VERBS:
+        if role is not None and role[1] != trigger and role[1].lemma_.lower() in _TOLD_AT_VERBS:
             continue
         if role is not None:
             seen.add(id(ent))
