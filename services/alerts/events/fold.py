@@ -25,6 +25,7 @@ from services.alerts.events.keys import (
     bucket_key,
     epoch,
     from_epoch,
+    is_country_key,
     party_key,
     place_kind,
     same_side,
@@ -207,7 +208,7 @@ class EventFolder:
                 entry.place is None
                 or place is None
                 or entry.place == place
-                or not (_country(entry.place) and _country(place))
+                or not (is_country_key(entry.place) and is_country_key(place))
             )
             and any(r.article_id == alert.article_id for r in self._events.event(e).recent)
         ]
@@ -369,11 +370,6 @@ class EventFolder:
             alert_story_id=alert.story_id,
             story_size=alert.story_size,
         )
-
-
-def _country(key: str) -> bool:
-    """A party key that is an ISO country code (``party_key`` gives the code when it knows one)."""
-    return len(key) == 2 and key.isalpha() and key.isupper()
 
 
 def fold(store: MutableMapping[str, Any], alert: Alert, *, window: timedelta) -> EventAlert:

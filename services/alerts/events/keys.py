@@ -37,6 +37,11 @@ GENERIC_PARTIES = frozenset(
 )
 
 
+def is_country_key(key: str) -> bool:
+    """Whether a party key is an ISO country code: ``party_key`` gives the code upper-cased, words case-folded."""
+    return len(key) == 2 and key.isalpha() and key.isupper()
+
+
 def words_key(text: str) -> str | None:
     """Words compared case- and width-folded, without a leading "the", a possessive or surrounding punctuation."""
     text = unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
