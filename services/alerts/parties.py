@@ -164,6 +164,12 @@ def resolve_actor(
         token, party = _owner(force, by_token, entities, withdraw=withdraw)
         if party is not None:
             return token, party
+    if trigger is not None and trigger.pos_ == "NOUN":
+        # A movement named by a noun names its mover on it ("an Israeli withdrawal", "Russia's
+        # deployment", "the deployment of AU troops"), before whoever the sentence is about.
+        token, party = _owner(trigger, by_token, entities, withdraw=withdraw)
+        if party is not None:
+            return token, party
     token, party = _subject_owner(force, trigger, by_token, entities, withdraw=withdraw)
     if party is not None:
         return token, party

@@ -445,3 +445,19 @@ def test_a_country_named_before_the_force_another_moves_is_where_it_serves(run, 
     text = "Iraq troops pulled out of Basra."
     (alert,) = run(text, entities=_ents(text, ("Iraq", "GPE", "IQ"), *owner_span))
     assert alert.frame.actor.country == "IQ"
+
+
+def test_a_movement_named_by_a_noun_is_moved_by_the_people_naming_it(run):
+    # the sentence is about the Palestinians; the withdrawal is Israel's
+    text = "Egypt will help the Palestinians prepare for an Israeli withdrawal from Gaza."
+    ents = _ents(
+        text,
+        ("Egypt", "GPE", "EG"),
+        ("Palestinians", "NORP", "PS"),
+        ("Israeli", "NORP", "IL"),
+        ("Gaza", "GPE", "PS"),
+    )
+    (alert,) = run(text, entities=ents)
+    assert alert.frame.trigger == "withdrawal"
+    assert (alert.frame.actor.text, alert.frame.actor.country) == ("Israeli", "IL")
+    assert alert.frame.place.text == "Gaza"
