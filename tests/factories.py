@@ -350,6 +350,9 @@ PLACES = {  # the entities stage's kind of each place, as the alert carries it
     "Caracas": ("VE", "city"),
     "Maracaibo": ("VE", "city"),
     "Syria": ("SY", "country"),
+    "Gaza": ("PS", "region"),
+    "the Gaza Strip": ("PS", "region"),
+    "the West Bank": ("PS", "region"),
 }
 
 

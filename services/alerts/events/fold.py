@@ -29,6 +29,7 @@ from services.alerts.events.keys import (
     party_key,
     place_kind,
     same_side,
+    same_town,
     town_key,
 )
 from services.alerts.events.state import (
@@ -174,7 +175,7 @@ class EventFolder:
         alert: Alert,
     ) -> str | None:
         def fits(entry: BucketEntry) -> bool:  # the same town, or a town and its country
-            return town is None or entry.town is None or entry.town == town
+            return town is None or entry.town is None or same_town(entry.town, town)
 
         if actor is not None or place is not None:
             exact = [

@@ -64,6 +64,16 @@ def town_key(party: FrameParty | None, kind: PlaceKind | None) -> str | None:
     return words_key(party.text)
 
 
+def same_town(one: str, other: str) -> bool:
+    """Two town keys of one place: the same words, or the words of one all in the other's.
+
+    "Gaza" and "the Gaza Strip", "Basra" and "Basra province", "Darfur" and "North Darfur" name
+    one place or one inside the other; "Gaza City" and "the Gaza Strip" share a word, not a place.
+    """
+    a, b = set(one.split()), set(other.split())
+    return a <= b or b <= a
+
+
 # Members of the alliances whose forces news names by the alliance ("AU troops", "NATO forces")
 # while a report of the same movement names the member's contingent ("50 Nigerian soldiers").
 # NATO and the EU by their treaties' lists (2024); the African Union: every African state.

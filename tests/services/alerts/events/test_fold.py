@@ -520,6 +520,18 @@ def test_a_vague_record_reads_back_as_a_mention_of_its_model():
     assert event_record(json.loads(vague.model_dump_json())) == vague
 
 
+def test_a_town_and_a_longer_name_of_it_are_one_place(folder):
+    gaza, strip, bank = (
+        {"text": t, "country": "PS"} for t in ("Gaza", "the Gaza Strip", "the West Bank")
+    )
+    israeli = {"text": "Israeli", "country": "IL"}
+    first = folder.fold(make_alert(actor=israeli, place=gaza, action="withdraw"))
+    again = folder.fold(make_alert(actor=israeli, place=strip, action="withdraw"))
+    assert again.event_id == first.event_id and again.status == "mention"
+    other = folder.fold(make_alert(actor=israeli, place=bank, action="withdraw"))
+    assert other.status == "new"
+
+
 def test_a_report_naming_nothing_does_not_join_an_event_of_another_story(folder):
     russian = folder.fold(in_story(make_alert(), "landing"))
     # "troops arrived" agrees with the one open event but says nothing of it

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.alerts.events.keys import article_time, party_key
+from services.alerts.events.keys import article_time, party_key, same_town
 from shared.schemas import FrameParty
 from tests.factories import T0
 from tests.factories import troop_alert as make_alert
@@ -52,3 +52,19 @@ def test_without_a_publication_date_the_ingestion_time_counts_so_a_replay_keeps_
 def test_a_naive_time_is_utc():
     alert = make_alert(published=False).model_copy(update={"fired_at": datetime(2019, 3, 25, 12)})
     assert article_time(alert) == T0
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        ("gaza", "gaza strip", True),
+        ("basra province", "basra", True),
+        ("darfur", "north darfur", True),
+        ("najaf", "najaf", True),
+        ("najaf", "fallujah", False),
+        ("gaza city", "gaza strip", False),  # a word shared, not a place
+        ("west bank", "gaza strip", False),
+    ],
+)
+def test_a_town_is_the_same_as_one_whose_words_hold_all_of_its_own(one, other, same):
+    assert same_town(one, other) is same and same_town(other, one) is same
