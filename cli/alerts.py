@@ -17,7 +17,6 @@ from kafka import KafkaConsumer, TopicPartition
 from cli.connect import bootstrap_of, connecting, kafka_security
 from cli.settings import CliSettings
 from shared.schemas import Alert, EventAlert, Frame, FrameParty
-from shared.schemas.events import NOT_NEWS
 from shared.topics import ALERTS, EVENT_ALERTS, EVENT_MENTIONS, TopicSpec
 
 # How much of an event id the readable output shows: enough to tell events apart on a screen;
@@ -176,7 +175,7 @@ class EventView:
 
     def add(self, record: EventAlert) -> str | None:
         """The text to print now for ``record``: a new event or an update; None for a mention (kept for ``flush``)."""
-        if record.status in NOT_NEWS:  # mentions, and reports naming neither who nor where
+        if record.status == "mention":
             self.pending.setdefault(record.event_id, []).append(record)
             return None
         self.shown.add(record.event_id)
@@ -262,23 +261,18 @@ def format_update(record: EventAlert) -> str:
 
 
 def format_mentions(mentions: list[EventAlert], *, with_frame: bool = False) -> str:
-    """Mentions of one event summed up (and vague reports: naming neither who nor where): how many, from which sources, and the event's totals so far."""
+    """Mentions of one event summed up: how many, from which sources, and the event's totals so far."""
     latest = max(mentions, key=lambda m: m.reports)
-    vague = sum(m.status == "vague" for m in mentions)
-    told = " and ".join(
-        x
-        for x in (
-            _count(len(mentions) - vague, "mention") if len(mentions) > vague else "",
-            _count(vague, "vague report") if vague else "",
-        )
-        if x
-    )
     sources = ", ".join(dict.fromkeys(m.source for m in mentions if m.source))
     totals = (
         f"event so far: {_count(latest.reports, 'report')} ({_count(latest.mentions, 'mention')}), "
         f"{_count(latest.articles, 'article')}, {_count(len(latest.sources), 'source')}"
     )
-    line = " · ".join(x for x in (f"  + {told}", sources, event_label(latest), totals) if x)
+    line = " · ".join(
+        x
+        for x in (f"  + {_count(len(mentions), 'mention')}", sources, event_label(latest), totals)
+        if x
+    )
     if with_frame:
         line += f"\n    {format_frame(latest.frame)}"
     return line

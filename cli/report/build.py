@@ -66,7 +66,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _fold_events(records: Iterable[EventAlert], start: datetime) -> dict[str, _Event]:
-    """The events reported within the window that were news, each as its latest record (the most reports) leaves it."""
+    """The events reported within the window, each as its latest record (the most reports) leaves it."""
     events: dict[str, _Event] = {}
     for record in records:
         if report_time(record) < start:
@@ -76,8 +76,7 @@ def _fold_events(records: Iterable[EventAlert], start: datetime) -> dict[str, _E
             events[record.event_id] = _Event(record, _utc(record.first_seen), record.reports)
         elif record.reports >= event.reports:
             event.latest, event.reports = record, record.reports
-    # An event whose reports named neither who nor where was never news: not on the page.
-    return {e: event for e, event in events.items() if event.latest.status != "vague"}
+    return events
 
 
 def _country(frame: Frame | None) -> str:

@@ -149,7 +149,7 @@ def main() -> int:
     total = sum(statuses.values())
     print(
         "events: "
-        + ", ".join(f"{s} {statuses[s] / total:.1%}" for s in ("new", "update", "mention", "vague"))
+        + ", ".join(f"{s} {statuses[s] / total:.1%}" for s in ("new", "update", "mention"))
     )
     return 0
 

@@ -27,7 +27,7 @@ EVENTS = Stage(
     metrics=(
         Metric(
             "events",
-            "Alerts folded into events, by rule and status (new, update, mention, vague).",
+            "Alerts folded into events, by rule and status (new, update, mention).",
             ("rule", "status"),
         ),
         Metric("events_evicted", "Events that left the store, their window over (article time)."),

@@ -16,9 +16,7 @@ from shared.schemas.enums import Severity
 
 # What an update added to its event (see services/alerts/README.md, "Events (core)").
 Fact = Literal["actor", "place", "count", "equipment", "modality"]
-Status = Literal["new", "update", "mention", "vague"]
-# Records that are not news: published on news.event-mention.v1 (``EventMention``).
-NOT_NEWS: frozenset[Status] = frozenset({"mention", "vague"})
+Status = Literal["new", "update", "mention"]
 
 
 class EventAlert(Message):
@@ -69,10 +67,10 @@ class EventMention(EventAlert):
     ``news.event-mention.v1`` and subscribers of ``news.event-alert.v1`` get only what is news.
     """
 
-    status: Literal["mention", "vague"] = "mention"
+    status: Literal["mention"] = "mention"
 
 
 def event_record(data: dict[str, Any]) -> EventAlert:
     """The record a stored or received event JSON object stands for: an ``EventMention`` when its status says so."""
-    model = EventMention if data.get("status") in NOT_NEWS else EventAlert
+    model = EventMention if data.get("status") == "mention" else EventAlert
     return model.model_validate(data)

@@ -177,27 +177,3 @@ def test_raw_is_an_option_and_events_are_the_default():
     assert parse_args(["alerts"]).raw is False
     args = parse_args(["alerts", "--raw", "--json", "--from-beginning"])
     assert (args.raw, args.json, args.from_beginning) == (True, True, True)
-
-
-def test_vague_reports_wait_with_the_mentions_and_are_told_apart():
-    # "Troops withdrew" twice, then a report of their story naming the actor: the event's news
-    folder = EventFolder({}, window=timedelta(days=7))
-
-    def told(alert: Alert) -> EventAlert:
-        return folder.fold(alert.model_copy(update={"story_id": "pullout"}))
-
-    records = [
-        told(make_alert(1, actor=None, place=None)),
-        told(make_alert(2, actor=None, place=None, source="bbc.co.uk", day=0.1)),
-        told(make_alert(3, place=None, day=0.2)),
-    ]
-    assert [r.status for r in records] == ["vague", "vague", "new"]
-    view = EventView()
-    assert [view.add(r) for r in records[:2]] == [None, None]
-    assert view.add(records[2]) == format_new(records[2])
-    summed = view.flush(idle=False)
-    assert summed is not None
-    assert summed.startswith("  + 2 vague reports · reuters.com, bbc.co.uk · ")
-    restated = told(make_alert(4, place=None, day=0.3))
-    mixed = format_mentions([records[0], restated])
-    assert mixed.startswith("  + 1 mention and 1 vague report · ")

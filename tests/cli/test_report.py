@@ -95,13 +95,6 @@ def test_records_outside_the_window_are_left_out():
     assert "Place1" in page and "Place2" not in page
 
 
-def test_an_event_that_was_never_news_is_left_out_until_a_report_makes_it_news():
-    vague = event(3).model_copy(update={"status": "vague", "frame": Frame(action="withdraw")})
-    assert "Place3" not in page_of([event(1), vague]) and "1 events" in page_of([event(1), vague])
-    news = event(3).model_copy(update={"reports": 2})
-    assert "Place3" in page_of([event(1), vague, news])
-
-
 def test_dead_letters_are_counted_by_service_and_reason():
     dead = DeadLetter(
         service="clean",

@@ -41,7 +41,7 @@ from services.alerts.events.state import (
     RecentReport,
 )
 from shared.schemas import NO_MOVEMENT, Alert, Modality, PlaceKind
-from shared.schemas.events import NOT_NEWS, EventAlert, EventMention, Fact, Status
+from shared.schemas.events import EventAlert, EventMention, Fact, Status
 
 # Fixed namespace: an event id is uuid5(key, first report), identical on every replay.
 EVENT_NAMESPACE = uuid.UUID("0b8d3f6e-7c2a-4e1b-9f4d-6a5c8e2b1d70")
@@ -123,17 +123,11 @@ class EventFolder:
             event_id = self._match(events, actor, place, town, alert)
         if event_id is None:
             event_id, state = self._open(alert, direction, actor, place, t, w)
-            # A movement told without who or where is no news yet: its event waits, off the
-            # news topic, for a report that names either (that report is then its "new").
-            status: Status = "vague" if _unnamed(state.key) else "new"
+            status: Status = "new"
             added: list[Fact] = []
         else:
-            state = self._events.event(event_id)
-            vague = _unnamed(state.key)
-            state, added = self._join(state, alert, actor, place, t, w)
+            state, added = self._join(self._events.event(event_id), alert, actor, place, t, w)
             status = "update" if added else "mention"
-            if vague:
-                status, added = ("vague", []) if _unnamed(state.key) else ("new", [])
             if status == "mention":
                 state.mentions += 1
 
@@ -348,7 +342,7 @@ class EventFolder:
             event_key = f"{rule}|{direction}|{place}"
         else:
             event_key = f"{rule}|{direction}|{actor or UNKNOWN}|{place or UNKNOWN}"
-        model: type[EventAlert] = EventMention if status in NOT_NEWS else EventAlert
+        model: type[EventAlert] = EventMention if status == "mention" else EventAlert
         return model(
             event_id=event_id,
             status=status,
@@ -377,11 +371,6 @@ class EventFolder:
             alert_story_id=alert.story_id,
             story_size=alert.story_size,
         )
-
-
-def _unnamed(key: EventKey) -> bool:
-    """A movement's key that names neither its actor nor its place (``troop_movement|out|?|?``)."""
-    return key.direction != NO_MOVEMENT and key.actor is None and key.place is None
 
 
 def fold(store: MutableMapping[str, Any], alert: Alert, *, window: timedelta) -> EventAlert:
