@@ -68,7 +68,8 @@ def same_town(one: str, other: str) -> bool:
     """Two town keys of one place: the same words, or the words of one all in the other's.
 
     "Gaza" and "the Gaza Strip", "Basra" and "Basra province", "Darfur" and "North Darfur" name
-    one place or one inside the other; "Gaza City" and "the Gaza Strip" share a word, not a place.
+    one place or one inside the other. A word shared is not enough: "Gaza City" and "the Gaza
+    Strip" stay apart.
     """
     a, b = set(one.split()), set(other.split())
     return a <= b or b <= a

@@ -62,7 +62,7 @@ def test_a_naive_time_is_utc():
         ("darfur", "north darfur", True),
         ("najaf", "najaf", True),
         ("najaf", "fallujah", False),
-        ("gaza city", "gaza strip", False),  # a word shared, not a place
+        ("gaza city", "gaza strip", False),  # a word shared is not enough
         ("west bank", "gaza strip", False),
     ],
 )
