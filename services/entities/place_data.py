@@ -58,7 +58,9 @@ def build_place_table(extra: Path | None = None) -> PlaceTable:
     for name, code in (data.get("peoples") or {}).items():
         _add(peoples, str(name), Reading(str(code), None, population=populations.get(str(code))))
     return PlaceTable(
-        {k: list(v) for k, v in places.items()}, {k: list(v) for k, v in peoples.items()}
+        {k: list(v) for k, v in places.items()},
+        {k: list(v) for k, v in peoples.items()},
+        _neighbours(info_rows),
     )
 
 
@@ -72,6 +74,25 @@ def _add(table: _Table, name: str, reading: Reading) -> None:
     key = name_key(name)
     if key and reading.country:
         table.setdefault(key, {})[reading] = None
+
+
+def _neighbours(info_rows: Sequence[Mapping[str, Any]]) -> dict[str, frozenset[str]]:
+    # ISO alpha-2 code -> the countries it borders by land, countryinfo's lists (alpha-3) read
+    # both ways: Israel's omits the Palestinian territories, theirs names Israel.
+    alpha2 = {
+        str(row["ISO"]["alpha3"]): str(row["ISO"]["alpha2"])
+        for row in info_rows
+        if (row.get("ISO") or {}).get("alpha3") and (row.get("ISO") or {}).get("alpha2")
+    }
+    pairs: dict[str, set[str]] = {}
+    for row in info_rows:
+        code = alpha2.get(str((row.get("ISO") or {}).get("alpha3") or ""))
+        for other in row.get("borders") or []:
+            near = alpha2.get(str(other))
+            if code and near and near != code:
+                pairs.setdefault(code, set()).add(near)
+                pairs.setdefault(near, set()).add(code)
+    return {code: frozenset(near) for code, near in pairs.items()}
 
 
 def _centroids(info_rows: Sequence[Mapping[str, Any]]) -> dict[str, tuple[float, float]]:

@@ -23,7 +23,10 @@ this policy, and otherwise leaves the name without a country, never guessing:
 4. the most populous reading, if it has at least ``MIN_POPULATION`` people and ``DOMINANCE``
    times the people of every reading in another country ("Paris": France, not Paris, Texas);
    a reading without a population (a region) in another country blocks this step;
-5. otherwise no country.
+5. the one reading's country that borders a country the article names unambiguously ("Gaza"
+   beside "Israeli": the Palestinian territories, not Mozambique's Gaza province), borders from
+   countryinfo, either side's list;
+6. otherwise no country.
 
 Within the chosen country the kind is the country itself, else its capital (a seat of
 government used for its government: "Moscow said"), else its most populous city, else a region.
@@ -80,10 +83,12 @@ class PlaceTable:
         self,
         places: dict[str, list[Reading]],
         peoples: dict[str, list[Reading]],
+        neighbours: dict[str, frozenset[str]] | None = None,
     ) -> None:
-        """Take the two lookup tables (built by ``place_data.build_place_table``)."""
+        """Take the lookup tables (built by ``place_data.build_place_table``); ``neighbours``: each country's bordering countries."""
         self.places = places
         self.peoples = peoples
+        self.neighbours = neighbours or {}
         self._inflect = inflect.engine()
 
     def readings(self, text: str, label: str) -> list[Reading]:
@@ -119,7 +124,7 @@ class PlaceTable:
         """Resolve every (text, label) of one article together, by the module's policy."""
         readings = [self.readings(text, label) for text, label in names]
         anchors = {r[0].country for r in readings if r and len({x.country for x in r}) == 1}
-        return [_choose(r, anchors) for r in readings]
+        return [_choose(r, anchors, self.neighbours) for r in readings]
 
 
 def name_key(text: str) -> str:
@@ -141,7 +146,9 @@ def name_key(text: str) -> str:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _choose(readings: list[Reading], anchors: set[str]) -> Place | None:
+def _choose(
+    readings: list[Reading], anchors: set[str], neighbours: dict[str, frozenset[str]]
+) -> Place | None:
     if not readings:
         return None
     countries = {r.country for r in readings}
@@ -157,6 +164,9 @@ def _choose(readings: list[Reading], anchors: set[str]) -> Place | None:
         else:
             pool = [r for r in readings if r.country in anchored] if anchored else readings
             chosen = _country_by_name(pool) or _dominant(pool)
+            if chosen is None and not anchored:
+                near = {c for c in countries if neighbours.get(c, frozenset()) & anchors}
+                chosen = next(iter(near)) if len(near) == 1 else None
     if chosen is None:
         return None
     best = _best_of(r for r in readings if r.country == chosen)

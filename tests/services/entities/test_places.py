@@ -84,6 +84,18 @@ def test_ambiguous_or_unknown_name_gets_no_country(places, text, label):
     assert places.resolve_article([(text, label)]) == [None]
 
 
+def test_a_name_left_open_takes_the_one_reading_bordering_a_country_the_article_names(places):
+    # alone, "Gaza" stays open (above); beside Israel it is the Palestinians' Gaza, not Mozambique's
+    _, gaza = places.resolve_article([("Israeli", "NORP"), ("Gaza", "GPE")])
+    assert gaza is not None and gaza.country == "PS"
+    # a name the readings' weights already decide keeps their answer ("Lagos" beside Spain is
+    # still Nigeria's city, not the Portuguese town next door)
+    _, lagos = places.resolve_article([("Spain", "GPE"), ("Lagos", "GPE")])
+    assert lagos is not None and lagos.country == "NG"
+    # two readings bordering the article's countries: no guess
+    assert places.resolve_article([("Paraguay", "GPE"), ("Santa Cruz", "GPE")])[1] is None
+
+
 def test_name_key_ignores_dots_case_accents_article_and_possessive():
     assert name_key("the U.S.'s") == name_key("US") == "us"
     assert name_key("Maiquetía") == "maiquetia"
