@@ -79,15 +79,16 @@ def _add(table: _Table, name: str, reading: Reading) -> None:
 def _neighbours(info_rows: Sequence[Mapping[str, Any]]) -> dict[str, frozenset[str]]:
     # ISO alpha-2 code -> the countries it borders by land, countryinfo's lists (alpha-3) read
     # both ways: Israel's omits the Palestinian territories, theirs names Israel.
+    isos = [(row.get("ISO") or {}, row.get("borders") or []) for row in info_rows]
     alpha2 = {
-        str(row["ISO"]["alpha3"]): str(row["ISO"]["alpha2"])
-        for row in info_rows
-        if (row.get("ISO") or {}).get("alpha3") and (row.get("ISO") or {}).get("alpha2")
+        str(iso["alpha3"]): str(iso["alpha2"])
+        for iso, _ in isos
+        if iso.get("alpha3") and iso.get("alpha2")
     }
     pairs: dict[str, set[str]] = {}
-    for row in info_rows:
-        code = alpha2.get(str((row.get("ISO") or {}).get("alpha3") or ""))
-        for other in row.get("borders") or []:
+    for iso, borders in isos:
+        code = alpha2.get(str(iso.get("alpha3") or ""))
+        for other in borders:
             near = alpha2.get(str(other))
             if code and near and near != code:
                 pairs.setdefault(code, set()).add(near)
