@@ -43,7 +43,7 @@ chromium-bin:
 
 install: $(STAMP) $(KAFKA_STAMP) ## virtualenv, Python packages, spaCy model, Kafka jars
 
-run: install ## the local broker and the four services, until Ctrl-C
+run: install ## the local broker and the five services, until Ctrl-C
 	$(VENV)/bin/newswatch run
 
 test: install prometheus-bin chromium-bin lint ## the style checks, then every test: units, the real spaCy model, Kafka broker and Prometheus
@@ -61,7 +61,7 @@ bench: install ## benchmarks and quality evaluations (evaluation/; corpora at $$
 eval: install ## the quality evaluations alone: labelled sets' figures with 95% intervals, non-zero under a floor
 	$(PY) -m evaluation.run --eval
 
-process-seeds: $(STAMP) ## the seeds through the four cores, no Kafka (JSON lines)
+process-seeds: $(STAMP) ## the seeds through the five cores, no Kafka (JSON lines)
 	$(VENV)/bin/newswatch process seeds/*.txt
 
 seed: $(STAMP) ## send the sample articles to the running pipeline

@@ -13,7 +13,7 @@ from services.stages import stages_until
 
 
 def cmd_process(args: argparse.Namespace) -> int:
-    """Run the four cores in this process and print one JSON line per record."""
+    """Run every stage's core in this process and print one JSON line per record."""
     overrides = {}
     if args.spacy_model:
         overrides["entities"] = EntitiesSettings().model_copy(

@@ -1,4 +1,4 @@
-"""A real Prometheus scrapes four in-process exporters built by shared.metrics; every dashboard query runs on it.
+"""A real Prometheus scrapes five in-process exporters built by shared.metrics; every dashboard query runs on it.
 
 No Kafka here: each service's metrics come from ServiceMetrics + serve_metrics on a free port, fed
 by a background thread, so this checks the metric names, labels and PromQL of the provisioned
@@ -91,7 +91,7 @@ class Exporter:
 
 @pytest.fixture(scope="module")
 def exporters() -> Iterator[dict[str, Exporter]]:
-    """The four services' /metrics endpoints, fed every 0.2 s so every rate() stays above zero."""
+    """The five services' /metrics endpoints, fed every 0.2 s so every rate() stays above zero."""
     result = {}
     for service in SERVICES:
         registry = CollectorRegistry()
@@ -124,7 +124,7 @@ def exporters() -> Iterator[dict[str, Exporter]]:
 
 @pytest.fixture(scope="module")
 def prometheus(exporters: dict[str, Exporter]) -> Iterator[Prometheus]:
-    """The real Prometheus, scraping the four exporters every second under their service words."""
+    """The real Prometheus, scraping the five exporters every second under their service words."""
     targets = {service: f"127.0.0.1:{exp.port}" for service, exp in exporters.items()}
     # The project's alerting rules too: the "Alerts" panel counts their ALERTS series (the fed
     # dead letters make NewswatchDeadLettersHigh pending within seconds).
