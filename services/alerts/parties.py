@@ -221,6 +221,10 @@ def _subject_owner(
         )
         if node.head.i == node.i:
             break
+        if steps and force is not None and node.i == force.i and node.dep_ == "pobj":
+            # "peacekeepers fired on troops trying to enter": the movement is a clause on a force
+            # that a verb above acts on; that verb's subject is not the mover.
+            break
         node, steps = node.head, steps + 1
     return None, None
 

@@ -59,8 +59,14 @@ _LEDE_DATELINE = compile_linear(
     # Reuters - / AFP - (a wire's name alone before a dash, as news feeds' summaries begin)
     r"|(?P<wire>Reuters|AFP|AP|UPI|Xinhua|Canadian Press|dpa|Interfax|TASS|ANSA|Kyodo|Yonhap)"
     r"\s+[-–—]{1,2}\s+"
+    # NEW YORK - / London - / Bukavu/Nairobi - / SPACE.com - (feeds' summaries: a city in
+    # capitals, or one name or names joined by "/", then a lone hyphen)
+    r"|(?P<bare>[A-Z][A-Z.'’]{2,}(?: [A-Z][A-Z.'’]+){0,3}|[A-Z][\w.'’]*[a-z][\w.'’]*(?:/[A-Z][\w.'’]*)*)\s+-\s+"
     r")"
 )
+# A dash inside the first sentence after a lone-hyphen name makes the pair an aside ("Gazprom -
+# Russia's gas giant - said"), not a dateline.
+_ASIDE_DASH = compile_linear(r"^[^.!?]*\s[-–—]\s")
 
 
 @dataclass(frozen=True)
@@ -72,12 +78,28 @@ class Dateline:
 
 
 def strip_lede_dateline(paragraph: str) -> tuple[str, Dateline | None]:
-    """Remove a dateline ("MOSCOW (Reuters) - ", "(Bloomberg) -- ", "Moscow | ") from a lede."""
+    """Remove a dateline ("MOSCOW (Reuters) - ", "(Bloomberg) -- ", "Moscow | ") from a lede.
+
+    A feed's summary may carry two, its own name and the wire's ("SPACE.com - TORONTO, Canada --
+    "): both go, as one dateline.
+    """
+    rest, first = _strip_one(paragraph)
+    if first is None:
+        return paragraph, None
+    rest, second = _strip_one(rest)
+    if second is None:
+        return rest, first
+    return rest, Dateline(f"{first.text} {second.text}", first.agency or second.agency)
+
+
+def _strip_one(paragraph: str) -> tuple[str, Dateline | None]:
     match = _LEDE_DATELINE.match(paragraph)
     if not match:
         return paragraph, None
     rest = paragraph[match.end() :]
     # What follows must be a sentence, not a headline split by a dash.
     if len(rest.split()) < 6 or not rest[:1].isupper() and rest[:1] not in "“\"‘'":
+        return paragraph, None
+    if match.group("bare") and _ASIDE_DASH.match(rest):
         return paragraph, None
     return rest, Dateline(match.group(0).strip(), match.group("agency") or match.group("wire"))

@@ -461,3 +461,21 @@ def test_a_movement_named_by_a_noun_is_moved_by_the_people_naming_it(run):
     assert alert.frame.trigger == "withdrawal"
     assert (alert.frame.actor.text, alert.frame.actor.country) == ("Israeli", "IL")
     assert alert.frame.place.text == "Gaza"
+
+
+def test_whoever_acts_on_a_moving_force_is_not_its_mover(run):
+    # the peacekeepers fired on the troops; the troops, from Rwanda, were the ones entering
+    text = (
+        "United Nations peacekeepers have fired on troops trying to enter the Democratic "
+        "Republic of Congo from Rwanda."
+    )
+    ents = _ents(
+        text,
+        ("United Nations", "ORG", None),
+        ("the Democratic Republic of Congo", "GPE", "CD"),
+        ("Rwanda", "GPE", "RW"),
+    )
+    (alert,) = run(text, entities=ents)
+    assert alert.frame.trigger == "enter"
+    assert alert.frame.actor is not None and alert.frame.actor.country == "RW"
+    assert alert.frame.place.country == "CD"

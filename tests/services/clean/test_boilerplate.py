@@ -195,6 +195,15 @@ def test_wire_dateline_is_cut_from_the_lede(clean_text):
         # news feeds' summaries (AG News): the wire's name alone before a dash
         ("Reuters - Poland said Friday it plans to reduce the number of its troops.", "Reuters"),
         ("AFP - A company of Nigerian infantry flew out of Abuja on Sunday.", "AFP"),
+        # a city or a feed's name, then a lone hyphen; a feed's name before the wire's dateline
+        ("NEW YORK - Stocks rose for a second straight session on Tuesday.", None),
+        ("Bukavu/Nairobi - United Nations peacekeepers fired on troops trying to enter.", None),
+        ("London - A 48-hour strike by aircraft refuellers got under way on Friday.", None),
+        (
+            "Canadian Press - VANCOUVER (CP) - The sister of a man who died spoke on Monday.",
+            "Canadian Press",
+        ),
+        ("SPACE.com - TORONTO, Canada -- A second team of rocketeers set a launch date.", None),
     ],
 )
 def test_wire_datelines_of_every_form_are_cut(lede, agency):
@@ -203,12 +212,24 @@ def test_wire_datelines_of_every_form_are_cut(lede, agency):
     assert lede.endswith(rest) and rest[0].isupper() and len(rest) < len(lede)
 
 
+def test_a_feeds_name_and_the_wires_dateline_go_as_one():
+    rest, dateline = strip_lede_dateline(
+        "SPACE.com - TORONTO, Canada -- A second team of rocketeers set a date."
+    )
+    assert rest == "A second team of rocketeers set a date."
+    assert dateline is not None and dateline.text == "SPACE.com - TORONTO, Canada --"
+
+
 @pytest.mark.parametrize(
     "lede",
     [
         "Reuters said on Friday that its profits rose - sharply.",  # the wire as a subject
         "APPLE, the company - famous for phones.",  # too short after the dash to be a story
         "A-B test results - for the team - came in on Monday morning.",
+        # a name in capitals too short to be a city; a pair of dashes around an aside
+        "US - China trade talks resumed on Monday in Beijing after a pause.",
+        "Gazprom - Russia's gas giant - said on Friday it would raise prices.",
+        "News - World - Europe - Russia sends troops to Venezuela in a show of support.",
     ],
 )
 def test_a_lede_that_only_looks_like_a_dateline_is_kept(lede):
