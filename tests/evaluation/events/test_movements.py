@@ -11,6 +11,7 @@ from evaluation.events.movements import (
     ISSUE_MOVEMENTS,
     LABELS,
     MORE,
+    can_be_one_event,
     load_reports,
     run,
     split_of,
@@ -60,3 +61,11 @@ def test_the_fresh_labels_are_held_out_new_movements_of_new_articles():
     assert not {r.movement for r in earlier} & set(per_movement)
     assert not {(r.source, r.ref) for r in earlier} & {(r.source, r.ref) for r in fresh}
     assert len(load_reports("all", LABELS["all"])) == len(earlier) + len(fresh)
+
+
+def test_a_movement_told_by_two_rules_or_two_directions_cannot_be_one_event():
+    assert can_be_one_event({("troop_movement", "in")})
+    # a frame that read no direction is given the benefit of the doubt
+    assert can_be_one_event({("troop_movement", "in"), ("troop_movement", "-")})
+    assert not can_be_one_event({("troop_movement", "in"), ("troop_movement", "out")})
+    assert not can_be_one_event({("troop_movement", "in"), ("naval_deployment", "-")})
